@@ -1,0 +1,142 @@
+"""Benchmark letter scoring: the paper's method against the engine, same model and questions.
+
+Methods (each in its own process, so peak memory is its own):
+- ``paper``: one question at a time, full-sequence logits (``model(ids).logits[0, -1]``);
+- ``engine_full``: the batched engine (length-sorted, left-padded, last-position logits only)
+  scoring whole prompts;
+- ``engine``: the same with shared-prefix reuse (each subject's header and demonstrations run once).
+
+Checks that every method predicts the same letters (and probabilities to 1e-4), then prints
+questions per second, the ratio to the paper's method, tokens per question and peak memory.
+
+    python MMLU/bench.py                       # SmolLM2-135M, 0-shot, demo slice
+    python MMLU/bench.py --model meta-llama/Meta-Llama-3-8B --dtype fp16 --batch_size 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
+LABELS = ("A", "B", "C", "D")
+
+
+def build_prompts(args):
+    from crossknow.evaluate import Settings, load_config_data, make_config, subject_prompts
+    from crossknow.mmlu import open_source
+
+    source = open_source(args.data_dir)
+    subjects = args.subjects or source.subjects("test")
+    settings = Settings(k=args.k, subjects=subjects, limit=args.limit)
+    groups = []  # one per configuration and subject, as MMLU/eval.py scores them
+    for variant in args.configs:
+        data = load_config_data(source, make_config(variant), settings)
+        groups += [subject_prompts(s, d, settings) for s, d in data.items()]
+    return groups
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_method(method: str, args, queue) -> None:
+    import torch
+
+    from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
+
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    model, tokenizer = load_model(args.model, dtype=args.dtype, device=args.device)
+    groups = build_prompts(args)
+    prompts = [p for g in groups for p in g]
+    cuda = next(model.parameters()).is_cuda
+    ids = letter_token_ids(tokenizer, LABELS, "paper")
+    tokens = sum(len(tokenizer(p.text).input_ids) for p in prompts)
+
+    def paper(groups):
+        out = []
+        for p in (p for g in groups for p in g):
+            input_ids = tokenizer(p.text, return_tensors="pt").input_ids.to(model.device)
+            with torch.no_grad():
+                logits = model(input_ids=input_ids).logits[0, -1]
+            out.append(torch.softmax(logits[ids].float(), dim=0).tolist())
+        return out
+
+    def engine(groups):
+        batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
+        backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method == "engine")
+        return [s.probs["paper"] for g in groups for s in backend.score(g, LABELS, desc=method)]
+
+    step = {"paper": paper, "engine_full": engine, "engine": engine}[method]
+    step([prompts[:2]])  # warm-up
+    load_rss = rss_mb()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    probs = step(groups)
+    if cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    queue.put({"method": method, "probs": probs, "seconds": elapsed, "questions": len(prompts),
+               "tokens_per_question": tokens / len(prompts), "peak_rss_mb": rss_mb(),
+               "rss_before_timing_mb": load_rss,
+               "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None})
+
+
+def measure(method: str, args) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=run_method, args=(method, args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="smollm2")
+    p.add_argument("--data_dir", default=str(DEMO_DATA))
+    p.add_argument("--configs", nargs="+", default=["en", "full_fr", "mixup"])
+    p.add_argument("--subjects", nargs="+", default=None)
+    p.add_argument("-k", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--methods", nargs="+", default=["paper", "engine_full", "engine"],
+                   choices=["paper", "engine_full", "engine"])
+    p.add_argument("--batch_size", default="auto")
+    p.add_argument("--dtype", default="auto")
+    p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+
+    rows = [measure(m, args) for m in args.methods]
+    base = rows[0]
+    for row in rows[1:]:
+        diff = max(abs(a - b) for pa, pb in zip(base["probs"], row["probs"]) for a, b in zip(pa, pb))
+        same = all(max(range(4), key=pa.__getitem__) == max(range(4), key=pb.__getitem__)
+                   for pa, pb in zip(base["probs"], row["probs"]))
+        print(f"{row['method']} vs {base['method']}: predictions equal: {same}; max prob diff {diff:.2e}")
+        if not same or diff > 1e-4 and args.dtype in ("auto", "fp32", "float32"):
+            raise SystemExit("methods disagree: the benchmark is invalid")
+    print(f"\nmodel={args.model} k={args.k} questions={base['questions']} "
+          f"tokens/question={base['tokens_per_question']:.0f} batch_size={args.batch_size}")
+    print(f"{'method':<14}{'q/s':>9}{'vs paper':>10}{'vs engine_full':>16}{'peak RSS MB':>13}{'CUDA peak MB':>14}")
+    speed = {row["method"]: row["questions"] / row["seconds"] for row in rows}
+    for row in rows:
+        qps = speed[row["method"]]
+        vs_full = f"{qps / speed['engine_full']:.2f}x" if "engine_full" in speed else "-"
+        cuda = f"{row['cuda_peak_mb']:.0f}" if row["cuda_peak_mb"] is not None else "-"
+        print(f"{row['method']:<14}{qps:>9.2f}{qps / speed[base['method']]:>9.2f}x{vs_full:>16}"
+              f"{row['peak_rss_mb']:>13.0f}{cuda:>14}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

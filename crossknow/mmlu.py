@@ -1,0 +1,233 @@
+"""MMLU data: subjects and categories, both CSV formats, validation, variant folders, the hub.
+
+Two CSV formats are read and told apart by their first row:
+- Hendrycks (the original release): no header; question, A, B, C, D, answer letter.
+- Hugging Face export: header ``question,choice0,choice1,choice2,choice3,answer``, answer 0-3.
+
+Folders follow the paper's layout: ``{data_dir}/{split}`` for English and
+``{data_dir}/{split}_{variant}`` (``test_full_fr``, ``dev_mixup``, ...) for the variants, one file
+``{subject}_{split}.csv`` per subject.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from crossknow.io import atomic_write_text
+
+HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
+LETTERS = "ABCD"
+
+# Hendrycks et al.'s subject -> category grouping (four top-level categories).
+_CATEGORY_OF_SUBCATEGORY = {
+    "physics": "STEM", "chemistry": "STEM", "biology": "STEM", "computer science": "STEM",
+    "math": "STEM", "engineering": "STEM",
+    "history": "humanities", "philosophy": "humanities", "law": "humanities",
+    "politics": "social sciences", "culture": "social sciences", "economics": "social sciences",
+    "geography": "social sciences", "psychology": "social sciences",
+    "other": "other", "business": "other", "health": "other",
+}
+SUBCATEGORIES = {
+    "abstract_algebra": "math", "anatomy": "health", "astronomy": "physics",
+    "business_ethics": "business", "clinical_knowledge": "health", "college_biology": "biology",
+    "college_chemistry": "chemistry", "college_computer_science": "computer science",
+    "college_mathematics": "math", "college_medicine": "health", "college_physics": "physics",
+    "computer_security": "computer science", "conceptual_physics": "physics",
+    "econometrics": "economics", "electrical_engineering": "engineering",
+    "elementary_mathematics": "math", "formal_logic": "philosophy", "global_facts": "other",
+    "high_school_biology": "biology", "high_school_chemistry": "chemistry",
+    "high_school_computer_science": "computer science",
+    "high_school_european_history": "history", "high_school_geography": "geography",
+    "high_school_government_and_politics": "politics",
+    "high_school_macroeconomics": "economics", "high_school_mathematics": "math",
+    "high_school_microeconomics": "economics", "high_school_physics": "physics",
+    "high_school_psychology": "psychology", "high_school_statistics": "math",
+    "high_school_us_history": "history", "high_school_world_history": "history",
+    "human_aging": "health", "human_sexuality": "culture", "international_law": "law",
+    "jurisprudence": "law", "logical_fallacies": "philosophy",
+    "machine_learning": "computer science", "management": "business", "marketing": "business",
+    "medical_genetics": "health", "miscellaneous": "other", "moral_disputes": "philosophy",
+    "moral_scenarios": "philosophy", "nutrition": "health", "philosophy": "philosophy",
+    "prehistory": "history", "professional_accounting": "other", "professional_law": "law",
+    "professional_medicine": "health", "professional_psychology": "psychology",
+    "public_relations": "politics", "security_studies": "politics", "sociology": "culture",
+    "us_foreign_policy": "politics", "virology": "health", "world_religions": "philosophy",
+}
+SUBJECTS = sorted(SUBCATEGORIES)
+CATEGORIES = {s: _CATEGORY_OF_SUBCATEGORY[sub] for s, sub in SUBCATEGORIES.items()}
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the file, the row and the value."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice."""
+
+    question: str
+    choices: tuple[str, str, str, str]
+    answer: int
+
+
+def folder_name(split: str, variant: str = "") -> str:
+    """``test`` for English, ``test_full_fr`` for a variant (the paper's naming)."""
+    return split if variant in ("", "en") else f"{split}_{variant}"
+
+
+def subject_path(folder: Path, subject: str, split: str) -> Path:
+    return Path(folder) / f"{subject}_{split}.csv"
+
+
+def parse_mmlu_csv(text: str, source: str) -> list[Item]:
+    """Parse either CSV format; ``source`` names the file in error messages."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise DataError(f"{source}: the file is empty")
+    hf_format = [c.strip() for c in rows[0]] == HF_HEADER
+    first_row = 2 if hf_format else 1
+    body = rows[1:] if hf_format else rows
+    items = []
+    for line_no, row in enumerate(body, start=first_row):
+        if len(row) != 6:
+            raise DataError(
+                f"{source}: row {line_no}: expected 6 fields (question, 4 choices, answer), "
+                f"got {len(row)}: {row!r:.200}"
+            )
+        items.append(Item(row[0], tuple(row[1:5]), _parse_answer(row[5], hf_format, source, line_no)))
+    return items
+
+
+def _parse_answer(value: str, hf_format: bool, source: str, line_no: int) -> int:
+    value = value.strip()
+    if hf_format and value in ("0", "1", "2", "3"):
+        return int(value)
+    if not hf_format and value in LETTERS and value:
+        return LETTERS.index(value)
+    expected = "0-3 (Hugging Face format)" if hf_format else "A-D (Hendrycks format)"
+    raise DataError(f"{source}: row {line_no}: answer {value!r} is not in {expected}")
+
+
+def read_mmlu_csv(path: str | Path) -> list[Item]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return parse_mmlu_csv(path.read_text(encoding="utf-8"), str(path))
+
+
+def format_mmlu_csv(items: list[Item]) -> str:
+    """Items as Hugging Face format CSV text (header, answer 0-3)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HF_HEADER)
+    for item in items:
+        writer.writerow([item.question, *item.choices, item.answer])
+    return buffer.getvalue()
+
+
+def write_mmlu_csv(path: str | Path, items: list[Item]) -> None:
+    atomic_write_text(path, format_mmlu_csv(items))
+
+
+def subjects_in_folder(folder: str | Path, split: str) -> list[str]:
+    suffix = f"_{split}.csv"
+    return sorted(p.name[: -len(suffix)] for p in Path(folder).glob(f"*{suffix}"))
+
+
+class LocalSource:
+    """MMLU variants stored as the paper's folder tree under ``data_dir``."""
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir)
+
+    def describe(self, split: str, variant: str) -> str:
+        return str(self.data_dir / folder_name(split, variant))
+
+    def has(self, split: str, variant: str) -> bool:
+        return (self.data_dir / folder_name(split, variant)).is_dir()
+
+    def subjects(self, split: str, variant: str = "") -> list[str]:
+        return subjects_in_folder(self.data_dir / folder_name(split, variant), split)
+
+    def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
+        folder = self.data_dir / folder_name(split, variant)
+        return read_mmlu_csv(subject_path(folder, subject, split))
+
+
+class HubSource:
+    """MMLU from the Hugging Face hub, through ``datasets``.
+
+    ``cais/mmlu`` (one config per subject; columns question, choices, answer) serves English;
+    datasets laid out like the paper's release (``data/{split}/{subject}_{split}.csv``, e.g.
+    ``cross-ling-know/mixup-lang-mmlu``) serve the variant they hold.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def describe(self, split: str, variant: str) -> str:
+        return f"hub:{self.name}"
+
+    def has(self, split: str, variant: str) -> bool:
+        return True
+
+    def subjects(self, split: str, variant: str = "") -> list[str]:
+        return list(SUBJECTS)
+
+    def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
+        from datasets import load_dataset
+
+        if self.name == "cais/mmlu":
+            rows = load_dataset(self.name, subject, split=split)
+            return [Item(r["question"], tuple(r["choices"]), int(r["answer"])) for r in rows]
+        files = [f"data/{split}/{subject}_{split}.csv"]
+        rows = load_dataset(self.name, data_files=files)["train"]
+        return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+
+
+def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
+    values = [str(v) for v in row.values()]
+    if len(values) != 6:
+        raise DataError(f"{source}: row {index + 2}: expected 6 columns, got {len(values)}")
+    answer = values[5].strip()
+    if answer in LETTERS:
+        return Item(values[0], tuple(values[1:5]), LETTERS.index(answer))
+    return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
+
+
+def open_source(data_dir: str):
+    """A local folder when it exists (with the hub mixup as fallback, as the paper does), else a
+    hub dataset name such as ``cais/mmlu``."""
+    if Path(data_dir).exists() or data_dir.count("/") != 1:
+        return MixupHubFallback(LocalSource(data_dir))
+    return HubSource(data_dir)
+
+
+class MixupHubFallback:
+    """A local source that falls back to the paper's hub release for a missing ``mixup`` folder."""
+
+    HUB_NAME = "cross-ling-know/mixup-lang-mmlu"
+
+    def __init__(self, local: LocalSource, hub: HubSource | None = None):
+        self.local = local
+        self.hub = hub or HubSource(self.HUB_NAME)
+
+    def _pick(self, split: str, variant: str):
+        if variant == "mixup" and not self.local.has(split, variant):
+            return self.hub
+        return self.local
+
+    def describe(self, split: str, variant: str) -> str:
+        return self._pick(split, variant).describe(split, variant)
+
+    def has(self, split: str, variant: str) -> bool:
+        return self._pick(split, variant).has(split, variant)
+
+    def subjects(self, split: str, variant: str = "") -> list[str]:
+        return self._pick(split, variant).subjects(split, variant)
+
+    def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
+        return self._pick(split, variant).load(subject, split, variant)

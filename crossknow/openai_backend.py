@@ -1,0 +1,79 @@
+"""OpenAI-compatible chat completions, with bounded retries; the API key is never stored.
+
+Uses only the standard library so that any server speaking the ``/chat/completions`` protocol
+(OpenAI, vLLM's server, a local test server) works without the ``openai`` package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+
+from tqdm.auto import tqdm
+
+from crossknow.prompts import Prompt
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+RETRIABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class APIError(RuntimeError):
+    pass
+
+
+class OpenAIChatBackend:
+    """``--model openai/gpt-3.5-turbo-0125``: temperature 0, ``max_tokens`` 1 as in the paper."""
+
+    name = "openai"
+
+    def __init__(self, model: str, max_tokens: int = 1, temperature: float = 0.0,
+                 base_url: str | None = None, api_key: str | None = None,
+                 max_retries: int = 5, backoff_seconds: float = 1.0, timeout: float = 60.0):
+        self.model = model.removeprefix("openai/")
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        if not self._api_key:
+            raise APIError("set OPENAI_API_KEY to use an OpenAI model")
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.timeout = timeout
+
+    def settings(self) -> dict:
+        """What goes into the results' config block (no key)."""
+        return {"model": self.model, "base_url": self.base_url, "max_tokens": self.max_tokens,
+                "temperature": self.temperature, "max_retries": self.max_retries}
+
+    def request_body(self, prompt: str) -> dict:
+        return {"model": self.model, "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": self.max_tokens, "temperature": self.temperature}
+
+    def complete_one(self, prompt: str) -> str:
+        body = json.dumps(self.request_body(prompt)).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/chat/completions", data=body, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},
+        )
+        last_error = ""
+        for attempt in range(self.max_retries + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    payload = json.loads(response.read())
+                return payload["choices"][0]["message"]["content"] or ""
+            except urllib.error.HTTPError as error:
+                last_error = f"HTTP {error.code}: {error.read()[:200]!r}"
+                if error.code not in RETRIABLE_STATUS:
+                    break
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+                last_error = str(error)
+            if attempt < self.max_retries:
+                time.sleep(self.backoff_seconds * 2**attempt)
+        raise APIError(f"{self.base_url}: request failed after {attempt + 1} attempt(s): {last_error}")
+
+    def generate(self, prompts: list[Prompt], max_new_tokens: int | None = None,
+                 do_sample: bool = False, seed: int = 0, desc: str = "querying") -> list[str]:
+        return [self.complete_one(p.text) for p in tqdm(prompts, desc=desc, leave=False)]

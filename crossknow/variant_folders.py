@@ -1,0 +1,83 @@
+"""Write the crosslingual variant folders from ``{split}`` and ``{split}_full_{lang}`` folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from crossknow.mmlu import DataError, folder_name, format_mmlu_csv, read_mmlu_csv, subject_path, subjects_in_folder
+from crossknow.variants import MODES, build_mixup, build_variant
+
+
+class OverwriteError(RuntimeError):
+    pass
+
+
+def _write_all(outputs: dict[Path, str], overwrite: bool) -> None:
+    """Check every file for conflicts first, so that a refused run changes nothing."""
+    changed = {p: t for p, t in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != t}
+    conflicts = [p for p in changed if p.exists()]
+    if conflicts and not overwrite:
+        raise OverwriteError(f"{conflicts[0]} exists with other content ({len(conflicts)} file(s) would "
+                             "change); use --overwrite to replace them")
+    for path, text in changed.items():
+        atomic_write_text(path, text)
+
+
+def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str):
+    english = read_mmlu_csv(subject_path(data_dir / split, subject, split))
+    translations = {}
+    for lang in languages:
+        path = subject_path(data_dir / folder_name(split, f"full_{lang}"), subject, split)
+        rows = read_mmlu_csv(path)
+        if len(rows) != len(english):
+            raise DataError(f"{path}: {len(rows)} rows, but the English file has {len(english)}")
+        for i, (e, t) in enumerate(zip(english, rows)):
+            if e.answer != t.answer:
+                raise DataError(f"{path}: row {i + 1}: answer {t.answer} differs from English {e.answer}")
+        translations[lang] = rows
+    return english, translations
+
+
+def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("dev", "test"),
+                          modes=MODES[1:], mixup: bool = True, seed: int = 0,
+                          overwrite: bool = False) -> list[Path]:
+    """Build every mode per language, and mixup; returns the folders written."""
+    data_dir = Path(data_dir)
+    written, outputs, logs = set(), {}, {}
+    for split in splits:
+        subjects = subjects_in_folder(data_dir / split, split)
+        if not subjects:
+            raise DataError(f"{data_dir / split}: no {split} CSV files")
+        mixup_log = []
+        for subject in subjects:
+            english, translations = load_aligned(data_dir, split, languages, subject)
+            for mode in modes:
+                for lang in languages:
+                    folder = data_dir / folder_name(split, f"{mode}_{lang}")
+                    rows = build_variant(mode, english, translations[lang], subject, split, seed)
+                    outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
+                    written.add(folder)
+            if mixup:
+                rows, assignment = build_mixup(english, translations, subject, split, seed)
+                folder = data_dir / folder_name(split, "mixup")
+                outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
+                mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", "A", "B", "C", "D"], a))}
+                              for i, a in enumerate(assignment)]
+                written.add(folder)
+        if mixup:
+            logs[data_dir / folder_name(split, "mixup") / "languages.jsonl"] = mixup_log
+    _write_all(outputs, overwrite)
+    for path, log in logs.items():
+        atomic_write_jsonl(path, log)
+    for folder in written:
+        atomic_write_json(folder / "manifest.json", {
+            "built_by": "crossknow.variant_folders", "from": sorted({"full_" + lang for lang in languages}),
+            "seed": seed, "subjects": len(list(folder.glob("*.csv"))),
+        })
+    return sorted(written)
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())

@@ -1,0 +1,86 @@
+"""Build the paper's crosslingual MMLU variants from English items and their full translations.
+
+Per language L (with ``full_L`` the question and every option in L):
+``question`` (question in L), ``options`` (options in L), ``gt`` (only the correct option in L),
+``gt_question`` (question and correct option in L), ``onewrong`` (one wrong option in L),
+``threewrong`` (the three wrong options in L); and ``mixup``: the question and the four options take
+five different languages, a seeded random order of English and four other languages.
+Answers never change. Random choices are seeded per row (subject, split, row, seed), so a row's
+result does not depend on which other rows or subjects are processed.
+"""
+
+from __future__ import annotations
+
+import random
+
+from crossknow.mmlu import Item
+
+MODES = ("full", "question", "options", "gt", "gt_question", "onewrong", "threewrong")
+
+
+def row_rng(seed: int, subject: str, split: str, row: int, purpose: str) -> random.Random:
+    # A string seed is hashed with SHA-512 by ``random``: stable across processes and platforms.
+    return random.Random(f"{seed}:{purpose}:{subject}:{split}:{row}")
+
+
+def _pick(english: Item, translated: Item, question: bool, options: set[int]) -> Item:
+    if translated.answer != english.answer:
+        raise ValueError("a translated row must keep the English answer")
+    return Item(
+        translated.question if question else english.question,
+        tuple(translated.choices[i] if i in options else english.choices[i] for i in range(4)),
+        english.answer,
+    )
+
+
+def build_variant_row(mode: str, english: Item, translated: Item, rng: random.Random) -> Item:
+    wrong = [i for i in range(4) if i != english.answer]
+    if mode == "full":
+        return _pick(english, translated, True, {0, 1, 2, 3})
+    if mode == "question":
+        return _pick(english, translated, True, set())
+    if mode == "options":
+        return _pick(english, translated, False, {0, 1, 2, 3})
+    if mode == "gt":
+        return _pick(english, translated, False, {english.answer})
+    if mode == "gt_question":
+        return _pick(english, translated, True, {english.answer})
+    if mode == "onewrong":
+        return _pick(english, translated, False, {rng.choice(wrong)})
+    if mode == "threewrong":
+        return _pick(english, translated, False, set(wrong))
+    raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+
+
+def build_variant(mode: str, english: list[Item], translated: list[Item], subject: str,
+                  split: str, seed: int = 0) -> list[Item]:
+    if len(english) != len(translated):
+        raise ValueError(f"{subject}/{split}: {len(english)} English rows but {len(translated)} translated")
+    return [
+        build_variant_row(mode, e, t, row_rng(seed, subject, split, i, mode))
+        for i, (e, t) in enumerate(zip(english, translated))
+    ]
+
+
+def mixup_languages(rng: random.Random, languages: list[str]) -> list[str]:
+    """Five different languages for (question, A, B, C, D)."""
+    pool = ["en", *languages]
+    if len(set(pool)) < 5:
+        raise ValueError(f"mixup needs English and four other languages, got {languages}")
+    return rng.sample(pool, 5)
+
+
+def build_mixup(english: list[Item], translations: dict[str, list[Item]], subject: str,
+                split: str, seed: int = 0) -> tuple[list[Item], list[list[str]]]:
+    """The mixup rows and, per row, the languages of (question, A, B, C, D)."""
+    languages = sorted(translations)
+    rows, assignments = [], []
+    for i, item in enumerate(english):
+        langs = mixup_languages(row_rng(seed, subject, split, i, "mixup"), languages)
+        source = {"en": item, **{lang: translations[lang][i] for lang in languages}}
+        if any(source[lang].answer != item.answer for lang in languages):
+            raise ValueError(f"{subject}/{split}: row {i}: a translation changes the answer")
+        rows.append(Item(source[langs[0]].question,
+                         tuple(source[langs[j + 1]].choices[j] for j in range(4)), item.answer))
+        assignments.append(langs)
+    return rows, assignments

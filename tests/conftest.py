@@ -1,0 +1,84 @@
+"""Shared fixtures: tiny random causal LMs with locally trained tokenizers, saved to disk.
+
+Two tokenizer families, because letter-token handling differs between them:
+- byte-level BPE (GPT-2, Llama-3, SmolLM2 style): "A" and " A" are different tokens;
+- SentencePiece style (Llama-2, Mistral): a metaspace prefix, BOS added, "▁A" either way.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEMO_DATA = ROOT / "MMLU" / "data" / "demo"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _corpus() -> list[str]:
+    from crossknow.mmlu import read_mmlu_csv
+
+    lines = []
+    for path in sorted(DEMO_DATA.glob("*/*.csv")):
+        for item in read_mmlu_csv(path):
+            lines.append(item.question + " " + " ".join(item.choices))
+    lines.append("The following are multiple choice questions (with answers) about A. B. C. D. Answer: A B C D")
+    return lines
+
+
+def build_tokenizer(kind: str):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if kind == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=["<|endoftext|>"],
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        tok.train_from_iterator(_corpus(), trainer)
+        return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+    trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=["<unk>", "<s>", "</s>"])
+    tok.train_from_iterator(_corpus(), trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+
+
+def build_tiny_model(tokenizer, seed: int = 0):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=4096, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.eos_token_id)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture(scope="session", params=["bpe", "sentencepiece"])
+def tiny_model_dir(request, tmp_path_factory) -> Path:
+    """A tiny random Llama saved with save_pretrained, to be loaded by path like a real model."""
+    tokenizer = build_tokenizer(request.param)
+    model = build_tiny_model(tokenizer)
+    out = tmp_path_factory.mktemp(f"tiny-{request.param}")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def bpe_model_dir(tmp_path_factory) -> Path:
+    tokenizer = build_tokenizer("bpe")
+    out = tmp_path_factory.mktemp("tiny-bpe-only")
+    build_tiny_model(tokenizer).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

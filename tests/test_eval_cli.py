@@ -1,0 +1,172 @@
+"""MMLU/eval.py end to end on a tiny model loaded by path: results, resume, validation."""
+
+import importlib.util
+import json
+
+import pytest
+
+from conftest import DEMO_DATA, ROOT
+from crossknow import hf_backend
+from crossknow.evaluate import ResumeError
+from crossknow.io import read_jsonl
+from crossknow.mmlu import DataError
+
+spec = importlib.util.spec_from_file_location("mmlu_eval", ROOT / "MMLU" / "eval.py")
+mmlu_eval = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mmlu_eval)
+
+SUBJECTS = ["management", "world_religions"]
+
+
+def run(model_dir, save_dir, *extra):
+    argv = ["--model", str(model_dir), "--data_dir", str(DEMO_DATA), "--save_dir", str(save_dir),
+            "--subjects", *SUBJECTS, "--limit", "4", "--batch_size", "3", "--dtype", "fp32", *extra]
+    return mmlu_eval.main(argv)
+
+
+def strip_volatile(result: dict) -> dict:
+    config = {k: v for k, v in result["config"].items() if k not in ("date", "batch_size")}
+    return {**result, "config": config}
+
+
+def test_results_layout_and_contents(bpe_model_dir, tmp_path):
+    results = run(bpe_model_dir, tmp_path, "--configs", "en", "full_fr", "mixup")
+    prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
+    assert sorted(p.name for p in prefix.glob("result_*.json")) == [
+        "result_en.json", "result_full_fr.json", "result_mixup.json"]
+    result = json.loads((prefix / "result_full_fr.json").read_text())
+    assert result == results["full_fr"]
+    assert result["n"] == 8 and set(result["subject"]) == set(SUBJECTS)
+    assert result["category"].keys() == {"humanities", "other"}
+    low, high = result["ci95"]
+    assert low <= result["weighted_accuracy"] <= high
+    config = result["config"]
+    assert config["test_variant"] == "full_fr" and config["dev_variant"] == "full_fr" and config["k"] == 0
+    assert config["answer_token"] == "paper" and set(config["answer_token_ids"]) == {"paper", "space"}
+    assert config["versions"]["transformers"] and config["date"] and "git_commit" in config
+    records = read_jsonl(prefix / "full_fr" / "management.jsonl")
+    assert len(records) == 4
+    first = records[0]
+    assert first["prompt"].startswith(
+        "The following are multiple choice questions (with answers) about  management.\n\n"
+        "Quel est le terme désignant un résultat sous-optimal")
+    assert first["label"] == "B" and first["correct"] == (first["prediction"] == "B")
+    assert sum(first["probs"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert first["probs"] == dict(zip("ABCD", first["probs_by_answer_token"]["paper"]))
+
+
+def test_killed_run_resumes_to_the_same_results(bpe_model_dir, tmp_path, monkeypatch):
+    reference = run(bpe_model_dir, tmp_path / "ref", "--configs", "full_de")["full_de"]
+
+    calls = {"n": 0}
+    real_score = hf_backend.HFBackend.score
+
+    def dies_on_second_subject(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_score(self, *args, **kwargs)
+
+    monkeypatch.setattr(hf_backend.HFBackend, "score", dies_on_second_subject)
+    with pytest.raises(KeyboardInterrupt):
+        run(bpe_model_dir, tmp_path / "resumed", "--configs", "full_de")
+    prefix = tmp_path / "resumed" / f"{bpe_model_dir.name}_0shot"
+    assert (prefix / "full_de" / "management.jsonl").exists()
+    assert not (prefix / "full_de" / "world_religions.jsonl").exists()
+    assert not (prefix / "result_full_de.json").exists()
+    monkeypatch.setattr(hf_backend.HFBackend, "score", real_score)
+    resumed = run(bpe_model_dir, tmp_path / "resumed", "--configs", "full_de")["full_de"]
+    assert strip_volatile(resumed) == strip_volatile(reference)
+    for subject in SUBJECTS:
+        ref_prefix = tmp_path / "ref" / f"{bpe_model_dir.name}_0shot"
+        assert read_jsonl(prefix / "full_de" / f"{subject}.jsonl") == read_jsonl(
+            ref_prefix / "full_de" / f"{subject}.jsonl")
+
+
+def test_finished_result_is_not_recomputed_or_overwritten(bpe_model_dir, tmp_path, monkeypatch):
+    first = run(bpe_model_dir, tmp_path, "--configs", "en")["en"]
+
+    def must_not_score(*args, **kwargs):
+        raise AssertionError("a finished configuration was scored again")
+
+    monkeypatch.setattr(hf_backend.HFBackend, "score", must_not_score)
+    assert run(bpe_model_dir, tmp_path, "--configs", "en")["en"] == first
+    with pytest.raises(AssertionError, match="scored again"):
+        run(bpe_model_dir, tmp_path, "--configs", "en", "--overwrite")
+
+
+def test_partial_results_with_other_settings_are_refused(bpe_model_dir, tmp_path):
+    prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
+    run(bpe_model_dir, tmp_path, "--configs", "en")
+    (prefix / "result_en.json").unlink()  # as if killed before the end
+    with pytest.raises(ResumeError, match=r"answer_token: 'paper' on disk, 'space' now"):
+        run(bpe_model_dir, tmp_path, "--configs", "en", "--answer_token", "space")
+
+
+def test_bad_data_stops_before_the_model_is_loaded(bpe_model_dir, tmp_path, monkeypatch):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DEMO_DATA / "test", data / "test")
+    shutil.copytree(DEMO_DATA / "test_full_fr", data / "test_full_fr")
+    bad = data / "test_full_fr" / "world_religions_test.csv"
+    bad.write_text(bad.read_text().replace(",3\n", ",7\n", 1))
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the model was loaded before the data was validated")
+
+    monkeypatch.setattr(hf_backend, "load_model", must_not_load)
+    with pytest.raises(DataError, match=r"test_full_fr/world_religions_test.csv: row \d+: answer '7'"):
+        mmlu_eval.main(["--model", str(bpe_model_dir), "--data_dir", str(data), "--save_dir",
+                        str(tmp_path / "out"), "--configs", "en", "full_fr"])
+
+
+def test_five_shot_english_and_same_variant_demos(bpe_model_dir, tmp_path):
+    results = run(bpe_model_dir, tmp_path, "-k", "5", "--configs", "en", "gt_it", "--demos", "same", "en")
+    assert sorted(results) == ["en", "gt_it", "gt_it_en_demo"]
+    prefix = tmp_path / f"{bpe_model_dir.name}_5shot"
+    same = read_jsonl(prefix / "gt_it" / "management.jsonl")[0]["prompt"]
+    english = read_jsonl(prefix / "gt_it_en_demo" / "management.jsonl")[0]["prompt"]
+    demo = "What are the two main dimensions of the Ohio Studies into leadership?\nA. "
+    assert english.count("Answer: ") == 5 and english.count(demo) == 1
+    assert same.count(demo) == 1 and "D. Strutturazione iniziale e considerazione\nAnswer: D\n\n" in same
+    assert results["gt_it"]["config"]["dev_variant"] == "gt_it"
+    assert results["gt_it_en_demo"]["config"]["dev_variant"] == ""
+
+
+def test_paper_style_single_config_and_translate_then_answer(bpe_model_dir, tmp_path):
+    results = run(bpe_model_dir, tmp_path, "-k", "2", "--config", "mixup_8", "--test_trans_lan", "mixup",
+                  "--dev_trans_lan", "mixup", "--interv_prompt_id", "2", "--infer_mode", "generation",
+                  "--max_token", "8")
+    assert list(results) == ["mixup_8_token"]
+    prefix = tmp_path / f"{bpe_model_dir.name}_2shot_interv2"
+    records = read_jsonl(prefix / "mixup_8_token" / "management.jsonl")
+    assert records[0]["prompt"].endswith(
+        "\nAnswer: \nTranslate the question and options into English, and then answer.\nQuestion: ")
+    assert "Question: What is the term for power derived from" not in records[0]["prompt"]
+    assert all("generated" in r and r["parsed"] == (r["prediction"] is not None) for r in records)
+    result = results["mixup_8_token"]
+    assert result["unparsed"] == sum(not r["parsed"] for s in SUBJECTS
+                                     for r in read_jsonl(prefix / "mixup_8_token" / f"{s}.jsonl"))
+
+
+def test_all_expands_to_the_paper_sweep():
+    args = mmlu_eval.parse_args(["--configs", "all", "-k", "5", "--demos", "same", "en"])
+    names = [c.name for c in mmlu_eval.build_configs(args)]
+    assert len(names) == 59 and names[0] == "en" and "mixup_en_demo" in names
+    assert "threewrong_it" in names and "question_de_en_demo" in names
+
+
+def test_a_launcher_runs_with_its_arguments_overridden(bpe_model_dir, tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "SAVE_DIR": str(tmp_path), "DATA_DIR": str(DEMO_DATA)}
+    out = subprocess.run(
+        ["bash", str(ROOT / "MMLU/scripts/0shot/llama3-8b.sh"), "--model", str(bpe_model_dir), "--arch",
+         str(bpe_model_dir), "--dtype", "fp32", "--subjects", "management", "--limit", "2", "--languages", "fr"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
+    assert len(list(prefix.glob("result_*.json"))) == 1 + 7 + 1
+    assert "threewrong" in out.stdout and "English:" in out.stdout

@@ -1,0 +1,104 @@
+"""Variant builder properties, and the committed demo variants equal what the builder writes."""
+
+import filecmp
+
+import pytest
+
+from conftest import DEMO_DATA
+from crossknow.mmlu import Item, LocalSource
+from crossknow.variant_folders import OverwriteError, build_variant_folders
+from crossknow.variants import build_mixup, build_variant
+
+EN = [Item(f"q{i}", (f"a{i}", f"b{i}", f"c{i}", f"d{i}"), i % 4) for i in range(12)]
+
+
+def tr(lang):
+    return [Item(f"{lang}-{e.question}", tuple(f"{lang}-{c}" for c in e.choices), e.answer) for e in EN]
+
+
+def translated_positions(row: Item, english: Item) -> list[int]:
+    return [i for i in range(4) if row.choices[i] != english.choices[i]]
+
+
+@pytest.mark.parametrize("mode,question,options", [
+    ("full", True, lambda e: [0, 1, 2, 3]),
+    ("question", True, lambda e: []),
+    ("options", False, lambda e: [0, 1, 2, 3]),
+    ("gt", False, lambda e: [e.answer]),
+    ("gt_question", True, lambda e: [e.answer]),
+    ("threewrong", False, lambda e: [i for i in range(4) if i != e.answer]),
+])
+def test_modes_translate_exactly_their_parts(mode, question, options):
+    rows = build_variant(mode, EN, tr("fr"), "anatomy", "test")
+    for row, english in zip(rows, EN):
+        assert (row.question != english.question) == question
+        assert translated_positions(row, english) == options(english)
+        assert row.answer == english.answer
+
+
+def test_onewrong_translates_one_wrong_option_chosen_per_row():
+    rows = build_variant("onewrong", EN, tr("fr"), "anatomy", "test", seed=0)
+    picked = []
+    for row, english in zip(rows, EN):
+        positions = translated_positions(row, english)
+        assert len(positions) == 1 and positions[0] != english.answer
+        assert row.question == english.question
+        picked.append(positions[0] - (positions[0] > english.answer))
+    assert len(set(picked)) > 1  # not always the same wrong option
+
+
+def test_mixup_uses_five_languages_per_row_and_is_seeded_per_row():
+    translations = {lang: tr(lang) for lang in ("fr", "de", "es", "it")}
+    rows, langs = build_mixup(EN, translations, "anatomy", "test", seed=0)
+    for row, row_langs, english in zip(rows, langs, EN):
+        assert sorted(row_langs) == ["de", "en", "es", "fr", "it"]
+        assert row.answer == english.answer
+        parts = [row.question, *row.choices]
+        for part, lang in zip(parts, row_langs):
+            assert part.startswith(f"{lang}-") or (lang == "en" and "-" not in part)
+    assert len({tuple(x) for x in langs}) > 1
+    again, _ = build_mixup(EN, translations, "anatomy", "test", seed=0)
+    assert again == rows
+    # A row does not depend on which other rows are processed.
+    subset, _ = build_mixup(EN[:3], {k: v[:3] for k, v in translations.items()}, "anatomy", "test", seed=0)
+    assert subset == rows[:3]
+    other_seed, _ = build_mixup(EN, translations, "anatomy", "test", seed=1)
+    assert other_seed != rows
+
+
+def test_translation_that_changes_the_answer_is_refused():
+    bad = tr("fr")
+    bad[2] = Item(bad[2].question, bad[2].choices, (bad[2].answer + 1) % 4)
+    with pytest.raises(ValueError, match="keep the English answer"):
+        build_variant("full", EN, bad, "anatomy", "test")
+
+
+def test_committed_demo_variants_equal_the_builder_output(tmp_path):
+    import shutil
+
+    for folder in DEMO_DATA.iterdir():
+        if folder.name in ("dev", "test") or "_full_" in folder.name:
+            shutil.copytree(folder, tmp_path / folder.name)
+    written = build_variant_folders(tmp_path, ["fr", "de", "es", "it"])
+    assert len(written) == 2 * (6 * 4 + 1)
+    for folder in written:
+        committed = DEMO_DATA / folder.name
+        names = sorted(p.name for p in folder.iterdir())
+        assert names == sorted(p.name for p in committed.iterdir())
+        match, mismatch, errors = filecmp.cmpfiles(folder, committed, names, shallow=False)
+        assert not mismatch and not errors, (folder.name, mismatch, errors)
+
+
+def test_builder_refuses_to_overwrite_other_content(tmp_path):
+    import shutil
+
+    for name in ("test", "test_full_fr", "test_full_de", "test_full_es", "test_full_it"):
+        shutil.copytree(DEMO_DATA / name, tmp_path / name)
+    build_variant_folders(tmp_path, ["fr", "de", "es", "it"], splits=["test"])
+    build_variant_folders(tmp_path, ["fr", "de", "es", "it"], splits=["test"])  # same content: fine
+    with pytest.raises(OverwriteError, match=r"exists with other content \(\d+ file\(s\) would change\); use --overwrite"):
+        build_variant_folders(tmp_path, ["fr", "de", "es", "it"], splits=["test"], seed=5)
+    assert filecmp.cmp(tmp_path / "test_mixup" / "management_test.csv",
+                       DEMO_DATA / "test_mixup" / "management_test.csv", shallow=False)
+    build_variant_folders(tmp_path, ["fr", "de", "es", "it"], splits=["test"], seed=5, overwrite=True)
+    assert LocalSource(tmp_path).load("management", "test", "mixup")
