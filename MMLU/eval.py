@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
     p.add_argument("--batch_size", default="auto", help="N or auto (largest that fits, backs off on OOM)")
+    p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
+                   help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")
+    p.add_argument("--tensor_parallel_size", type=int, default=1, help="GPUs per model with --backend vllm")
     p.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each subject's shared-prefix KV cache")
     p.add_argument("--dtype", default="auto", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16, bf16")
@@ -105,10 +108,18 @@ def make_backend(args: argparse.Namespace):
         return backend, {"backend": "openai", **backend.settings()}
     from crossknow.hf_backend import HFBackend, default_device, letter_token_ids, load_model
 
+    labels = LABEL_SETS[args.labels]
+    if args.backend == "vllm":
+        from crossknow.vllm_backend import VLLMBackend
+
+        backend = VLLMBackend(args.model, args.arch, args.dtype, args.tensor_parallel_size, seed=args.seed)
+        return backend, {
+            "backend": "vllm", "tensor_parallel_size": args.tensor_parallel_size, "prefix_cache": True,
+            "answer_token_ids": {c: letter_token_ids(backend.tokenizer, labels, c) for c in ("paper", "space")},
+        }
     device = args.device or default_device()
     model, tokenizer = load_model(args.model, args.arch, args.dtype, device)
     backend = HFBackend(model, tokenizer, args.batch_size, prefix_cache=not args.no_prefix_cache)
-    labels = LABEL_SETS[args.labels]
     return backend, {
         "backend": "hf", "device": device, "dtype": str(model.dtype).removeprefix("torch."),
         "batch_size": args.batch_size, "prefix_cache": not args.no_prefix_cache,

