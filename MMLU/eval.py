@@ -19,7 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
+from crossknow.evaluate import (  # noqa: E402
+    Settings,
+    Workers,
+    expand_configs,
+    load_config_data,
+    make_config,
+    run_config,
+)
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.mmlu import open_source  # noqa: E402
 from crossknow.prompts import LABEL_SETS  # noqa: E402
@@ -98,7 +105,7 @@ def build_configs(args: argparse.Namespace):
     return configs
 
 
-def make_backend(args: argparse.Namespace):
+def make_backend(args: argparse.Namespace, workers: Workers):
     """The backend and what the results' config block records about it."""
     if args.model.startswith("openai/"):
         from crossknow.openai_backend import OpenAIChatBackend
@@ -117,9 +124,10 @@ def make_backend(args: argparse.Namespace):
             "backend": "vllm", "tensor_parallel_size": args.tensor_parallel_size, "prefix_cache": True,
             "answer_token_ids": {c: letter_token_ids(backend.tokenizer, labels, c) for c in ("paper", "space")},
         }
-    device = args.device or default_device()
+    device = workers.device or args.device or default_device()
     model, tokenizer = load_model(args.model, args.arch, args.dtype, device)
     backend = HFBackend(model, tokenizer, args.batch_size, prefix_cache=not args.no_prefix_cache)
+    backend.show_progress = workers.is_main
     return backend, {
         "backend": "hf", "device": device, "dtype": str(model.dtype).removeprefix("torch."),
         "batch_size": args.batch_size, "prefix_cache": not args.no_prefix_cache,
@@ -144,12 +152,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     prefix = Path(args.save_dir) / f"{args.model_tag or model_tag(args.model)}_{args.ntrain}shot"
     if args.interv_prompt_id != -1:
         prefix = prefix.with_name(prefix.name + f"_interv{args.interv_prompt_id}")
-    backend, backend_info = make_backend(args)
+    workers = Workers()
+    backend, backend_info = make_backend(args, workers)
     run_info = {"model": args.model, "arch": args.arch, "dtype": args.dtype, **backend_info}
     results = {}
     for config in configs:
         results[config.name] = run_config(backend, source, config, settings, prefix, run_info,
-                                          overwrite=args.overwrite, data=data[config.name])
+                                          overwrite=args.overwrite, data=data[config.name], workers=workers)
+    if not workers.is_main:
+        return results
     print(format_table(load_results(prefix), title=f"{prefix} (weighted accuracy %, gap to English)"))
     if args.model == DEFAULT_MODEL:
         print("Note: SmolLM2-135M is near chance on MMLU; these numbers check the pipeline, "

@@ -9,6 +9,7 @@ restarts at the first unfinished subject and ends as an uninterrupted run would.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,48 @@ from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.results import environment, summarize
 
 MODES = ["question", "options", "full", "gt", "gt_question", "onewrong", "threewrong"]
+
+
+class Workers:
+    """Data-parallel evaluation under ``accelerate launch --multi_gpu`` or ``torchrun``: each process
+    scores a strided shard of every subject, the main process gathers and writes. One process
+    otherwise. (On CPU, ``accelerate launch --cpu`` starts a single process; use torchrun.)"""
+
+    def __init__(self):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank, self.state = 0, None
+        if self.world_size > 1:
+            import torch
+            from accelerate import PartialState
+
+            self.state = PartialState(cpu=not torch.cuda.is_available())
+            self.rank = self.state.process_index
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def device(self) -> str | None:
+        return str(self.state.device) if self.state else None
+
+    def shard(self, n: int) -> list[int]:
+        return list(range(self.rank, n, self.world_size))
+
+    def gather(self, records: list[dict]) -> list[dict]:
+        if self.world_size == 1:
+            return records
+        from accelerate.utils import gather_object
+
+        return sorted(gather_object(records), key=lambda r: r["index"])
+
+    def wait(self) -> None:
+        if self.state:
+            self.state.wait_for_everyone()
+
+
+SINGLE_PROCESS = Workers.__new__(Workers)
+SINGLE_PROCESS.world_size, SINGLE_PROCESS.rank, SINGLE_PROCESS.state = 1, 0, None
 
 
 class ResumeError(RuntimeError):
@@ -120,13 +163,17 @@ def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list
     ]
 
 
-def score_subject(backend, subject: str, data: SubjectData, settings: Settings) -> list[dict]:
-    prompts = subject_prompts(subject, data, settings)
+def score_subject(backend, subject: str, data: SubjectData, settings: Settings,
+                  indices: list[int] | None = None) -> list[dict]:
+    """Records for the test questions at ``indices`` (default: all) of one subject."""
+    indices = list(range(len(data.test))) if indices is None else indices
+    items = [data.test[i] for i in indices]
+    prompts = subject_prompts(subject, SubjectData(items, data.demos, data.english_demos), settings)
     labels = settings.labels
     records = []
     if settings.infer_mode == "logits" and hasattr(backend, "score"):
         scores = backend.score(prompts, labels, desc=subject)
-        for index, (item, prompt, score) in enumerate(zip(data.test, prompts, scores)):
+        for index, item, prompt, score in zip(indices, items, prompts, scores):
             probs = score.probs[settings.answer_token]
             prediction = labels[max(range(len(labels)), key=probs.__getitem__)]
             record = _record(subject, index, prompt, item, labels, prediction)
@@ -137,7 +184,7 @@ def score_subject(backend, subject: str, data: SubjectData, settings: Settings) 
         return records
     outputs = backend.generate(prompts, max_new_tokens=settings.max_token,
                                do_sample=settings.do_sample, seed=settings.seed, desc=subject)
-    for index, (item, prompt, text) in enumerate(zip(data.test, prompts, outputs)):
+    for index, item, prompt, text in zip(indices, items, prompts, outputs):
         prediction = parse_answer(text, labels)
         record = _record(subject, index, prompt, item, labels, prediction)
         record["generated"] = text
@@ -152,28 +199,34 @@ def _record(subject: str, index: int, prompt: Prompt, item: Item, labels, predic
             "prediction": prediction, "correct": prediction == label}
 
 
-def run_config(backend, source, config: EvalConfig, settings: Settings, prefix: Path,
-               run_info: dict, overwrite: bool = False, data: dict | None = None) -> dict:
+def run_config(backend, source, config: EvalConfig, settings: Settings, prefix: Path, run_info: dict,
+               overwrite: bool = False, data: dict | None = None, workers: Workers = SINGLE_PROCESS) -> dict:
     """Evaluate one configuration, resuming from finished subjects; returns the results dict."""
     result_file = prefix / f"result_{config.name}.json"
+    workers.wait()
     if result_file.exists() and not overwrite:
-        print(f"{result_file} exists: skipping (use --overwrite to recompute)")
+        if workers.is_main:
+            print(f"{result_file} exists: skipping (use --overwrite to recompute)")
         return json.loads(result_file.read_text())
     sample_dir = prefix / config.name
     fingerprint = {"run": {k: v for k, v in run_info.items() if k in ("model", "arch", "dtype")},
                    "config": asdict(config), "settings": _jsonable(asdict(settings))}
-    _check_resume(sample_dir, fingerprint, overwrite)
-    atomic_write_json(sample_dir / "settings.json", fingerprint)
+    if workers.is_main:
+        _check_resume(sample_dir, fingerprint, overwrite)
+        atomic_write_json(sample_dir / "settings.json", fingerprint)
+    workers.wait()
     data = data if data is not None else load_config_data(source, config, settings)
 
     records_by_subject = {}
-    for subject in tqdm(settings.subjects, desc=config.name):
+    for subject in tqdm(settings.subjects, desc=config.name, disable=not workers.is_main):
         path = sample_dir / f"{subject}.jsonl"
         if path.exists():
             records_by_subject[subject] = read_jsonl(path)
             continue
-        records = score_subject(backend, subject, data[subject], settings)
-        atomic_write_jsonl(path, records)
+        shard = workers.shard(len(data[subject].test))
+        records = workers.gather(score_subject(backend, subject, data[subject], settings, shard))
+        if workers.is_main:
+            atomic_write_jsonl(path, records)
         records_by_subject[subject] = records
 
     result = {"config": {**run_info, **asdict(config), **_jsonable(asdict(settings)),
@@ -185,7 +238,10 @@ def run_config(backend, source, config: EvalConfig, settings: Settings, prefix: 
                                   "questions_without": sum(r["reused_prefix_tokens"] == 0 for r in scored)}
     if settings.infer_mode == "generation" or not hasattr(backend, "score"):
         result["unparsed"] = sum(not r["parsed"] for recs in records_by_subject.values() for r in recs)
-    atomic_write_json(result_file, result)
+    result["config"]["processes"] = workers.world_size
+    if workers.is_main:
+        atomic_write_json(result_file, result)
+    workers.wait()
     return result
 
 

@@ -80,7 +80,9 @@ def load_model(model: str, arch: str | None = None, dtype: str = "auto", device:
     path, gguf_file = resolve_model_path(model)
     kwargs = {"dtype": resolve_dtype(dtype, device), "gguf_file": gguf_file}
     if device.startswith("cuda"):
-        kwargs["device_map"] = "auto"
+        # "cuda" spreads a large model over every visible GPU; "cuda:N" (one data-parallel
+        # process) keeps it on that GPU.
+        kwargs["device_map"] = "auto" if device == "cuda" else {"": device}
     hf_model = AutoModelForCausalLM.from_pretrained(path, **kwargs).eval()
     if not device.startswith("cuda"):
         hf_model.to(device)
@@ -135,6 +137,7 @@ class HFBackend:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.prefix_cache = prefix_cache
+        self.show_progress = True
         self.device = next(model.parameters()).device
 
     def encode(self, prompts: list[Prompt]) -> list[list[int]]:
@@ -229,7 +232,7 @@ class HFBackend:
         batch_size = min(self.max_auto_batch_size, len(order)) if auto else int(self.batch_size)
         results: list = [None] * len(sequences)
         start = 0
-        with tqdm(total=len(order), desc=desc, leave=False, disable=len(order) < 2) as bar:
+        with tqdm(total=len(order), desc=desc, leave=False, disable=len(order) < 2 or not self.show_progress) as bar:
             while start < len(order):
                 batch = order[start:start + batch_size]
                 longest = len(sequences[batch[0]])

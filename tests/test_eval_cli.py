@@ -170,3 +170,35 @@ def test_a_launcher_runs_with_its_arguments_overridden(bpe_model_dir, tmp_path):
     prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
     assert len(list(prefix.glob("result_*.json"))) == 1 + 7 + 1
     assert "threewrong" in out.stdout and "English:" in out.stdout
+
+
+def test_two_process_data_parallel_run_equals_one_process(bpe_model_dir, tmp_path):
+    import os
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["--model", str(bpe_model_dir), "--data_dir", str(DEMO_DATA), "--subjects", *SUBJECTS,
+            "--configs", "en", "full_it", "--batch_size", "3", "--dtype", "fp32"]
+    single = run(bpe_model_dir, tmp_path / "single", "--configs", "en", "full_it", "--limit", "10")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(["torchrun", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port",
+                          str(port), str(ROOT / "MMLU/eval.py"), *args, "--save_dir", str(tmp_path / "two")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("English:") == 1  # only the main process prints the table
+    prefix = tmp_path / "two" / f"{bpe_model_dir.name}_0shot"
+    for name in ("en", "full_it"):
+        result = json.loads((prefix / f"result_{name}.json").read_text())
+        assert result["config"]["processes"] == 2
+        assert result["weighted_accuracy"] == single[name]["weighted_accuracy"]
+        assert result["subject"] == single[name]["subject"] and result["n"] == 20
+        for subject in SUBJECTS:
+            two = read_jsonl(prefix / name / f"{subject}.jsonl")
+            one = read_jsonl(tmp_path / "single" / f"{bpe_model_dir.name}_0shot" / name / f"{subject}.jsonl")
+            assert [r["index"] for r in two] == list(range(10))
+            assert [(r["prompt"], r["prediction"]) for r in two] == [(r["prompt"], r["prediction"]) for r in one]
+            for a, b in zip(two, one):
+                assert a["probs"] == pytest.approx(b["probs"], abs=1e-5)
