@@ -183,7 +183,7 @@ def test_two_process_data_parallel_run_equals_one_process(bpe_model_dir, tmp_pat
     args = ["--model", str(bpe_model_dir), "--data_dir", str(DEMO_DATA), "--subjects", *SUBJECTS,
             "--configs", "en", "full_it", "--batch_size", "3", "--dtype", "fp32"]
     single = run(bpe_model_dir, tmp_path / "single", "--configs", "en", "full_it", "--limit", "10")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}  # two CPU processes
     out = subprocess.run(["torchrun", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port",
                           str(port), str(ROOT / "MMLU/eval.py"), *args, "--save_dir", str(tmp_path / "two")],
                          env=env, capture_output=True, text=True, timeout=600)

@@ -1,0 +1,28 @@
+"""The engine on a CUDA GPU (skipped where there is none): the same invariants as on CPU."""
+
+import pytest
+import torch
+
+from crossknow.hf_backend import HFBackend, load_model
+from test_scoring import LABELS, demo_prompts
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+
+
+def test_cuda_batching_and_prefix_reuse_match_batch_one_in_fp32(tiny_model_dir):
+    model, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cuda:0")
+    assert next(model.parameters()).is_cuda
+    prompts = demo_prompts(k=5, variant="full_fr")
+    one = HFBackend(model, tokenizer, batch_size=1, prefix_cache=False).score(prompts, LABELS)
+    for prefix_cache in (False, True):
+        many = HFBackend(model, tokenizer, batch_size=16, prefix_cache=prefix_cache).score(prompts, LABELS)
+        for a, b in zip(one, many):
+            assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=1e-4)
+
+
+def test_cuda_fp16_agrees_with_fp32(tiny_model_dir):
+    prompts = demo_prompts(k=1)
+    reference = HFBackend(*load_model(str(tiny_model_dir), dtype="fp32", device="cuda:0")).score(prompts, LABELS)
+    half = HFBackend(*load_model(str(tiny_model_dir), dtype="fp16", device="cuda:0")).score(prompts, LABELS)
+    for a, b in zip(reference, half):
+        assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=5e-3)
