@@ -169,24 +169,30 @@ def score_subject(backend, subject: str, data: SubjectData, settings: Settings,
     indices = list(range(len(data.test))) if indices is None else indices
     items = [data.test[i] for i in indices]
     prompts = subject_prompts(subject, SubjectData(items, data.demos, data.english_demos), settings)
+    return score_prompts(backend, subject, items, prompts, settings, indices)
+
+
+def score_prompts(backend, name: str, items: list[Item], prompts: list[Prompt], settings: Settings,
+                  indices: list[int]) -> list[dict]:
+    """Score (or generate and parse) each prompt; one record per question, ``index`` its row."""
     labels = settings.labels
     records = []
     if settings.infer_mode == "logits" and hasattr(backend, "score"):
-        scores = backend.score(prompts, labels, desc=subject)
+        scores = backend.score(prompts, labels, desc=name)
         for index, item, prompt, score in zip(indices, items, prompts, scores):
             probs = score.probs[settings.answer_token]
             prediction = labels[max(range(len(labels)), key=probs.__getitem__)]
-            record = _record(subject, index, prompt, item, labels, prediction)
+            record = _record(name, index, prompt, item, labels, prediction)
             record["probs"] = dict(zip(labels, probs))
             record["probs_by_answer_token"] = score.probs
             record["reused_prefix_tokens"] = score.reused_prefix_tokens
             records.append(record)
         return records
     outputs = backend.generate(prompts, max_new_tokens=settings.max_token,
-                               do_sample=settings.do_sample, seed=settings.seed, desc=subject)
+                               do_sample=settings.do_sample, seed=settings.seed, desc=name)
     for index, item, prompt, text in zip(indices, items, prompts, outputs):
         prediction = parse_answer(text, labels)
-        record = _record(subject, index, prompt, item, labels, prediction)
+        record = _record(name, index, prompt, item, labels, prediction)
         record["generated"] = text
         record["parsed"] = prediction is not None
         records.append(record)

@@ -62,3 +62,12 @@ def test_eval_end_to_end(tmp_path):
     assert sorted(results) == ["en", "full_es", "mixup"]
     assert all(r["n"] == 20 and r["config"]["model"] == "smollm2" for r in results.values())
     assert (tmp_path / "SmolLM2-135M-Instruct_1shot" / "result_mixup.json").is_file()
+
+
+def test_hp_quiz_end_to_end(tmp_path):
+    spec = importlib.util.spec_from_file_location("hp_eval", ROOT / "HP" / "evaluate.py")
+    hp_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hp_eval)
+    results = hp_eval.main(["--save_dir", str(tmp_path), "--langs", "en", "it", "--limit", "6"])
+    assert {lang: r["n"] for lang, r in results.items()} == {"en": 6, "it": 6}
+    assert (tmp_path / "SmolLM2-135M-Instruct" / "none" / "result_it.json").is_file()

@@ -1,0 +1,159 @@
+"""Harry Potter quiz: golden prompts, loading and validation, variants, evaluation, WikiText-103 split."""
+
+import importlib.util
+import json
+import shutil
+
+import pytest
+
+from conftest import ROOT
+from crossknow import hf_backend
+from crossknow.hp import QUIZ_LANGUAGES, hp_prompt, load_quiz, variant_prompts
+from crossknow.io import read_jsonl
+from crossknow.mmlu import DataError, Item
+
+DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name.replace("/", "_"), ROOT / "HP" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ITEM = Item("Q?", ("a", "b", "c", "d"), 2)
+
+
+@pytest.mark.parametrize("lang,instruction", [
+    ("en", "The following are multiple choice questions (with answers) about Harry Potter."),
+    ("de", "Im Folgenden finden Sie Multiple-Choice-Fragen (mit Antworten) zu Harry Potter."),
+    ("es", "Las siguientes son preguntas de opción múltiple (con respuestas) sobre Harry Potter."),
+    ("fr", "Vous trouverez ci-dessous des questions à choix multiples (avec réponses) sur Harry Potter."),
+    ("it", "Di seguito sono riportate domande a scelta multipla (con risposte) su Harry Potter."),
+])
+def test_golden_prompts(lang, instruction):
+    assert hp_prompt(ITEM, lang).text == f"{instruction}\n\nQ?\nA. a\nB. b\nC. c\nD. d\nAnswer: "
+
+
+def test_demo_quiz_loads_aligned_in_five_languages():
+    quiz = load_quiz(DEMO_QUIZ, QUIZ_LANGUAGES)
+    assert {lang: len(rows) for lang, rows in quiz.items()} == dict.fromkeys(QUIZ_LANGUAGES, 30)
+    categories = [q.category for q in quiz["en"]]
+    assert categories.count("characters") == 16 and categories.count("spells") == 14
+    assert quiz["fr"][1].item.choices[3] == "Severus Rogue" and quiz["it"][1].item.choices[3] == "Severus Piton"
+
+
+def write_quiz(folder, rows_by_lang, fmt="csv"):
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
+    for lang, rows in rows_by_lang.items():
+        frame = pd.DataFrame(rows)
+        if fmt == "csv":
+            frame.to_csv(folder / f"{names[lang]}.csv", index=False)
+        elif fmt == "jsonl":
+            frame.to_json(folder / f"{lang}.jsonl", orient="records", lines=True, force_ascii=False)
+        else:
+            frame.to_parquet(folder / f"{names[lang]}.parquet")
+
+
+ROW = {"question": "Q", "A": "a", "B": "b", "C": "c", "D": "d", "GT": "B"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_local_formats(tmp_path, fmt):
+    write_quiz(tmp_path, {"en": [ROW, {**ROW, "GT": "D"}], "fr": [{**ROW, "question": "Q fr"}, {**ROW, "GT": "D"}]}, fmt)
+    quiz = load_quiz(tmp_path, ["en", "fr"])
+    assert quiz["fr"][0].item == Item("Q fr", ("a", "b", "c", "d"), 1)
+    assert quiz["en"][1].item.answer == 3 and quiz["en"][0].category is None
+
+
+def test_validation_errors_name_the_problem(tmp_path):
+    write_quiz(tmp_path / "a", {"en": [ROW, ROW], "fr": [ROW]})
+    with pytest.raises(DataError, match="not aligned: English has 2 rows, French has 1"):
+        load_quiz(tmp_path / "a", ["en", "fr"])
+    write_quiz(tmp_path / "b", {"en": [ROW, ROW], "de": [ROW, {**ROW, "GT": "C"}]})
+    with pytest.raises(DataError, match="not aligned at row 2: GT B in English, C in German"):
+        load_quiz(tmp_path / "b", ["en", "de"])
+    write_quiz(tmp_path / "c", {"en": [{k: v for k, v in ROW.items() if k != "C"}]})
+    with pytest.raises(DataError, match=r"English.csv: row 1: missing column\(s\) C"):
+        load_quiz(tmp_path / "c", ["en"])
+    write_quiz(tmp_path / "d", {"en": [{**ROW, "GT": "E"}]})
+    with pytest.raises(DataError, match="English.csv: row 1: GT 'E' is not one of A, B, C, D"):
+        load_quiz(tmp_path / "d", ["en"])
+    with pytest.raises(DataError, match="no file for Italian"):
+        load_quiz(tmp_path / "d", ["it"])
+
+
+def test_variants_are_built_from_the_parallel_splits():
+    quiz = load_quiz(DEMO_QUIZ, QUIZ_LANGUAGES)
+    en, fr = quiz["en"][1].item, quiz["fr"][1].item
+    items, prompts = variant_prompts(quiz, "question", "fr")
+    assert items[1] == Item(fr.question, en.choices, en.answer)
+    assert prompts[1].prefix.startswith("Vous trouverez ci-dessous")
+    items, prompts = variant_prompts(quiz, "options", "fr")
+    assert items[1] == Item(en.question, fr.choices, en.answer) and prompts[1].prefix.startswith("The following")
+    items, _ = variant_prompts(quiz, "gt", "it")
+    it = quiz["it"][1].item
+    assert items[1].choices == en.choices[:3] + (it.choices[3],)
+    items, prompts = variant_prompts(quiz, "mixup", "en", seed=0)
+    questions = {lang: [q.item.question for q in quiz[lang]] for lang in QUIZ_LANGUAGES}
+    for i, (item, prompt) in enumerate(zip(items, prompts)):
+        lang = next(lang for lang in QUIZ_LANGUAGES if questions[lang][i] == item.question)
+        assert prompt.prefix == hp_prompt(item, lang).prefix
+        assert item.answer == quiz["en"][i].item.answer
+
+
+def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeypatch, capsys):
+    hp = load_script("evaluate")
+    args = ["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--batch_size", "4", "--langs", "all"]
+    results = hp.main(args)
+    assert list(results) == QUIZ_LANGUAGES
+    out_dir = tmp_path / bpe_model_dir.name / "none"
+    fr = json.loads((out_dir / "result_fr.json").read_text())
+    assert fr["n"] == 30 and set(fr["category"]) == {"characters", "spells"} and fr["category_n"]["spells"] == 14
+    assert fr["config"]["language"] == "fr" and fr["config"]["dtype"] == "float32"
+    records = read_jsonl(out_dir / "fr.jsonl")
+    assert records[0]["prompt"].startswith("Vous trouverez ci-dessous") and records[0]["prompt"].endswith("Answer: ")
+    assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
+    table = capsys.readouterr().out
+    assert "gap to en" in table and "not the paper's quiz" in table
+
+    monkeypatch.setattr(hf_backend.HFBackend, "score", lambda *a, **k: pytest.fail("finished language rescored"))
+    assert hp.main(args) == results
+
+
+def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):
+    hp = load_script("evaluate")
+    results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "de", "--limit", "5"])
+    assert list(results) == ["de"] and results["de"]["n"] == 5
+    results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--variant", "mixup"])
+    assert list(results) == ["mixup"] and results["mixup"]["n"] == 30
+
+
+def test_bad_quiz_is_refused_before_the_model_loads(bpe_model_dir, tmp_path, monkeypatch):
+    data = tmp_path / "quiz"
+    shutil.copytree(DEMO_QUIZ, data)
+    (data / "Spanish.csv").write_text((data / "Spanish.csv").read_text().rsplit("\n", 2)[0] + "\n")
+    monkeypatch.setattr(hf_backend, "load_model", lambda *a, **k: pytest.fail("model loaded before validation"))
+    with pytest.raises(DataError, match="English has 30 rows, Spanish has 29"):
+        load_script("evaluate").main(["--model_name", str(bpe_model_dir), "--data", str(data)])
+
+
+def test_wikitext_split_selects_the_indexed_documents(tmp_path):
+    extract = load_script("extract_wiki103_hp")
+    lines = [" = Doc 0 = ", "", " text zero ", " = Doc 1 = ", "  ", " text one ", " = Doc 2 = "]
+    corpus = tmp_path / "wiki.train.raw"
+    corpus.write_text("\n".join(lines) + "\n")
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"HP-related-index": [3, 1]}))
+    stats = extract.main(["--input", str(corpus), "--index", str(index), "--out_dir", str(tmp_path / "out"),
+                          "--expected_documents", "5"])
+    assert stats == {"input": str(corpus), "documents": 5, "hp_related": 2, "hp_unrelated": 3, "index": str(index)}
+    assert (tmp_path / "out" / "hp_related.txt").read_text() == " text zero \n text one \n"
+    assert (tmp_path / "out" / "hp_unrelated.txt").read_text() == " = Doc 0 = \n = Doc 1 = \n = Doc 2 = \n"
+    with pytest.raises(extract.CorpusError, match="the corpus has 5 documents .* the index expects 1,165,029"):
+        extract.main(["--input", str(corpus), "--out_dir", str(tmp_path / "x")])
+    assert len(extract.load_index()) == 4358
