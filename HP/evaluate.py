@@ -96,8 +96,7 @@ def evaluate_language(backend, quiz, lang: str, args, out_dir: Path, run_info: d
     return result
 
 
-def format_summary(results: dict[str, dict]) -> str:
-    english = results.get("en", {}).get("accuracy")
+def format_summary(results: dict[str, dict], english: float | None) -> str:
     lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>11}{'n':>6}"]
     for lang, r in results.items():
         gap = f"{100 * (r['accuracy'] - english):+.1f}" if english is not None and lang != "en" else ""
@@ -116,7 +115,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     out_dir = Path(args.save_dir) / (args.model_tag or model_tag(args.model)) / args.variant
     results = {lang: evaluate_language(backend, quiz, lang, args, out_dir, run_info, workers) for lang in args.langs}
     if workers.is_main:
-        summary = format_summary(results)
+        baseline = out_dir.parent / "none" / "result_en.json"  # the gap of a variant is to plain English
+        english = results["en"]["accuracy"] if "en" in results else (
+            json.loads(baseline.read_text())["accuracy"] if baseline.exists() else None)
+        summary = format_summary(results, english)
         if args.variant == "none":
             atomic_write_json(out_dir / "summary.json", {lang: r["accuracy"] for lang, r in results.items()})
         print(f"{out_dir} (accuracy %)\n{summary}")
