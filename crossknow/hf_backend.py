@@ -256,7 +256,7 @@ class HFBackend:
 
     @torch.inference_mode()
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False,
-                 seed: int = 0, desc: str = "generating") -> list[str]:
+                 seed: int = 0, desc: str = "generating", stop_strings: list[str] | None = None) -> list[str]:
         if do_sample:
             torch.manual_seed(seed)
 
@@ -265,6 +265,7 @@ class HFBackend:
             out = self.model.generate(
                 input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
                 do_sample=do_sample, pad_token_id=self.tokenizer.pad_token_id,
+                **({"stop_strings": stop_strings, "tokenizer": self.tokenizer} if stop_strings else {}),
                 **({} if do_sample else {"temperature": None, "top_p": None, "top_k": None}),
             )
             return self.tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)

@@ -48,12 +48,15 @@ class OpenAIChatBackend:
         return {"model": self.model, "base_url": self.base_url, "max_tokens": self.max_tokens,
                 "temperature": self.temperature, "max_retries": self.max_retries}
 
-    def request_body(self, prompt: str) -> dict:
-        return {"model": self.model, "messages": [{"role": "user", "content": prompt}],
-                "max_tokens": self.max_tokens, "temperature": self.temperature}
+    def request_body(self, messages: list[dict]) -> dict:
+        return {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
+                "temperature": self.temperature}
 
     def complete_one(self, prompt: str) -> str:
-        body = json.dumps(self.request_body(prompt)).encode()
+        return self.chat([{"role": "user", "content": prompt}])
+
+    def chat(self, messages: list[dict]) -> str:
+        body = json.dumps(self.request_body(messages)).encode()
         request = urllib.request.Request(
             f"{self.base_url}/chat/completions", data=body, method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},

@@ -25,19 +25,35 @@ def _write_all(outputs: dict[Path, str], overwrite: bool) -> None:
         atomic_write_text(path, text)
 
 
+def skipped_rows(folder: Path, subject: str) -> set[int]:
+    """English rows that ``MMLU/translate.py --on_failure skip`` left out of a full folder."""
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return set()
+    return set(json.loads(manifest.read_text()).get("skipped", {}).get(subject, []))
+
+
 def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str):
+    """English and full translations, aligned row by row; rows skipped in any language are dropped."""
     english = read_mmlu_csv(subject_path(data_dir / split, subject, split))
+    folders = {lang: data_dir / folder_name(split, f"full_{lang}") for lang in languages}
+    skipped = {lang: skipped_rows(folder, subject) for lang, folder in folders.items()}
+    dropped = set().union(*skipped.values())
+    keep = [i for i in range(len(english)) if i not in dropped]
     translations = {}
-    for lang in languages:
-        path = subject_path(data_dir / folder_name(split, f"full_{lang}"), subject, split)
+    for lang, folder in folders.items():
+        path = subject_path(folder, subject, split)
         rows = read_mmlu_csv(path)
-        if len(rows) != len(english):
-            raise DataError(f"{path}: {len(rows)} rows, but the English file has {len(english)}")
-        for i, (e, t) in enumerate(zip(english, rows)):
-            if e.answer != t.answer:
-                raise DataError(f"{path}: row {i + 1}: answer {t.answer} differs from English {e.answer}")
-        translations[lang] = rows
-    return english, translations
+        present = [i for i in range(len(english)) if i not in skipped[lang]]
+        if len(rows) != len(present):
+            raise DataError(f"{path}: {len(rows)} rows, but the English file has {len(present)}")
+        by_row = dict(zip(present, rows))
+        for i in present:
+            if english[i].answer != by_row[i].answer:
+                raise DataError(f"{path}: row {present.index(i) + 1}: answer {by_row[i].answer} differs from "
+                                f"English {english[i].answer}")
+        translations[lang] = [by_row[i] for i in keep]
+    return [english[i] for i in keep], translations, keep
 
 
 def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("dev", "test"),
@@ -52,19 +68,19 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
             raise DataError(f"{data_dir / split}: no {split} CSV files")
         mixup_log = []
         for subject in subjects:
-            english, translations = load_aligned(data_dir, split, languages, subject)
+            english, translations, row_ids = load_aligned(data_dir, split, languages, subject)
             for mode in modes:
                 for lang in languages:
                     folder = data_dir / folder_name(split, f"{mode}_{lang}")
-                    rows = build_variant(mode, english, translations[lang], subject, split, seed)
+                    rows = build_variant(mode, english, translations[lang], subject, split, seed, row_ids)
                     outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
                     written.add(folder)
             if mixup:
-                rows, assignment = build_mixup(english, translations, subject, split, seed)
+                rows, assignment = build_mixup(english, translations, subject, split, seed, row_ids)
                 folder = data_dir / folder_name(split, "mixup")
                 outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
                 mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", "A", "B", "C", "D"], a))}
-                              for i, a in enumerate(assignment)]
+                              for i, a in zip(row_ids, assignment)]
                 written.add(folder)
         if mixup:
             logs[data_dir / folder_name(split, "mixup") / "languages.jsonl"] = mixup_log

@@ -53,12 +53,14 @@ def build_variant_row(mode: str, english: Item, translated: Item, rng: random.Ra
 
 
 def build_variant(mode: str, english: list[Item], translated: list[Item], subject: str,
-                  split: str, seed: int = 0) -> list[Item]:
+                  split: str, seed: int = 0, row_ids: list[int] | None = None) -> list[Item]:
+    """``row_ids`` are the rows' positions in the original file (default 0..n-1), used for seeding."""
     if len(english) != len(translated):
         raise ValueError(f"{subject}/{split}: {len(english)} English rows but {len(translated)} translated")
+    row_ids = row_ids or list(range(len(english)))
     return [
         build_variant_row(mode, e, t, row_rng(seed, subject, split, i, mode))
-        for i, (e, t) in enumerate(zip(english, translated))
+        for i, e, t in zip(row_ids, english, translated)
     ]
 
 
@@ -71,12 +73,12 @@ def mixup_languages(rng: random.Random, languages: list[str]) -> list[str]:
 
 
 def build_mixup(english: list[Item], translations: dict[str, list[Item]], subject: str,
-                split: str, seed: int = 0) -> tuple[list[Item], list[list[str]]]:
+                split: str, seed: int = 0, row_ids: list[int] | None = None) -> tuple[list[Item], list[list[str]]]:
     """The mixup rows and, per row, the languages of (question, A, B, C, D)."""
     languages = sorted(translations)
     rows, assignments = [], []
-    for i, item in enumerate(english):
-        langs = mixup_languages(row_rng(seed, subject, split, i, "mixup"), languages)
+    for i, (row_id, item) in enumerate(zip(row_ids or range(len(english)), english)):
+        langs = mixup_languages(row_rng(seed, subject, split, row_id, "mixup"), languages)
         source = {"en": item, **{lang: translations[lang][i] for lang in languages}}
         if any(source[lang].answer != item.answer for lang in languages):
             raise ValueError(f"{subject}/{split}: row {i}: a translation changes the answer")

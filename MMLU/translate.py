@@ -1,0 +1,234 @@
+"""Build the crosslingual MMLU variants from English MMLU: translate once, assemble the rest.
+
+``--mode full`` translates the question and each option separately (through the translation
+cache: a re-run translates nothing twice, a killed run resumes). Every other mode is assembled from
+the English files and the ``full`` files, with no re-translation. Existing translations can be
+imported instead (OpenAI's MMMLU, or any folder of per-subject translated CSVs).
+
+    python MMLU/translate.py --split test --languages fr de es it --mode full --translator hf \\
+        --model facebook/nllb-200-distilled-600M --data_dir ../shared/data/mmlu --out_dir MMLU/data/full
+    python MMLU/translate.py --split test --mode gt_question --out_dir MMLU/data/full
+    python MMLU/translate.py --split test --languages fr --import_mmmlu mmlu_FR-FR.csv --out_dir MMLU/data/full
+
+Apertium (``--translator apertium``) is the one translator that runs offline here; it is
+rule-based and weak (BLEU 12-16), so its variants measure the pipeline, not the barrier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.mmlu import (  # noqa: E402
+    LETTERS,
+    DataError,
+    Item,
+    folder_name,
+    read_mmlu_csv,
+    subject_path,
+    subjects_in_folder,
+    write_mmlu_csv,
+)
+from crossknow.translation import TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.variant_folders import build_variant_folders  # noqa: E402
+
+MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
+
+
+class TranslationFailed(RuntimeError):
+    pass
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--split", default="test", choices=["dev", "test"])
+    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
+    p.add_argument("--mode", default="full", choices=MODES)
+    p.add_argument("--translator", default="hf", choices=["hf", "llm", "google", "openai", "apertium"])
+    p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
+    p.add_argument("--data_dir", default="MMLU/data/full", help="holds the English {split}/ folder")
+    p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
+    p.add_argument("--subjects", nargs="+", default=None)
+    p.add_argument("--limit", type=int, default=None, help="first N rows per subject")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--cache", default=None, help="translation cache (default: ~/.cache/crossknow/translations.sqlite)")
+    p.add_argument("--on_failure", default="stop", choices=["stop", "skip", "keep_english"],
+                   help="what a row with an untranslated string becomes: stop and report (default), "
+                        "skip the row, or keep the English string (recorded in the manifest)")
+    p.add_argument("--import_mmmlu", default=None, help="an MMMLU CSV (mmlu_FR-FR.csv) for the one --languages")
+    p.add_argument("--import_dir", default=None, help="a folder of per-subject translated CSVs for one language")
+    p.add_argument("--export", default=None, metavar="VARIANT", help="copy {split}_VARIANT to --export_dir in "
+                   "the Hugging Face release layout data/{split}/{subject}_{split}.csv")
+    p.add_argument("--export_dir", default=None)
+    p.add_argument("--overwrite", action="store_true")
+    args = p.parse_args(argv)
+    args.out_dir = args.out_dir or args.data_dir
+    if (args.import_mmmlu or args.import_dir) and len(args.languages) != 1:
+        p.error("an import fills one language: give exactly one --languages")
+    return args
+
+
+def english_items(args, subject: str) -> list[Item]:
+    return read_mmlu_csv(subject_path(Path(args.data_dir) / args.split, subject, args.split))[: args.limit]
+
+
+def copy_english(args, subjects: list[str]) -> None:
+    """The output folder holds its own English split, so that it is a complete data folder."""
+    out = Path(args.out_dir) / args.split
+    for subject in subjects:
+        target = subject_path(out, subject, args.split)
+        if Path(args.data_dir).resolve() != Path(args.out_dir).resolve():
+            write_mmlu_csv(target, english_items(args, subject))
+
+
+def write_full(args, lang: str, subject: str, items: list[Item]) -> None:
+    path = subject_path(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), subject, args.split)
+    if path.exists() and not args.overwrite and read_mmlu_csv(path) != items:
+        raise FileExistsError(f"{path} exists with other content; use --overwrite to replace it")
+    write_mmlu_csv(path, items)
+
+
+def translate_language(args, translator, cache, lang: str, subjects: list[str]) -> dict:
+    counts = {"strings": 0, "translated": 0, "failed": 0, "kept_english": 0, "skipped_rows": 0}
+    failures, skipped = [], {}
+    for subject in subjects:
+        english = english_items(args, subject)
+        strings = [s for item in english for s in (item.question, *item.choices)]
+        results = translate(translator, strings, "en", lang, cache, batch_size=args.batch_size,
+                            desc=f"{lang} {subject}")
+        counts["strings"] += len(strings)
+        items, subject_failed = [], False
+        for row, item in enumerate(english):
+            parts = results[5 * row: 5 * row + 5]
+            bad = [i for i, r in enumerate(parts) if not r.ok]
+            counts["translated"] += 5 - len(bad)
+            counts["failed"] += len(bad)
+            if not bad:
+                items.append(Item(parts[0].text, tuple(r.text for r in parts[1:]), item.answer))
+                continue
+            subject_failed = True
+            failures += [(subject, row + 1, (item.question, *item.choices)[i], parts[i].error) for i in bad]
+            if args.on_failure == "keep_english":
+                counts["kept_english"] += len(bad)
+                texts = [r.text if r.ok else e for r, e in zip(parts, (item.question, *item.choices))]
+                items.append(Item(texts[0], tuple(texts[1:]), item.answer))
+            elif args.on_failure == "skip":
+                counts["skipped_rows"] += 1
+                skipped.setdefault(subject, []).append(row)
+        if args.on_failure == "stop" and subject_failed:
+            continue  # nothing written for this subject; its successes are cached
+        write_full(args, lang, subject, items)
+    if failures and args.on_failure == "stop":
+        examples = "\n".join(f"  {s} row {r}: {t[:60]!r}: {e}" for s, r, t, e in failures[:5])
+        raise TranslationFailed(f"{counts['failed']} string(s) failed to translate into {lang} (subjects with "
+                                f"failures were not written; re-run to retry them):\n{examples}")
+    return {**counts, "skipped": skipped}
+
+
+def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[str]) -> None:
+    folder = Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
+    atomic_write_json(folder / "manifest.json", {
+        "split": args.split, "language": lang, "source": source, "subjects": len(subjects), "limit": args.limit,
+        "on_failure": args.on_failure, "seed": args.seed, **counts,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
+    """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject; aligned to English by position."""
+    by_subject: dict[str, list[dict]] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            by_subject.setdefault(row["Subject"], []).append(row)
+    rows = 0
+    for subject in subjects:
+        english = english_items(args, subject)
+        translated = [Item(r["Question"], (r["A"], r["B"], r["C"], r["D"]), _letter(r["Answer"], path, subject, i))
+                      for i, r in enumerate(by_subject.get(subject, []))][: args.limit]
+        check_aligned(english, translated, f"{path} ({subject})")
+        write_full(args, lang, subject, translated)
+        rows += len(translated)
+    return {"rows": rows}
+
+
+def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:
+    rows = 0
+    for subject in subjects:
+        path = subject_path(folder, subject, args.split)
+        translated = read_mmlu_csv(path)[: args.limit]
+        check_aligned(english_items(args, subject), translated, str(path))
+        write_full(args, lang, subject, translated)
+        rows += len(translated)
+    return {"rows": rows}
+
+
+def _letter(value: str, path: Path, subject: str, index: int) -> int:
+    if value.strip() not in LETTERS:
+        raise DataError(f"{path}: {subject} row {index + 1}: Answer {value!r} is not one of A-D")
+    return LETTERS.index(value.strip())
+
+
+def check_aligned(english: list[Item], translated: list[Item], source: str) -> None:
+    if len(english) != len(translated):
+        raise DataError(f"{source}: {len(translated)} rows, but English has {len(english)}")
+    wrong = [i + 1 for i, (e, t) in enumerate(zip(english, translated)) if e.answer != t.answer]
+    if wrong:
+        raise DataError(f"{source}: the answer differs from English on row(s) {wrong[:10]}: not the same questions")
+
+
+def export(args, subjects: list[str]) -> None:
+    source = Path(args.out_dir) / folder_name(args.split, args.export)
+    target = Path(args.export_dir) / "data" / args.split
+    target.mkdir(parents=True, exist_ok=True)
+    for subject in subjects:
+        shutil.copyfile(subject_path(source, subject, args.split), subject_path(target, subject, args.split))
+    print(f"exported {source} to {target}")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    subjects = args.subjects or subjects_in_folder(Path(args.data_dir) / args.split, args.split)
+    if not subjects:
+        raise SystemExit(f"{Path(args.data_dir) / args.split}: no English {args.split} files")
+    for subject in subjects:  # validate every English file before any translation
+        english_items(args, subject)
+    if args.export:
+        return export(args, subjects)
+    if args.import_mmmlu or args.import_dir:
+        lang = args.languages[0]
+        copy_english(args, subjects)
+        if args.import_mmmlu:
+            counts = import_mmmlu(args, Path(args.import_mmmlu), lang, subjects)
+            source = f"import:mmmlu:{Path(args.import_mmmlu).name}"
+        else:
+            counts = import_folder(args, Path(args.import_dir), lang, subjects)
+            source = f"import:{args.import_dir}"
+        write_manifest(args, lang, source, counts, subjects)
+        print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
+        return
+    if args.mode == "full":
+        translator = make_translator(args.translator, args.model)
+        cache = TranslationCache(args.cache)
+        copy_english(args, subjects)
+        for lang in args.languages:
+            counts = translate_language(args, translator, cache, lang, subjects)
+            write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, subjects)
+            print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
+        return
+    modes = {"wrong_option": ["onewrong", "threewrong"], "mixup": []}.get(args.mode, [args.mode])
+    folders = build_variant_folders(args.out_dir, args.languages, [args.split], modes, args.mode == "mixup",
+                                    args.seed, args.overwrite)
+    print(f"wrote {', '.join(f.name for f in folders)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""One translator interface for the whole project, its backends, and a persistent cache.
+
+``translate(translator, texts, src, tgt, cache)`` returns one ``Translation`` per text, each with
+the text and whether it succeeded. A failed call is retried a bounded number of times and then
+recorded as failed: it is never replaced by the source text. Successes go to the cache as soon
+as each batch finishes, so a re-run translates nothing twice and a killed run resumes.
+
+Backends: Hugging Face seq2seq MT (NLLB-200, M2M100, Marian), a causal LLM prompted to translate,
+Google Translate (``googletrans``, online), an OpenAI-compatible chat model, and Apertium (Debian
+packages, offline, rule-based and weak: BLEU 12-16 on FLoRes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from crossknow.embedded import cache_dir
+from crossknow.languages import get_language
+
+
+@dataclass(frozen=True)
+class Translation:
+    text: str | None
+    ok: bool
+    error: str | None = None
+
+
+class TranslationCache:
+    """SQLite store keyed by (backend, model, source language, target language, text hash)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else cache_dir() / "translations.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS translations (backend TEXT, model TEXT, src TEXT, tgt TEXT, "
+                        "hash TEXT, source TEXT, text TEXT, PRIMARY KEY (backend, model, src, tgt, hash))")
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get_many(self, translator, src: str, tgt: str, texts: list[str]) -> dict[str, str]:
+        found = {}
+        for text in texts:
+            row = self.db.execute("SELECT text FROM translations WHERE backend=? AND model=? AND src=? AND tgt=? "
+                                  "AND hash=?", (translator.name, translator.model, src, tgt, self.key(text))).fetchone()
+            if row is not None:
+                found[text] = row[0]
+        return found
+
+    def put_many(self, translator, src: str, tgt: str, pairs: list[tuple[str, str]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(translator.name, translator.model, src, tgt, self.key(s), s, t) for s, t in pairs])
+
+
+def translate(translator, texts: list[str], src: str, tgt: str, cache: TranslationCache | None = None,
+              batch_size: int = 16, max_retries: int = 2, retry_wait: float = 1.0,
+              desc: str | None = None) -> list[Translation]:
+    """Translate ``texts`` (duplicates once), from the cache where possible."""
+    if hasattr(translator, "check_pair"):
+        translator.check_pair(src, tgt)  # an unsupported pair is a usage error, not a failed string
+    unique = list(dict.fromkeys(texts))
+    done: dict[str, Translation] = {}
+    if cache is not None:
+        done = {t: Translation(v, True) for t, v in cache.get_many(translator, src, tgt, unique).items()}
+    todo = [t for t in unique if t not in done]
+    with tqdm(total=len(todo), desc=desc or f"{src}->{tgt}", leave=False, disable=not todo) as bar:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            results = _with_retries(translator, batch, src, tgt, max_retries, retry_wait)
+            done.update(zip(batch, results))
+            if cache is not None:
+                cache.put_many(translator, src, tgt, [(s, r.text) for s, r in zip(batch, results) if r.ok])
+            bar.update(len(batch))
+    return [done[t] for t in texts]
+
+
+def _with_retries(translator, batch: list[str], src: str, tgt: str, max_retries: int, wait: float) -> list[Translation]:
+    error = ""
+    for attempt in range(max_retries + 1):
+        try:
+            outputs = translator.translate_batch(batch, src, tgt)
+            if len(outputs) != len(batch):
+                raise RuntimeError(f"{len(outputs)} outputs for {len(batch)} inputs")
+            return [Translation(o, True) if o and o.strip() else Translation(None, False, "empty output")
+                    for o in outputs]
+        except Exception as exc:  # noqa: BLE001 - any backend failure is retried, then recorded
+            error = f"{type(exc).__name__}: {exc}"
+            if attempt < max_retries:
+                time.sleep(wait * 2**attempt)
+    return [Translation(None, False, error) for _ in batch]
+
+
+class HFSeq2SeqTranslator:
+    """NLLB-200, M2M100 or Marian through transformers, batched beam search."""
+
+    name = "hf-seq2seq"
+
+    def __init__(self, model: str, device: str | None = None, num_beams: int = 4, max_new_tokens: int = 256,
+                 model_obj=None, tokenizer=None):
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        from crossknow.hf_backend import default_device
+
+        self.model = model
+        self.device = device or default_device()
+        self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model)
+        self.hf_model = (model_obj or AutoModelForSeq2SeqLM.from_pretrained(model)).to(self.device).eval()
+        self.num_beams, self.max_new_tokens = num_beams, max_new_tokens
+        self.family = self._family()
+
+    def _family(self) -> str:
+        model_type = self.hf_model.config.model_type
+        if model_type == "marian":
+            return "marian"
+        if "nllb" in type(self.tokenizer).__name__.lower() or "eng_Latn" in self.tokenizer.get_vocab():
+            return "nllb"
+        if model_type == "m2m_100":
+            return "m2m100"
+        raise ValueError(f"{self.model}: unsupported seq2seq model type {model_type!r} (NLLB, M2M100, Marian)")
+
+    def codes(self, src: str, tgt: str) -> tuple[str | None, str | None]:
+        if self.family == "nllb":
+            return get_language(src).nllb, get_language(tgt).nllb
+        if self.family == "m2m100":
+            return get_language(src).m2m, get_language(tgt).m2m
+        return None, None
+
+    def generation_inputs(self, texts: list[str], src: str, tgt: str):
+        """Tokenized inputs and ``forced_bos_token_id`` for this family and language pair."""
+        src_code, tgt_code = self.codes(src, tgt)
+        forced_bos = None
+        if self.family == "nllb":
+            self.tokenizer.src_lang = src_code
+            forced_bos = self.tokenizer.convert_tokens_to_ids(tgt_code)
+        elif self.family == "m2m100":
+            self.tokenizer.src_lang = src_code
+            forced_bos = self.tokenizer.get_lang_id(tgt_code)
+        elif f">>{tgt}<<" in self.tokenizer.get_vocab():  # multi-target Marian models
+            texts = [f">>{tgt}<< {t}" for t in texts]
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True)
+        return inputs.to(self.device), forced_bos
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        import torch
+
+        inputs, forced_bos = self.generation_inputs(texts, src, tgt)
+        kwargs = {"forced_bos_token_id": forced_bos} if forced_bos is not None else {}
+        with torch.inference_mode():
+            out = self.hf_model.generate(**inputs, num_beams=self.num_beams, max_new_tokens=self.max_new_tokens,
+                                         **kwargs)
+        return self.tokenizer.batch_decode(out, skip_special_tokens=True)
+
+
+LLM_PROMPT = "Translate this from {source} to {target}:\n{source}: {text}\n{target}:"
+
+
+def llm_translation_prompt(text: str, src: str, tgt: str) -> str:
+    return LLM_PROMPT.format(source=get_language(src).name, target=get_language(tgt).name, text=text)
+
+
+def first_line(text: str) -> str:
+    """The translation is the first non-empty line of what the model generates."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+class CausalLMTranslator:
+    """A causal LLM prompted zero-shot to translate; batched greedy generation, left padding."""
+
+    name = "llm"
+
+    def __init__(self, model: str, backend=None, max_new_tokens: int = 256, batch_size: int | str = "auto",
+                 dtype: str = "auto"):
+        from crossknow.hf_backend import HFBackend, load_model
+
+        self.model = model
+        self.backend = backend or HFBackend(*load_model(model, dtype=dtype), batch_size=batch_size)
+        self.max_new_tokens = max_new_tokens
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        from crossknow.prompts import Prompt
+
+        prompts = [Prompt("", llm_translation_prompt(t, src, tgt)) for t in texts]
+        outputs = self.backend.generate(prompts, max_new_tokens=self.max_new_tokens, desc=f"{src}->{tgt}",
+                                        stop_strings=["\n"])
+        return [first_line(o) for o in outputs]
+
+
+class OpenAIChatTranslator:
+    """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``."""
+
+    name = "openai"
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, **kwargs):
+        from crossknow.openai_backend import OpenAIChatBackend
+
+        self.client = OpenAIChatBackend(model, max_tokens=1024, base_url=base_url, api_key=api_key, **kwargs)
+        self.model = self.client.model
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        system = f"Translate the following {get_language(src).name} text to {get_language(tgt).name}:"
+        return [self.client.chat([{"role": "system", "content": system}, {"role": "user", "content": t}])
+                for t in texts]
+
+
+class GoogleTranslator:
+    """Google Translate through the ``googletrans`` package, as the paper did (needs the internet)."""
+
+    name = "google"
+    model = "googletrans"
+
+    def __init__(self):
+        try:
+            from googletrans import Translator
+        except ImportError as error:
+            raise ImportError("--translator google needs: pip install googletrans") from error
+        self.client = Translator()
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        results = self.client.translate(texts, src=src, dest=tgt)
+        if hasattr(results, "__await__"):  # googletrans 4.x is asynchronous
+            import asyncio
+
+            results = asyncio.run(results)
+        return [r.text for r in results]
+
+
+class ApertiumTranslator:
+    """Apertium (offline, rule-based). en<->es directly, fr and it through es; no German.
+
+    Quality is low (BLEU 12-16 on FLoRes): use it where nothing better can run, and say so.
+    """
+
+    name = "apertium"
+    model = "apertium"
+    SEPARATOR = "\n\n.\n\n"
+    LINE_BREAK = "[[BR]]"
+    # Debian's mode names (apertium-eng-spa, apertium-fr-es, apertium-spa-ita).
+    PAIRS = {("en", "es"): "eng-spa", ("es", "en"): "spa-eng", ("fr", "es"): "fr-es", ("es", "fr"): "es-fr",
+             ("es", "it"): "spa-ita", ("it", "es"): "ita-spa"}
+
+    def __init__(self, executable: str = "apertium"):
+        self.executable = shutil.which(executable)
+        if self.executable is None:
+            raise FileNotFoundError("apertium is not installed (Debian: apt-get install apertium "
+                                    "apertium-eng-spa apertium-fr-es apertium-spa-ita)")
+
+    def check_pair(self, src: str, tgt: str) -> None:
+        self.route(src, tgt)
+
+    def route(self, src: str, tgt: str) -> list[str]:
+        if (src, tgt) in self.PAIRS:
+            return [self.PAIRS[src, tgt]]
+        if (src, "es") in self.PAIRS and ("es", tgt) in self.PAIRS:
+            return [self.PAIRS[src, "es"], self.PAIRS["es", tgt]]
+        raise ValueError(f"apertium cannot translate {src}->{tgt} (pairs: en-es, fr-es, es-it)")
+
+    def _run(self, pair: str, text: str) -> str:
+        out = subprocess.run([self.executable, "-u", pair], input=text, capture_output=True, text=True,
+                             timeout=300, check=True)
+        return out.stdout
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        # One process per hop for the whole batch. A line break is no sentence boundary for
+        # Apertium (it moves words across it), so texts are separated by a lone full stop between
+        # blank lines, and line breaks inside a text travel as a marker it passes through.
+        joined = "".join(t.replace("\n", f" {self.LINE_BREAK} ") + self.SEPARATOR for t in texts)
+        for pair in self.route(src, tgt):
+            joined = self._run(pair, joined)
+        parts = re.split(r"\n[ \t]*\n[ \t]*\.[ \t]*\n[ \t]*\n", joined)
+        if parts and not parts[-1].strip():
+            parts = parts[:-1]
+        if len(parts) != len(texts):
+            raise RuntimeError(f"apertium returned {len(parts)} segments for {len(texts)} texts")
+        return [re.sub(rf"\s*{re.escape(self.LINE_BREAK)}\s*", "\n", part).strip() for part in parts]
+
+
+def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256):
+    """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium."""
+    if kind == "hf":
+        return HFSeq2SeqTranslator(model or "facebook/nllb-200-distilled-600M", max_new_tokens=max_new_tokens)
+    if kind == "llm":
+        return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens)
+    if kind == "openai":
+        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"))
+    if kind == "google":
+        return GoogleTranslator()
+    if kind == "apertium":
+        return ApertiumTranslator()
+    raise ValueError(f"unknown translator {kind!r}; choose hf, llm, openai, google or apertium")
