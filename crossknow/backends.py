@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from crossknow.embedded import EMBEDDED_ALIASES
+from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
 
 DEFAULT_MODEL = "smollm2"
 
@@ -35,6 +35,8 @@ def model_tag(model: str) -> str:
     """The results folder name for a model: the hub name, or the folder's name for a local path."""
     if model.lower() in EMBEDDED_ALIASES:
         return "SmolLM2-135M-Instruct"
+    if model.lower() in GEMMA_ALIASES:
+        return "gemma-3-270m"
     path = Path(model)
     if path.exists():
         return path.name.removesuffix(".gguf")

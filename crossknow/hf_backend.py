@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from crossknow.embedded import EMBEDDED_ALIASES, embedded_model_path
+from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES, embedded_model_path
 from crossknow.prompts import Prompt
 
 ANSWER_TOKEN_CONVENTIONS = ("paper", "space")
@@ -37,8 +37,8 @@ DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.floa
 
 def resolve_model_path(model: str) -> tuple[str, str | None]:
     """(folder or hub name, gguf file name or None) for a model argument."""
-    if model.lower() in EMBEDDED_ALIASES:
-        return str(embedded_model_path()), None
+    if model.lower() in EMBEDDED_ALIASES | GEMMA_ALIASES:
+        return str(embedded_model_path(model)), None
     if model.endswith(".gguf"):
         path = Path(model)
         if not path.is_file():
@@ -256,7 +256,8 @@ class HFBackend:
 
     @torch.inference_mode()
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False,
-                 seed: int = 0, desc: str = "generating", stop_strings: list[str] | None = None) -> list[str]:
+                 seed: int = 0, desc: str = "generating", stop_strings: list[str] | None = None,
+                 num_beams: int = 1) -> list[str]:
         if do_sample:
             torch.manual_seed(seed)
 
@@ -264,7 +265,7 @@ class HFBackend:
             input_ids, attention_mask = self._pad_left(batch)
             out = self.model.generate(
                 input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
-                do_sample=do_sample, pad_token_id=self.tokenizer.pad_token_id,
+                do_sample=do_sample, pad_token_id=self.tokenizer.pad_token_id, num_beams=num_beams,
                 **({"stop_strings": stop_strings, "tokenizer": self.tokenizer} if stop_strings else {}),
                 **({} if do_sample else {"temperature": None, "top_p": None, "top_k": None}),
             )

@@ -180,19 +180,19 @@ class CausalLMTranslator:
     name = "llm"
 
     def __init__(self, model: str, backend=None, max_new_tokens: int = 256, batch_size: int | str = "auto",
-                 dtype: str = "auto"):
+                 dtype: str = "auto", num_beams: int = 1):
         from crossknow.hf_backend import HFBackend, load_model
 
         self.model = model
         self.backend = backend or HFBackend(*load_model(model, dtype=dtype), batch_size=batch_size)
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens, self.num_beams = max_new_tokens, num_beams
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
         from crossknow.prompts import Prompt
 
         prompts = [Prompt("", llm_translation_prompt(t, src, tgt)) for t in texts]
         outputs = self.backend.generate(prompts, max_new_tokens=self.max_new_tokens, desc=f"{src}->{tgt}",
-                                        stop_strings=["\n"])
+                                        stop_strings=["\n"], **({"num_beams": self.num_beams} if self.num_beams > 1 else {}))
         return [first_line(o) for o in outputs]
 
 
@@ -253,7 +253,7 @@ class ApertiumTranslator:
         self.executable = shutil.which(executable)
         if self.executable is None:
             raise FileNotFoundError("apertium is not installed (Debian: apt-get install apertium "
-                                    "apertium-eng-spa apertium-fr-es apertium-spa-ita)")
+                                    "apertium-eng-spa apertium-fr-es apertium-spa-ita cg3)")
 
     def check_pair(self, src: str, tgt: str) -> None:
         self.route(src, tgt)
@@ -285,12 +285,33 @@ class ApertiumTranslator:
         return [re.sub(rf"\s*{re.escape(self.LINE_BREAK)}\s*", "\n", part).strip() for part in parts]
 
 
-def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256):
-    """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium."""
+def detect_kind(model: str) -> str:
+    """The translator kind for a model name: openai/..., apertium, google, seq2seq MT or causal LM."""
+    if model.startswith("openai/"):
+        return "openai"
+    if model in ("apertium", "google"):
+        return model
+    from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
+
+    if model.lower() in EMBEDDED_ALIASES | GEMMA_ALIASES or model.endswith(".gguf"):
+        return "llm"
+    from transformers import AutoConfig
+
+    return "hf" if getattr(AutoConfig.from_pretrained(model), "is_encoder_decoder", False) else "llm"
+
+
+def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256, num_beams: int = 1,
+                    batch_size: int | str = "auto"):
+    """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium; ``auto``
+    picks the kind from the model."""
+    if kind == "auto":
+        kind = detect_kind(model or "")
     if kind == "hf":
-        return HFSeq2SeqTranslator(model or "facebook/nllb-200-distilled-600M", max_new_tokens=max_new_tokens)
+        return HFSeq2SeqTranslator(model or "facebook/nllb-200-distilled-600M", max_new_tokens=max_new_tokens,
+                                   num_beams=max(num_beams, 1))
     if kind == "llm":
-        return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens)
+        return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens, num_beams=num_beams,
+                                  batch_size=batch_size)
     if kind == "openai":
         return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"))
     if kind == "google":

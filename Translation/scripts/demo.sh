@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# What runs offline on a laptop CPU: SmolLM2-135M, Gemma 3 270M and Apertium on the first 20 FLoRes
+# sentences, and the embedding analyses (USE encoder on all 100 sentences, SmolLM2's layers).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${OUTPUT_DIR:-Translation/outputs}"
+python Translation/translate.py --model smollm2 --system_name smollm2-135m --num_examples 20 --output_dir "$out"
+python Translation/translate.py --model gemma3-270m --system_name gemma3-270m --num_examples 20 --output_dir "$out"
+python Translation/translate.py --model apertium --system_name apertium --languages es fr it --num_examples 20 \
+    --output_dir "$out"
+python Translation/evaluate.py --outputs_dir "$out/smollm2-135m" "$out/gemma3-270m" "$out/apertium" --num_examples 20
+python Translation/embedding_analysis.py --model use --output_dir Translation/analysis/use
+python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/analysis/smollm2

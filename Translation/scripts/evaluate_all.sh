@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# One table of every system under Translation/outputs (BLEU, chrF, and COMET where .comet files exist).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+python Translation/evaluate.py --outputs_dir "${OUTPUT_DIR:-Translation/outputs}" "$@"
