@@ -185,11 +185,11 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
     for pooling, curves in results["perturbation"].items():
         fig, ax = plt.subplots(figsize=(6.5, 4.2))
         layers = curves["layers_plotted"]
-        for layer in layers:
-            ax.plot(curves["p"], [c[layer] for c in curves["translated_cosine"]], marker="o",
+        for color, layer in zip(("tab:blue", "tab:orange", "tab:green", "tab:red"), layers):
+            ax.plot(curves["p"], [c[layer] for c in curves["translated_cosine"]], marker="o", color=color,
                     label=f"layer {layer}: translated units")
             ax.plot(curves["p"], [c[layer] for c in curves["random_cosine"]], marker="x", linestyle="--",
-                    label=f"layer {layer}: random tokens")
+                    color=color, label=f"layer {layer}: random tokens")
         ax.set(xlabel=f"p (share of {results['unit_words']}-word units replaced)",
                ylabel="cosine similarity to the English sentence",
                title=f"{title}: mixed-language vs random perturbation ({pooling})")
