@@ -1,14 +1,6 @@
 #!/usr/bin/env bash
 # 0-shot crosslingual MMLU for meta-llama/Llama-2-13b-hf: English, 7 modes x de/fr/es/it, and mixup.
 # Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-set -euo pipefail
-cd "$(dirname "$0")/../../.."
-
 model="meta-llama/Llama-2-13b-hf"
-arch="$model"
-data_dir="${DATA_DIR:-MMLU/data/full}"  # built by MMLU/translate.py (see MMLU/README.md)
-save_dir="${SAVE_DIR:-results/mmlu}"
-
-python MMLU/eval.py --model "$model" --arch "$arch" --ntrain 0 --configs all \
-    --data_dir "$data_dir" --save_dir "$save_dir" --dtype fp16 "$@"
-python -m crossknow.report "$save_dir"
+source "$(dirname "$0")/../common.sh"
+run_0shot --dtype fp16 "$@"
