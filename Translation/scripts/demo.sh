@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUTPUT_DIR:-Translation/outputs}"
-python Translation/translate.py --model smollm2 --system_name smollm2-135m --num_examples 20 --output_dir "$out"
-python Translation/translate.py --model gemma3-270m --system_name gemma3-270m --num_examples 20 --output_dir "$out"
+python Translation/translate.py --model smollm2 --system_name smollm2-135m --num_examples 20 --max_new_tokens 96 --output_dir "$out"
+python Translation/translate.py --model gemma3-270m --system_name gemma3-270m --num_examples 20 --max_new_tokens 96 --output_dir "$out"
 python Translation/translate.py --model apertium --system_name apertium --languages es fr it --num_examples 20 \
     --output_dir "$out"
 python Translation/evaluate.py --outputs_dir "$out/smollm2-135m" "$out/gemma3-270m" "$out/apertium" --num_examples 20
