@@ -119,6 +119,18 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
     return n
 
 
+class FirstLineDone:
+    """A stopping criterion: a sequence is done once its generated text has a line break after
+    some non-blank text (a leading blank line does not end it)."""
+
+    def __init__(self, tokenizer, prompt_length: int):
+        self.tokenizer, self.prompt_length = tokenizer, prompt_length
+
+    def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length:], skip_special_tokens=True)
+        return torch.tensor([t.lstrip().find("\n") > 0 for t in texts], device=input_ids.device)
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
 
@@ -256,17 +268,19 @@ class HFBackend:
 
     @torch.inference_mode()
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False,
-                 seed: int = 0, desc: str = "generating", stop_strings: list[str] | None = None,
+                 seed: int = 0, desc: str = "generating", first_line_only: bool = False,
                  num_beams: int = 1) -> list[str]:
+        """Batched generation; ``first_line_only`` stops a sequence once it has a non-empty line."""
         if do_sample:
             torch.manual_seed(seed)
 
         def step(batch: list[list[int]]) -> list[str]:
             input_ids, attention_mask = self._pad_left(batch)
+            stop = [FirstLineDone(self.tokenizer, input_ids.shape[1])] if first_line_only else []
             out = self.model.generate(
                 input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
                 do_sample=do_sample, pad_token_id=self.tokenizer.pad_token_id, num_beams=num_beams,
-                **({"stop_strings": stop_strings, "tokenizer": self.tokenizer} if stop_strings else {}),
+                **({"stopping_criteria": stop} if stop else {}),
                 **({} if do_sample else {"temperature": None, "top_p": None, "top_k": None}),
             )
             return self.tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)

@@ -147,9 +147,9 @@ class RecordingBackend:
     def __init__(self, reply):
         self.reply, self.prompts = reply, []
 
-    def generate(self, prompts, max_new_tokens, desc="", stop_strings=None):
+    def generate(self, prompts, max_new_tokens, desc="", first_line_only=False):
         self.prompts += prompts
-        self.stop_strings = stop_strings
+        self.first_line_only = first_line_only
         return [self.reply] * len(prompts)
 
 
@@ -158,7 +158,7 @@ def test_causal_llm_prompt_and_first_line():
     translator = CausalLMTranslator("fake", backend=backend)
     assert translator.translate_batch(["Hello world."], "en", "fr") == ["Bonjour le monde."]
     assert backend.prompts[0].text == "Translate this from English to French:\nEnglish: Hello world.\nFrench:"
-    assert backend.stop_strings == ["\n"]
+    assert backend.first_line_only
     assert first_line("\n\n  Hola \nmore") == "Hola"
 
 
@@ -299,3 +299,18 @@ def test_translate_script_with_apertium(tmp_path):
     run_translate(tmp_path, "--languages", "es", "it", "--mode", "full", "--translator", "apertium")
     rows = read_mmlu_csv(tmp_path / "out" / "test_full_it" / "management_test.csv")
     assert len(rows) == 3 and all(r.question for r in rows)
+
+
+def test_first_line_stopping_ignores_a_leading_blank_line(bpe_model_dir):
+    from crossknow.hf_backend import FirstLineDone, load_tokenizer
+
+    tokenizer = load_tokenizer(str(bpe_model_dir))
+    prompt = tokenizer("French:").input_ids
+
+    def done(*texts):
+        rows = [prompt + tokenizer(t, add_special_tokens=False).input_ids for t in texts]
+        width = max(map(len, rows))
+        ids = torch.tensor([r + [tokenizer.eos_token_id] * (width - len(r)) for r in rows])
+        return FirstLineDone(tokenizer, len(prompt))(ids, None).tolist()
+
+    assert done("\n", " Bonjour", " Bonjour\n", "\n Bonjour\nmore") == [False, False, True, True]
