@@ -3,8 +3,15 @@
 Teach a small model invented facts (people, their birth year, hometown, instrument and pet) by
 fine-tuning on sentences (a) in English only and (b) each in a random language of en/fr/de/es/it,
 with the same token budget; then quiz every arm, and the untouched base model, in each language,
-in mixup (question and options in five languages), and on held-out people never trained on (a
-chance control). Writes results.json, a table and a plot.
+in mixup, and on held-out people never trained on (a chance control). Writes results.json, a
+table and a plot.
+
+The quiz is each fact's 4-option question, scored the way small models can be: the model picks
+the option whose statement it finds most likely (summed log-probability), the statement written
+with a template held out of training, so that no arm has seen it verbatim. A 135M model does not
+follow the letter-answer format of multiple-choice prompts after fine-tuning on plain sentences
+(its letter choice stays a fixed bias), so letters would measure nothing here. In mixup, the
+statement's template and its value are in two different languages.
 
     python Synthetic/experiment.py                          # SmolLM2-135M, ~15 minutes on 2 CPU cores
     python Synthetic/experiment.py --model gemma3-270m
@@ -27,7 +34,6 @@ sys.path.insert(0, str(HERE))
 import facts as F  # noqa: E402
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
-from crossknow.prompts import Prompt  # noqa: E402
 from crossknow.results import bootstrap_interval  # noqa: E402
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
@@ -45,23 +51,30 @@ def corpus(facts: list[F.Fact], arm: str, templates: int, seed: int) -> list[str
     return lines
 
 
-def quiz_prompts(questions: list[F.Question], variant: str, seed: int) -> list[Prompt]:
-    prompts = []
-    for i, q in enumerate(questions):
-        langs = [variant] * 5 if variant != "mixup" else random.Random(f"mixup:{seed}:{i}").sample(F.LANGUAGES, 5)
-        prompts.append(Prompt("", F.render_question(q, langs)))
-    return prompts
+def option_statements(question: F.Question, variant: str, template: int, seed: int, row: int) -> list[str]:
+    """The question's four options as statements (held-out template) in one language, or in two
+    languages (template, value) for mixup."""
+    if variant == "mixup":
+        template_lang, value_lang = random.Random(f"mixup:{seed}:{row}").sample(F.LANGUAGES, 2)
+    else:
+        template_lang = value_lang = variant
+    fact = question.fact
+    return [F.render_sentence(F.Fact(fact.person, fact.relation, value), template_lang, template, value_lang)
+            for value in question.options]
 
 
-def score(model_path: str, question_sets: dict, seed: int, batch_size: int) -> dict:
+def score(model_path: str, question_sets: dict, template: int, seed: int, batch_size: int) -> dict:
     from crossknow.hf_backend import HFBackend, load_model
 
     backend = HFBackend(*load_model(model_path, dtype="fp32", device="cpu"), batch_size=batch_size)
     out = {}
     for set_name, questions in question_sets.items():
         for variant in VARIANTS:
-            scores = backend.score(quiz_prompts(questions, variant, seed), tuple(F.LETTERS), desc=variant)
-            correct = [max(range(4), key=s.probs["paper"].__getitem__) == q.answer for s, q in zip(scores, questions)]
+            statements = [s for row, q in enumerate(questions)
+                          for s in option_statements(q, variant, template, seed, row)]
+            logliks = backend.loglikelihood(statements, desc=f"{set_name} {variant}")
+            correct = [max(range(4), key=lambda j, i=i: logliks[4 * i + j]) == q.answer
+                       for i, q in enumerate(questions)]
             out.setdefault(set_name, {})[variant] = {"accuracy": sum(correct) / len(correct), "n": len(correct),
                                                      "ci95": bootstrap_interval(correct)}
     return out
@@ -136,9 +149,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--model", default="smollm2")
     p.add_argument("--num_people", type=int, default=40, help="people whose facts are taught")
     p.add_argument("--heldout_people", type=int, default=25, help="people never trained on (chance control)")
-    p.add_argument("--templates", type=int, default=3, help="sentences per fact (one template each)")
-    p.add_argument("--epochs", type=float, default=8, help="passes over the English arm; sets the token budget")
-    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--templates", type=int, default=2,
+                   help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
+    p.add_argument("--epochs", type=float, default=12, help="passes over the English arm; sets the token budget")
+    p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--batch_size", type=int, default=8)
     p.add_argument("--block_size", type=int, default=128)
     p.add_argument("--arms", nargs="+", default=["english", "mixed"], choices=["english", "mixed"])
@@ -160,11 +174,11 @@ def main(argv: list[str] | None = None) -> dict:
     results = {"config": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                           "max_steps": max_steps, "facts": len(train_facts),
                           "tokens_per_arm": max_steps * args.batch_size * args.block_size},
-               "arms": {"base": score(args.model, question_sets, args.seed, args.batch_size)}}
+               "arms": {"base": score(args.model, question_sets, args.templates, args.seed, args.batch_size)}}
     for arm in args.arms:
         lines = english_lines if arm == "english" else corpus(train_facts, arm, args.templates, args.seed)
         model_dir = train_arm(args, arm, lines, max_steps)
-        results["arms"][arm] = score(str(model_dir), question_sets, args.seed, args.batch_size)
+        results["arms"][arm] = score(str(model_dir), question_sets, args.templates, args.seed, args.batch_size)
     results["minutes"] = round((time.time() - start) / 60, 1)
     atomic_write_json(args.output_dir / "results.json", results)
     plot(results, args.output_dir / "accuracy_by_language.png")

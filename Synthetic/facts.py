@@ -183,9 +183,10 @@ def surface(relation: str, value: str, lang: str, as_option: bool = False) -> st
     return table[value][lang][1 if as_option else 0]
 
 
-def render_sentence(fact: Fact, lang: str, template: int) -> str:
+def render_sentence(fact: Fact, lang: str, template: int, value_lang: str | None = None) -> str:
+    """The fact in ``lang``; ``value_lang`` writes the value itself in another language (mixup)."""
     text = SENTENCES[fact.relation][lang][template]
-    value = surface(fact.relation, fact.value, lang)
+    value = surface(fact.relation, fact.value, value_lang or lang)
     if "{value_fr_elided}" in text:  # "s'occupe de + un/une" -> "d'un/d'une"
         text = text.replace("{value_fr_elided}", value)
     return text.format(name=fact.person, value=value)

@@ -267,6 +267,21 @@ class HFBackend:
         return results
 
     @torch.inference_mode()
+    def loglikelihood(self, texts: list[str], desc: str = "likelihood") -> list[float]:
+        """The summed log-probability of each text's tokens (after the first), batched."""
+
+        def step(batch: list[list[int]]) -> list[float]:
+            input_ids, attention_mask = self._pad_left(batch)
+            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+            logits = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                position_ids=position_ids, use_cache=False).logits.float()
+            logprobs = torch.log_softmax(logits[:, :-1], -1).gather(-1, input_ids[:, 1:, None])[..., 0]
+            scored = attention_mask[:, 1:] * attention_mask[:, :-1]  # not the first token: no context
+            return (logprobs * scored).sum(-1).cpu().tolist()
+
+        return self._run_batched([self.tokenizer(t).input_ids for t in texts], step, desc)
+
+    @torch.inference_mode()
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False,
                  seed: int = 0, desc: str = "generating", first_line_only: bool = False,
                  num_beams: int = 1) -> list[str]:

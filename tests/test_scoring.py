@@ -130,3 +130,15 @@ def test_prefix_reuse_falls_back_when_no_token_is_shared(bpe_model_dir):
     assert [s.reused_prefix_tokens for s in reused] == [0, 0, 0, 0]
     for a, b in zip(whole, reused):
         assert a.probs == b.probs
+
+
+def test_loglikelihood_is_batch_invariant_and_matches_a_direct_computation(bpe_model_dir):
+    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    texts = ["What is a normative perspective?", "The way things should be.", "A. B. C."]
+    many = HFBackend(model, tokenizer, batch_size=3).loglikelihood(texts)
+    one = HFBackend(model, tokenizer, batch_size=1).loglikelihood(texts)
+    assert many == pytest.approx(one, abs=1e-4)
+    ids = torch.tensor([tokenizer(texts[0]).input_ids])
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(ids).logits[0, :-1], -1)
+    assert one[0] == pytest.approx(logprobs.gather(-1, ids[0, 1:, None]).sum().item(), abs=1e-4)

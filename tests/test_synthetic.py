@@ -59,8 +59,23 @@ def test_quick_run_writes_results_table_and_plot(bpe_model_dir, tmp_path, capsys
     assert results["config"]["tokens_per_arm"] == results["config"]["max_steps"] * 4 * 32
     english = (tmp_path / "english" / "train.txt").read_text().splitlines()
     mixed = (tmp_path / "mixed" / "train.txt").read_text().splitlines()
-    assert len(english) == len(mixed) == 16 * 3
+    assert len(english) == len(mixed) == 16 * 2  # templates 0 and 1; template 2 is the quiz's
+    assert not any(F.render_sentence(f, "en", 2) in english for f in F.make_facts(F.make_people(8, 0)[:4], 0))
     assert json.loads((tmp_path / "results.json").read_text())["arms"].keys() == results["arms"].keys()
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "[trained facts: accuracy %, chance 25]" in out and "no conclusion" in out
+
+
+def test_option_statements_use_the_held_out_template_and_mix_languages_in_mixup():
+    spec = importlib.util.spec_from_file_location("synthetic_experiment", ROOT / "Synthetic" / "experiment.py")
+    experiment = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(experiment)
+    fact = F.Fact("Orrin Quistad", "pet", "parrot")
+    q = F.make_question(fact, seed=0)
+    german = experiment.option_statements(q, "de", 2, seed=0, row=0)
+    assert german[q.answer] == "Orrin Quistad hat einen Papagei als Haustier."
+    assert all(s.startswith("Orrin Quistad hat ") and s.endswith(" als Haustier.") for s in german)
+    mixed = experiment.option_statements(q, "mixup", 2, seed=0, row=0)
+    template_lang, value_lang = __import__("random").Random("mixup:0:0").sample(F.LANGUAGES, 2)
+    assert mixed[q.answer] == F.render_sentence(fact, template_lang, 2, value_lang) and template_lang != value_lang
