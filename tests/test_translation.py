@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import shutil
+import sys
 
 import pytest
 import torch
@@ -314,3 +315,43 @@ def test_first_line_stopping_ignores_a_leading_blank_line(bpe_model_dir):
         return FirstLineDone(tokenizer, len(prompt))(ids, None).tolist()
 
     assert done("\n", " Bonjour", " Bonjour\n", "\n Bonjour\nmore") == [False, False, True, True]
+
+
+def test_google_translator_request(monkeypatch):
+    import types
+
+    calls = []
+
+    class FakeGoogle:
+        def translate(self, texts, src, dest):
+            calls.append((list(texts), src, dest))
+            return [types.SimpleNamespace(text=t.upper()) for t in texts]
+
+    monkeypatch.setitem(sys.modules, "googletrans", types.SimpleNamespace(Translator=FakeGoogle))
+    from crossknow.translation import GoogleTranslator
+
+    assert translate(GoogleTranslator(), ["hello", "world"], "en", "de") == [
+        translate.__globals__["Translation"]("HELLO", True), translate.__globals__["Translation"]("WORLD", True)]
+    assert calls == [(["hello", "world"], "en", "de")]
+
+
+def test_marian_multi_target_prefix():
+    class Batch:
+        def to(self, device):
+            return self
+
+    class Tok:
+        def get_vocab(self):
+            return {">>fr<<": 5, ">>it<<": 6}
+
+        def __call__(self, texts, **kwargs):
+            self.seen = texts
+            return Batch()
+
+    translator = HFSeq2SeqTranslator.__new__(HFSeq2SeqTranslator)
+    translator.family, translator.tokenizer, translator.device = "marian", Tok(), "cpu"
+    _, forced_bos = translator.generation_inputs(["Hello"], "en", "fr")
+    assert translator.tokenizer.seen == [">>fr<< Hello"] and forced_bos is None
+    translator.tokenizer.get_vocab = dict  # a single-target model (opus-mt-en-de) takes no prefix
+    translator.generation_inputs(["Hello"], "en", "de")
+    assert translator.tokenizer.seen == ["Hello"]
