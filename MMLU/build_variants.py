@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
-from crossknow.variants import MODES  # noqa: E402
+from crossknow.variants import BUILT_MODES  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data_dir", required=True)
     p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
     p.add_argument("--splits", nargs="+", default=["dev", "test"])
-    p.add_argument("--modes", nargs="+", default=list(MODES[1:]), choices=list(MODES[1:]))
+    p.add_argument("--modes", nargs="+", default=list(BUILT_MODES), choices=list(BUILT_MODES))
     p.add_argument("--no_mixup", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")

@@ -21,8 +21,7 @@ from crossknow.io import atomic_write_json, atomic_write_jsonl, read_jsonl
 from crossknow.mmlu import DataError, Item
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.results import environment, summarize
-
-MODES = ["question", "options", "full", "gt", "gt_question", "onewrong", "threewrong"]
+from crossknow.variants import MODES
 
 
 class Workers:
@@ -30,8 +29,8 @@ class Workers:
     scores a strided shard of every subject, the main process gathers and writes. One process
     otherwise. (On CPU, ``accelerate launch --cpu`` starts a single process; use torchrun.)"""
 
-    def __init__(self):
-        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    def __init__(self, distributed: bool = True):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1")) if distributed else 1
         self.rank, self.state = 0, None
         if self.world_size > 1:
             import torch
@@ -63,8 +62,7 @@ class Workers:
             self.state.wait_for_everyone()
 
 
-SINGLE_PROCESS = Workers.__new__(Workers)
-SINGLE_PROCESS.world_size, SINGLE_PROCESS.rank, SINGLE_PROCESS.state = 1, 0, None
+SINGLE_PROCESS = Workers(distributed=False)
 
 
 class ResumeError(RuntimeError):

@@ -10,8 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from crossknow.evaluate import MODES
 from crossknow.languages import PAPER_LANGUAGES
+from crossknow.variants import MODES
 
 SUFFIX_NOTES = {"_en_demo": "English demos", "_token": "generation"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from crossknow.mmlu import DataError, folder_name, format_mmlu_csv, read_mmlu_csv, subject_path, subjects_in_folder
-from crossknow.variants import MODES, build_mixup, build_variant
+from crossknow.variants import BUILT_MODES, build_mixup, build_variant
 
 
 class OverwriteError(RuntimeError):
@@ -57,7 +57,7 @@ def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str)
 
 
 def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("dev", "test"),
-                          modes=MODES[1:], mixup: bool = True, seed: int = 0,
+                          modes=BUILT_MODES, mixup: bool = True, seed: int = 0,
                           overwrite: bool = False) -> list[Path]:
     """Build every mode per language, and mixup; returns the folders written."""
     data_dir = Path(data_dir)

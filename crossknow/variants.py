@@ -15,7 +15,8 @@ import random
 
 from crossknow.mmlu import Item
 
-MODES = ("full", "question", "options", "gt", "gt_question", "onewrong", "threewrong")
+MODES = ("question", "options", "full", "gt", "gt_question", "onewrong", "threewrong")  # the paper's order
+BUILT_MODES = tuple(m for m in MODES if m != "full")  # assembled from English and full
 
 
 def row_rng(seed: int, subject: str, split: str, row: int, purpose: str) -> random.Random:
