@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEMO_DATA = ROOT / "MMLU" / "data" / "demo"
+
+
+def load_script(relative_path: str):
+    """Import a task script (``MMLU/eval.py``, ...) by path: the task folders are not packages."""
+    import importlib.util
+
+    name = relative_path.replace("/", "_").removesuffix(".py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

@@ -1,19 +1,16 @@
 """MMLU/eval.py end to end on a tiny model loaded by path: results, resume, validation."""
 
-import importlib.util
 import json
 
 import pytest
 
-from conftest import DEMO_DATA, ROOT
+from conftest import DEMO_DATA, ROOT, load_script
 from crossknow import hf_backend
 from crossknow.evaluate import ResumeError
 from crossknow.io import read_jsonl
 from crossknow.mmlu import DataError
 
-spec = importlib.util.spec_from_file_location("mmlu_eval", ROOT / "MMLU" / "eval.py")
-mmlu_eval = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mmlu_eval)
+mmlu_eval = load_script("MMLU/eval.py")
 
 SUBJECTS = ["management", "world_religions"]
 

@@ -1,6 +1,5 @@
 """Mixed-language corpora and fine-tuning: units, seeding, the corpus builder, finetune.py."""
 
-import importlib.util
 import json
 import shutil
 
@@ -8,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import ROOT, SHARED_DATA, build_tiny_model, build_tokenizer
+from conftest import ROOT, SHARED_DATA, build_tiny_model, build_tokenizer, load_script
 from crossknow.mixing import assign_languages, parse_corpus
 
 WIKI2 = SHARED_DATA / "wikitext-2-raw" / "wiki.test.raw"
@@ -16,11 +15,8 @@ needs_wiki2 = pytest.mark.skipif(not WIKI2.is_file(), reason="../shared/data/wik
 LANGS = ["en", "fr", "de", "es", "it"]
 
 
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(f"ft_{name}", ROOT / "FT" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load(name):
+    return load_script(f"FT/{name}.py")
 
 
 def wiki_lines(n=40):
@@ -77,7 +73,7 @@ class Upper:
 
 @needs_wiki2
 def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
-    mixer = load_script("make_mixed_corpus")
+    mixer = load("make_mixed_corpus")
     src = tmp_path / "wiki.txt"
     src.write_text("\n".join(wiki_lines(30)) + "\n", encoding="utf-8")
     from crossknow import translation
@@ -108,7 +104,7 @@ def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
 @needs_wiki2
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (.ci/run installs it)")
 def test_corpus_builder_with_apertium(tmp_path):
-    mixer = load_script("make_mixed_corpus")
+    mixer = load("make_mixed_corpus")
     src = tmp_path / "wiki.txt"
     src.write_text("\n".join(wiki_lines(4)) + "\n", encoding="utf-8")
     stats = mixer.main(["--input_files", str(src), "--unit", "words", "--unit_words", "8", "--translator",
@@ -118,7 +114,7 @@ def test_corpus_builder_with_apertium(tmp_path):
 
 
 def test_config_merge_and_errors(tmp_path):
-    ft = load_script("finetune")
+    ft = load("finetune")
     config = yaml.safe_load((ROOT / "FT" / "ft_config.yaml").read_text())
     assert (config["LoRA"]["r"], config["batch_size"], config["gradient_accumulation_steps"], config["num_epochs"],
             config["lr"], config["weight_decay"], config["seed"]) == (0, 2, 8, 1, 2e-5, 0.01, 42)
@@ -133,7 +129,7 @@ def test_config_merge_and_errors(tmp_path):
 
 
 def test_packing():
-    ft = load_script("finetune")
+    ft = load("finetune")
     assert ft.pack([[1, 2, 3], [4, 5], [6]], block_size=3, eos_id=0) == [[1, 2, 3], [0, 4, 5], [0, 6, 0]]
 
 
@@ -154,7 +150,7 @@ def tiny_training_setup(tmp_path):
 def mean_loss(model_dir, text, block_size=32):
     from crossknow.hf_backend import load_model
 
-    ft = load_script("finetune")
+    ft = load("finetune")
     model, tokenizer = load_model(str(model_dir), dtype="fp32", device="cpu")
     blocks = ft.pack(tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"],
                      block_size, tokenizer.eos_token_id)
@@ -164,7 +160,7 @@ def mean_loss(model_dir, text, block_size=32):
 
 
 def train(model_dir, text, out, *extra):
-    return load_script("finetune").main([
+    return load("finetune").main([
         "--model", str(model_dir), "--train_file", str(text), "--output_dir", str(out), "--block_size", "32",
         "--batch_size", "4", "--gradient_accumulation_steps", "1", "--lr", "3e-3", "--logging_steps", "1",
         "--save_steps", "3", *extra])

@@ -1,12 +1,11 @@
 """Harry Potter quiz: golden prompts, loading and validation, variants, evaluation, WikiText-103 split."""
 
-import importlib.util
 import json
 import shutil
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 from crossknow import hf_backend
 from crossknow.hp import QUIZ_LANGUAGES, hp_prompt, load_quiz, variant_prompts
 from crossknow.io import read_jsonl
@@ -15,11 +14,8 @@ from crossknow.mmlu import DataError, Item
 DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
 
 
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name.replace("/", "_"), ROOT / "HP" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load(name):
+    return load_script(f"HP/{name}.py")
 
 
 ITEM = Item("Q?", ("a", "b", "c", "d"), 2)
@@ -107,7 +103,7 @@ def test_variants_are_built_from_the_parallel_splits():
 
 
 def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeypatch, capsys):
-    hp = load_script("evaluate")
+    hp = load("evaluate")
     args = ["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--batch_size", "4", "--langs", "all"]
     results = hp.main(args)
     assert list(results) == QUIZ_LANGUAGES
@@ -126,7 +122,7 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
 
 
 def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):
-    hp = load_script("evaluate")
+    hp = load("evaluate")
     results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "de", "--limit", "5"])
     assert list(results) == ["de"] and results["de"]["n"] == 5
     results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--variant", "mixup"])
@@ -139,11 +135,11 @@ def test_bad_quiz_is_refused_before_the_model_loads(bpe_model_dir, tmp_path, mon
     (data / "Spanish.csv").write_text((data / "Spanish.csv").read_text().rsplit("\n", 2)[0] + "\n")
     monkeypatch.setattr(hf_backend, "load_model", lambda *a, **k: pytest.fail("model loaded before validation"))
     with pytest.raises(DataError, match="English has 30 rows, Spanish has 29"):
-        load_script("evaluate").main(["--model_name", str(bpe_model_dir), "--data", str(data)])
+        load("evaluate").main(["--model_name", str(bpe_model_dir), "--data", str(data)])
 
 
 def test_wikitext_split_selects_the_indexed_documents(tmp_path):
-    extract = load_script("extract_wiki103_hp")
+    extract = load("extract_wiki103_hp")
     lines = [" = Doc 0 = ", "", " text zero ", " = Doc 1 = ", "  ", " text one ", " = Doc 2 = "]
     corpus = tmp_path / "wiki.train.raw"
     corpus.write_text("\n".join(lines) + "\n")

@@ -1,13 +1,12 @@
 """The OpenAI-compatible backend against a small local server on 127.0.0.1."""
 
-import importlib.util
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import DEMO_DATA, ROOT
+from conftest import DEMO_DATA, load_script
 from crossknow.openai_backend import APIError, OpenAIChatBackend
 from crossknow.prompts import Prompt
 
@@ -84,9 +83,7 @@ def test_missing_key_is_a_clear_error(monkeypatch):
 
 
 def test_eval_with_an_openai_model_never_writes_the_key(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("mmlu_eval", ROOT / "MMLU" / "eval.py")
-    mmlu_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mmlu_eval)
+    mmlu_eval = load_script("MMLU/eval.py")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123")
     with FakeChatServer([(200, "B")] * 3 + [(200, "Answer: D")] * 3) as server:
         results = mmlu_eval.main(["--model", "openai/gpt-3.5-turbo-0125", "--api_base", server.url,

@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 import torch
 
-from conftest import DEMO_DATA, ROOT
+from conftest import DEMO_DATA, load_script
 from crossknow.embedded import embedded_model_path, smollm2_gguf_path
 from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
 from test_scoring import demo_prompts, paper_method_probs
@@ -53,9 +53,7 @@ def test_batched_scoring_equals_the_paper_method_and_batch_one(smollm2):
 
 
 def test_eval_end_to_end(tmp_path):
-    spec = importlib.util.spec_from_file_location("mmlu_eval", ROOT / "MMLU" / "eval.py")
-    mmlu_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mmlu_eval)
+    mmlu_eval = load_script("MMLU/eval.py")
     results = mmlu_eval.main(["--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path), "--subjects",
                               "management", "conceptual_physics", "--configs", "en", "full_es", "mixup",
                               "-k", "1"])
@@ -65,9 +63,7 @@ def test_eval_end_to_end(tmp_path):
 
 
 def test_hp_quiz_end_to_end(tmp_path):
-    spec = importlib.util.spec_from_file_location("hp_eval", ROOT / "HP" / "evaluate.py")
-    hp_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hp_eval)
+    hp_eval = load_script("HP/evaluate.py")
     results = hp_eval.main(["--save_dir", str(tmp_path), "--langs", "en", "it", "--limit", "6"])
     assert {lang: r["n"] for lang, r in results.items()} == {"en": 6, "it": 6}
     assert (tmp_path / "SmolLM2-135M-Instruct" / "none" / "result_it.json").is_file()

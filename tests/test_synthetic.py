@@ -1,10 +1,9 @@
 """The invented-facts experiment: parallel templates, questions, and the --quick plumbing run."""
 
-import importlib.util
 import json
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 sys.path.insert(0, str(ROOT / "Synthetic"))
 import facts as F  # noqa: E402
@@ -48,9 +47,7 @@ def test_questions_share_the_answer_letter_and_draw_distractors_from_the_relatio
 
 
 def test_quick_run_writes_results_table_and_plot(bpe_model_dir, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("synthetic_experiment", ROOT / "Synthetic" / "experiment.py")
-    experiment = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(experiment)
+    experiment = load_script("Synthetic/experiment.py")
     results = experiment.main(["--quick", "--model", str(bpe_model_dir), "--output_dir", str(tmp_path)])
     assert set(results["arms"]) == {"base", "english", "mixed"}
     for arm in results["arms"].values():
@@ -68,9 +65,7 @@ def test_quick_run_writes_results_table_and_plot(bpe_model_dir, tmp_path, capsys
 
 
 def test_option_statements_use_the_held_out_template_and_mix_languages_in_mixup():
-    spec = importlib.util.spec_from_file_location("synthetic_experiment", ROOT / "Synthetic" / "experiment.py")
-    experiment = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(experiment)
+    experiment = load_script("Synthetic/experiment.py")
     fact = F.Fact("Orrin Quistad", "pet", "parrot")
     q = F.make_question(fact, seed=0)
     german = experiment.option_statements(q, "de", 2, seed=0, row=0)

@@ -1,6 +1,5 @@
 """The translator interface, its cache, its backends' requests, and MMLU/translate.py."""
 
-import importlib.util
 import json
 import shutil
 import sys
@@ -8,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from conftest import DEMO_DATA, ROOT
+from conftest import DEMO_DATA, load_script
 from crossknow.mmlu import DataError, LocalSource, read_mmlu_csv
 from crossknow.translation import (
     ApertiumTranslator,
@@ -187,9 +186,7 @@ def test_apertium_end_to_end(tmp_path):
         translate(translator, ["x"], "en", "de")
 
 
-spec = importlib.util.spec_from_file_location("mmlu_translate", ROOT / "MMLU" / "translate.py")
-mmlu_translate = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mmlu_translate)
+mmlu_translate = load_script("MMLU/translate.py")
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 FLORES = ROOT / "Translation" / "data" / "flores"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(f"translation_{name}", ROOT / "Translation" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"Translation/{name}.py")
 
 
 evaluate = load("evaluate")
