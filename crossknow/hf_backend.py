@@ -189,7 +189,7 @@ class HFBackend:
                          use_cache=True, logits_to_keep=1, **{self._cache_argument: past})
         return out.logits[:, -1, token_ids].float().cpu()
 
-    @property
+    @functools.cached_property
     def _cache_argument(self) -> str:
         # transformers renamed ``past_key_values`` to ``cache`` during 5.x.
         params = inspect.signature(self.model.forward).parameters
