@@ -4,10 +4,14 @@ Methods (each in its own process, so peak memory is its own):
 - ``paper``: one question at a time, full-sequence logits (``model(ids).logits[0, -1]``);
 - ``engine_full``: the batched engine (length-sorted, left-padded, last-position logits only)
   scoring whole prompts;
-- ``engine``: the same with shared-prefix reuse (each subject's header and demonstrations run once).
+- ``engine``: the same with shared-prefix reuse (each subject's header and demonstrations run once;
+  the questions run packed in one row, attending to the single stored prefix);
+- ``engine_cache`` (not run unless named): prefix reuse through the fallback path, the prefix's
+  key/value cache copied once per question of a batch.
 
 Checks that every method predicts the same letters (and probabilities to 1e-4), then prints
-questions per second, the ratio to the paper's method, tokens per question and peak memory.
+questions per second, the ratio to the paper's method, the tokens each method runs per question
+and peak memory.
 
     python MMLU/bench.py                       # SmolLM2-135M, 0-shot, demo slice
     python MMLU/bench.py --model meta-llama/Meta-Llama-3-8B --dtype fp16 --batch_size 32
@@ -104,12 +108,19 @@ def run_method(method: str, args, queue) -> None:
             out.append(torch.softmax(logits[ids].float(), dim=0).tolist())
         return out
 
+    tokens_run = [tokens]
+
     def engine(groups):
         batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
-        backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method == "engine")
-        return [s.probs["paper"] for g in groups for s in backend.score(g, LABELS, desc=method)]
+        backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method != "engine_full")
+        backend.packed_attention = method == "engine"
+        scores = [backend.score(g, LABELS, desc=method) for g in groups]
+        # Each group's shared prefix runs once, then every question's own tokens.
+        tokens_run[0] = tokens - sum(s.reused_prefix_tokens for g in scores for s in g) + sum(
+            max(s.reused_prefix_tokens for s in g) for g in scores)
+        return [s.probs["paper"] for g in scores for s in g]
 
-    step = {"paper": paper, "engine_full": engine, "engine": engine}[method]
+    step = paper if method == "paper" else engine
     step([prompts[:2]])  # warm-up
     load_rss = rss_mb()
     if cuda:
@@ -121,7 +132,8 @@ def run_method(method: str, args, queue) -> None:
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     queue.put({"method": method, "probs": probs, "seconds": elapsed, "questions": len(prompts),
-               "tokens_per_question": tokens / len(prompts), "peak_rss_mb": rss_mb(),
+               "tokens_per_question": tokens / len(prompts), "tokens_run_per_question": tokens_run[0] / len(prompts),
+               "peak_rss_mb": rss_mb(),
                "rss_before_timing_mb": load_rss,
                "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None})
 
@@ -142,6 +154,12 @@ def measure(method: str, args) -> dict:
     return result
 
 
+def statistics_row(runs: list[dict]) -> dict:
+    """One method's row over repeated rounds: the run of median time, every time kept."""
+    median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    return {**median, "all_seconds": [r["seconds"] for r in runs]}
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2")
@@ -151,16 +169,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("-k", type=int, default=0)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--methods", nargs="+", default=["paper", "engine_full", "engine"],
-                   choices=["paper", "engine_full", "engine"])
+                   choices=["paper", "engine_full", "engine_cache", "engine"])
     p.add_argument("--batch_size", default="auto")
     p.add_argument("--dtype", default="auto")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=1,
+                   help="rounds of all methods in turn; each method's median time is reported")
     p.add_argument("--random_init", choices=sorted(ARCHITECTURES), default=None,
                    help="time a randomly initialised model of this architecture (tokenizer from --model)")
     args = p.parse_args(argv)
 
-    rows = [measure(m, args) for m in args.methods]
+    # Rounds of all methods in turn, so a slow spell of a shared machine hits every method alike.
+    rounds = [[measure(m, args) for m in args.methods] for _ in range(args.repeats)]
+    rows = [statistics_row([r[i] for r in rounds]) for i in range(len(args.methods))]
     base = rows[0]
     exact = args.dtype in ("fp32", "float32") or (args.dtype == "auto" and args.device in (None, "cpu")
                                                   and not _cuda_available())
@@ -174,14 +196,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
             raise SystemExit("methods disagree in fp32: the benchmark is invalid")
     print(f"\nmodel={args.random_init or args.model}{' (random init)' if args.random_init else ''} k={args.k} questions={base['questions']} "
           f"tokens/question={base['tokens_per_question']:.0f} batch_size={args.batch_size}")
-    print(f"{'method':<14}{'q/s':>9}{'vs paper':>10}{'vs engine_full':>16}{'peak RSS MB':>13}{'CUDA peak MB':>14}")
+    print(f"{'method':<14}{'q/s':>9}{'vs paper':>10}{'vs engine_full':>16}{'tokens run/q':>14}"
+          f"{'peak RSS MB':>13}{'CUDA peak MB':>14}")
     speed = {row["method"]: row["questions"] / row["seconds"] for row in rows}
     for row in rows:
         qps = speed[row["method"]]
         vs_full = f"{qps / speed['engine_full']:.2f}x" if "engine_full" in speed else "-"
         cuda = f"{row['cuda_peak_mb']:.0f}" if row["cuda_peak_mb"] is not None else "-"
         print(f"{row['method']:<14}{qps:>9.2f}{qps / speed[base['method']]:>9.2f}x{vs_full:>16}"
-              f"{row['peak_rss_mb']:>13.0f}{cuda:>14}")
+              f"{row['tokens_run_per_question']:>14.0f}{row['peak_rss_mb']:>13.0f}{cuda:>14}")
+    if args.repeats > 1:
+        print(f"median of {args.repeats} rounds; q/s in each round:")
+        for row in rows:
+            print(f"  {row['method']:<14}" + " ".join(f"{row['questions'] / t:.2f}" for t in row["all_seconds"]))
     return rows
 
 

@@ -240,6 +240,8 @@ def run_config(backend, source, config: EvalConfig, settings: Settings, prefix: 
     if scored:
         result["prefix_reuse"] = {"questions_with_reuse": sum(r["reused_prefix_tokens"] > 0 for r in scored),
                                   "questions_without": sum(r["reused_prefix_tokens"] == 0 for r in scored)}
+        if hasattr(backend, "packed_attention"):  # which of the two reuse paths the model took
+            result["prefix_reuse"]["attention"] = "packed" if backend.packed_attention else "batched_cache"
     if settings.infer_mode == "generation" or not hasattr(backend, "score"):
         result["unparsed"] = sum(not r["parsed"] for recs in records_by_subject.values() for r in recs)
     result["config"]["processes"] = workers.world_size

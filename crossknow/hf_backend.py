@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES, embedded_model_path
 from crossknow.prompts import Prompt
+from crossknow.shared_prefix import SharedPrefixUnsupported, cache_tensors, packed_forward
 
 ANSWER_TOKEN_CONVENTIONS = ("paper", "space")
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
@@ -149,6 +150,7 @@ class HFBackend:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.prefix_cache = prefix_cache
+        self.packed_attention = True
         self.show_progress = True
         self.device = next(model.parameters()).device
 
@@ -230,12 +232,26 @@ class HFBackend:
             if shared < 1:  # nothing in common at the token level: score whole prompts
                 rows = self._run_batched(full, lambda b: self.last_logits(b, token_ids), desc)
             else:
-                cache = self.prefix_kv_cache(prefix_ids[:shared])
-                step = functools.partial(self.last_logits_after_prefix, cache, shared, token_ids=token_ids)
-                rows = self._run_batched([f[shared:] for f in full], step, desc)
+                rows = self._score_suffixes(prefix_ids[:shared], [f[shared:] for f in full], token_ids, desc)
             for i, row in zip(members, rows):
                 logits[i], reused[i] = row, max(shared, 0)
         return logits, reused
+
+    def _score_suffixes(self, prefix_ids: list[int], suffixes: list[list[int]], token_ids: list[int], desc: str):
+        cache = self.prefix_kv_cache(prefix_ids)
+        if self.packed_attention:
+            keys, values = cache_tensors(cache)
+
+            def packed(batch: list[list[int]]) -> torch.Tensor:
+                logits = packed_forward(self.model, keys, values, len(prefix_ids), batch)
+                return logits[:, token_ids].float().cpu()
+
+            try:
+                return self._run_batched(suffixes, packed, desc)
+            except SharedPrefixUnsupported:
+                self.packed_attention = False  # this model: copy the cache per question instead
+        step = functools.partial(self.last_logits_after_prefix, cache, len(prefix_ids), token_ids=token_ids)
+        return self._run_batched(suffixes, step, desc)
 
     def _run_batched(self, sequences: list[list[int]], step, desc: str) -> list:
         """Run ``step`` on length-sorted batches (longest first); back off on out-of-memory."""

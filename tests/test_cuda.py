@@ -14,8 +14,11 @@ def test_cuda_batching_and_prefix_reuse_match_batch_one_in_fp32(tiny_model_dir):
     assert next(model.parameters()).is_cuda
     prompts = demo_prompts(k=5, variant="full_fr")
     one = HFBackend(model, tokenizer, batch_size=1, prefix_cache=False).score(prompts, LABELS)
-    for prefix_cache in (False, True):
-        many = HFBackend(model, tokenizer, batch_size=16, prefix_cache=prefix_cache).score(prompts, LABELS)
+    for prefix_cache, packed in ((False, True), (True, False), (True, True)):
+        backend = HFBackend(model, tokenizer, batch_size=16, prefix_cache=prefix_cache)
+        backend.packed_attention = packed
+        many = backend.score(prompts, LABELS)
+        assert backend.packed_attention is packed
         for a, b in zip(one, many):
             assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=1e-4)
 
@@ -26,3 +29,14 @@ def test_cuda_fp16_agrees_with_fp32(tiny_model_dir):
     half = HFBackend(*load_model(str(tiny_model_dir), dtype="fp16", device="cuda:0")).score(prompts, LABELS)
     for a, b in zip(reference, half):
         assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=5e-3)
+
+
+def test_cuda_packed_prefix_attention_in_fp16_agrees_with_the_cache_path(tiny_model_dir):
+    model, tokenizer = load_model(str(tiny_model_dir), dtype="fp16", device="cuda:0")
+    prompts = demo_prompts(k=5, variant="full_de")
+    cached = HFBackend(model, tokenizer, batch_size=16)
+    cached.packed_attention = False
+    packed = HFBackend(model, tokenizer, batch_size=16)
+    for a, b in zip(cached.score(prompts, LABELS), packed.score(prompts, LABELS)):
+        assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=5e-3)
+    assert packed.packed_attention is True

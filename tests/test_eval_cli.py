@@ -41,6 +41,7 @@ def test_results_layout_and_contents(bpe_model_dir, tmp_path):
     assert config["test_variant"] == "full_fr" and config["dev_variant"] == "full_fr" and config["k"] == 0
     assert config["answer_token"] == "paper" and set(config["answer_token_ids"]) == {"paper", "space"}
     assert config["versions"]["transformers"] and config["date"] and "git_commit" in config
+    assert result["prefix_reuse"] == {"questions_with_reuse": 8, "questions_without": 0, "attention": "packed"}
     records = read_jsonl(prefix / "full_fr" / "management.jsonl")
     assert len(records) == 4
     first = records[0]
