@@ -42,6 +42,7 @@ class PackedBatch:
     index: torch.Tensor = field(init=False)  # [batch, longest]: packed position of each token
     valid: torch.Tensor = field(init=False)  # [batch, longest]: False on right padding
     layers_seen: set[int] = field(default_factory=set)
+    _masks: dict = field(default_factory=dict)
 
     def __post_init__(self):
         device = self.prefix_keys[0].device
@@ -53,6 +54,11 @@ class PackedBatch:
 
     def allowed(self, cached: int, window: int | None) -> torch.Tensor:
         """[longest, cached + longest] bool: which prefix and own keys each query may see."""
+        if (cached, window) not in self._masks:
+            self._masks[cached, window] = self._allowed(cached, window)
+        return self._masks[cached, window]
+
+    def _allowed(self, cached: int, window: int | None) -> torch.Tensor:
         device = self.index.device
         longest = self.index.shape[1]
         query = self.prefix_length + torch.arange(longest, device=device)[:, None]
@@ -95,8 +101,13 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     keys = torch.cat([prefix_keys.expand(rows, -1, -1, -1), own_keys], dim=2)
     values = torch.cat([prefix_values.expand(rows, -1, -1, -1), own_values], dim=2)
     mask = batch.allowed(cached, kwargs.get("sliding_window"))
+    # With a mask, CUDA's fused kernels take no grouped-query heads (PyTorch would fall back to the
+    # unfused one), so the key/value heads are repeated there; the CPU kernel takes them as they are.
+    cpu = query.device.type == "cpu"
+    if groups > 1 and not cpu:
+        keys, values = keys.repeat_interleave(groups, dim=1), values.repeat_interleave(groups, dim=1)
     out = torch.nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=scale,
-                                                           enable_gqa=groups > 1)
+                                                           enable_gqa=groups > 1 and cpu)
     out = out.transpose(0, 1)[:, batch.valid]  # [heads, packed, dim]
     return out.transpose(0, 1).unsqueeze(0), None
 

@@ -33,16 +33,26 @@ def packed_logits(model, prefix: list[int], suffixes: list[list[int]]) -> torch.
 SUFFIXES = [" Answer: A", " B. C. D. Answer: B C D A B", " A. B. Answer:"]
 
 
-@pytest.mark.parametrize("window", [None, 6, 40])
-def test_packed_suffixes_equal_whole_prompts(window):
-    """Llama (window None) and Mistral-style sliding windows shorter and longer than the prompts."""
-    from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+def family_model(family: str, tokenizer):
+    """Tiny models of the attention kinds the packed path reproduces."""
+    import transformers as tf
 
+    if family == "llama":
+        return tiny(tf.LlamaConfig, tf.LlamaForCausalLM, tokenizer)
+    if family.startswith("mistral"):  # sliding windows shorter and longer than the prompts
+        window = int(family.split("-")[1])
+        return tiny(tf.MistralConfig, tf.MistralForCausalLM, tokenizer, sliding_window=window)
+    if family == "qwen2":
+        return tiny(tf.Qwen2Config, tf.Qwen2ForCausalLM, tokenizer)
+    # Gemma 3: a sliding layer then a full one; its cache keeps only the window's last keys.
+    return tiny(tf.Gemma3TextConfig, tf.Gemma3ForCausalLM, tokenizer, sliding_window=6,
+                layer_types=["sliding_attention", "full_attention"])
+
+
+@pytest.mark.parametrize("family", ["llama", "mistral-6", "mistral-40", "qwen2", "gemma3"])
+def test_packed_suffixes_equal_whole_prompts(family):
     tokenizer = build_tokenizer("bpe")
-    if window is None:
-        model = tiny(LlamaConfig, LlamaForCausalLM, tokenizer)
-    else:
-        model = tiny(MistralConfig, MistralForCausalLM, tokenizer, sliding_window=window)
+    model = family_model(family, tokenizer)
     prefix = tokenizer("The following are multiple choice questions (with answers) about A. B. C. D.").input_ids
     suffixes = [tokenizer(s).input_ids for s in SUFFIXES]
     assert len(prefix) > 6
