@@ -120,19 +120,6 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
     return n
 
 
-def prefix_reuse_pays(shared: int, prompt_lengths: list[int], device_type: str) -> bool:
-    """Whether running the questions on a shared prefix of ``shared`` tokens beats whole prompts.
-
-    On CPU it always does (the packed questions also drop all padding). On a GPU, where padding is
-    nearly free, a prefix shorter than the questions' own tokens (a 0-shot header) costs more in
-    attention bookkeeping than it saves: measured on an H100, 0.79x at 0-shot, 2.61x at 5-shot.
-    """
-    if shared < 1:  # nothing in common at the token level
-        return False
-    own = sum(prompt_lengths) / len(prompt_lengths) - shared
-    return device_type == "cpu" or shared >= own
-
-
 class FirstLineDone:
     """A stopping criterion: a sequence is done once its generated text has a line break after
     some non-blank text (a leading blank line does not end it)."""
@@ -242,13 +229,12 @@ class HFBackend:
             prefix_ids = self.tokenizer(prefix).input_ids
             # Every prompt keeps at least one token of its own to run.
             shared = min(min(common_prefix_length(prefix_ids, f), len(f) - 1) for f in full)
-            if not prefix_reuse_pays(shared, [len(f) for f in full], self.device.type):
-                shared = 0
+            if shared < 1:  # nothing in common at the token level: score whole prompts
                 rows = self._run_batched(full, lambda b: self.last_logits(b, token_ids), desc)
             else:
                 rows = self._score_suffixes(prefix_ids[:shared], [f[shared:] for f in full], token_ids, desc)
             for i, row in zip(members, rows):
-                logits[i], reused[i] = row, shared
+                logits[i], reused[i] = row, max(shared, 0)
         return logits, reused
 
     def _score_suffixes(self, prefix_ids: list[int], suffixes: list[list[int]], token_ids: list[int], desc: str):

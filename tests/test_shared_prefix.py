@@ -119,12 +119,3 @@ def test_backend_falls_back_to_the_cache_on_an_unsupported_model():
     for a, b in zip(whole, reused):
         assert b.reused_prefix_tokens > 0
         assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=1e-4)
-
-
-def test_prefix_reuse_is_skipped_on_gpu_only_for_short_prefixes():
-    from crossknow.hf_backend import prefix_reuse_pays
-
-    assert not prefix_reuse_pays(0, [40, 50], "cpu")
-    assert prefix_reuse_pays(15, [60, 70], "cpu")  # 0-shot header on CPU: packing still pays
-    assert not prefix_reuse_pays(15, [60, 70], "cuda")  # 0-shot header on a GPU
-    assert prefix_reuse_pays(265, [310, 330], "cuda")  # 5-shot demonstrations on a GPU
