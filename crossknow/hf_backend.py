@@ -13,7 +13,9 @@ Shared-prefix reuse: prompts that share a prefix (the header and demonstrations 
 that prefix's key/value cache computed once; each question then runs only its own tokens on top
 of it. The cached part is the longest run of tokens that every prompt of the group shares with the
 tokenized prefix, so the model always sees exactly the tokens of the whole prompt (a BPE merge
-across the text boundary only moves the split point earlier).
+across the text boundary only moves the split point earlier). The questions of a batch run packed
+in one row on the single stored prefix (``crossknow/shared_prefix.py``); models whose attention
+that module does not reproduce get the prefix cache copied once per question instead.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def _attention_implementation(model, name: str):
 @torch.inference_mode()
 def packed_forward(model, prefix_keys: list[torch.Tensor], prefix_values: list[torch.Tensor],
                    prefix_length: int, suffixes: list[list[int]]) -> torch.Tensor:
-    """Hidden-state logits at each suffix's last token, shape [len(suffixes), vocab]."""
+    """Logits at each suffix's last token, shape [len(suffixes), vocab]."""
     device = prefix_keys[0].device
     batch = PackedBatch(prefix_keys, prefix_values, prefix_length, [len(s) for s in suffixes])
     input_ids = torch.tensor([[t for s in suffixes for t in s]], device=device)
