@@ -1,4 +1,5 @@
-# Shared by the FT launchers: source it, then call build_corpus, finetune and evaluate.
+# Shared by the FT launchers: source it, set overrides=("$@"), then call run_arm once per arm
+# (or build_corpus, finetune and evaluate directly).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -38,4 +39,16 @@ evaluate() {
       --data_dir "${MMLU_DATA:-MMLU/data/full}" --save_dir results/mmlu
   python HP/evaluate.py --model_name "$ckpt" --arch "$arch" --langs all \
       --data "${HP_DATA:-cross-ling-know/HarryPotter-Quiz}" --save_dir results/hp
+}
+
+# run_arm MODEL TAG DATASET_CONFIG UNIT [K]: one arm of the experiment. The corpus goes to
+# data/TAG, the fine-tuned model to checkpoints/<model name, lower case>-TAG; the launcher's
+# overrides=(...) go to FT/finetune.py.
+run_arm() {
+  local model="$1" tag="$2"; shift 2
+  local name
+  name="$(basename "$model" | tr '[:upper:]' '[:lower:]')"
+  build_corpus "data/$tag" "$@"
+  finetune "$model" "data/$tag/mixed.txt" "checkpoints/$name-$tag" "${overrides[@]}"
+  evaluate "checkpoints/$name-$tag" "$model"
 }

@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# FLoRes (the paper's 100 sentences) en<->de/fr/es/it with openai/gpt-3.5-turbo-0125, then BLEU/chrF for every system.
+# FLoRes en<->de/fr/es/it with openai/gpt-3.5-turbo-0125, then BLEU/chrF for every system.
 # Needs OPENAI_API_KEY.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-
+# Edit model= to translate with another model; extra arguments go to Translation/translate.py.
 model="openai/gpt-3.5-turbo-0125"
-python Translation/translate.py --model "$model" --system_name gpt3.5 --direction both \
-    --output_dir "${OUTPUT_DIR:-Translation/outputs}" "$@"
-bash Translation/scripts/evaluate_all.sh
+system="gpt3.5"
+source "$(dirname "$0")/common.sh"
