@@ -41,6 +41,7 @@ class PackedBatch:
     lengths: list[int]
     index: torch.Tensor = field(init=False)  # [batch, longest]: packed position of each token
     valid: torch.Tensor = field(init=False)  # [batch, longest]: False on right padding
+    position_ids: torch.Tensor = field(init=False)  # [1, packed]: each token's place in its prompt
     layers_seen: set[int] = field(default_factory=set)
     _masks: dict = field(default_factory=dict)
 
@@ -51,6 +52,7 @@ class PackedBatch:
         steps = torch.arange(longest, device=device)
         self.valid = steps[None, :] < torch.tensor(self.lengths, device=device)[:, None]
         self.index = torch.where(self.valid, offsets[:, None] + steps[None, :], 0)
+        self.position_ids = (self.prefix_length + steps.expand_as(self.index)[self.valid]).unsqueeze(0)
 
     def allowed(self, cached: int, window: int | None) -> torch.Tensor:
         """[longest, cached + longest] bool: which prefix and own keys each query may see."""
@@ -140,13 +142,12 @@ def packed_forward(model, prefix_keys: list[torch.Tensor], prefix_values: list[t
     device = prefix_keys[0].device
     batch = PackedBatch(prefix_keys, prefix_values, prefix_length, [len(s) for s in suffixes])
     input_ids = torch.tensor([[t for s in suffixes for t in s]], device=device)
-    steps = torch.arange(batch.index.shape[1], device=device).expand_as(batch.index)
-    position_ids = (prefix_length + steps[batch.valid]).unsqueeze(0)
     last = torch.tensor(batch.lengths, device=device).cumsum(0) - 1
     token = _ACTIVE.set(batch)
     try:
         with _attention_implementation(model, ATTENTION_NAME):
-            out = model(input_ids=input_ids, position_ids=position_ids, use_cache=False, logits_to_keep=last)
+            out = model(input_ids=input_ids, position_ids=batch.position_ids, use_cache=False,
+                        logits_to_keep=last)
     finally:
         _ACTIVE.reset(token)
     if batch.layers_seen != set(range(len(prefix_keys))):
