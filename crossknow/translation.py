@@ -192,7 +192,7 @@ class CausalLMTranslator:
 
         prompts = [Prompt("", llm_translation_prompt(t, src, tgt)) for t in texts]
         outputs = self.backend.generate(prompts, max_new_tokens=self.max_new_tokens, desc=f"{src}->{tgt}",
-                                        first_line_only=True, **({"num_beams": self.num_beams} if self.num_beams > 1 else {}))
+                                        first_line_only=True, num_beams=self.num_beams)
         return [first_line(o) for o in outputs]
 
 

@@ -147,9 +147,9 @@ class RecordingBackend:
     def __init__(self, reply):
         self.reply, self.prompts = reply, []
 
-    def generate(self, prompts, max_new_tokens, desc="", first_line_only=False):
+    def generate(self, prompts, max_new_tokens, desc="", first_line_only=False, num_beams=1):
         self.prompts += prompts
-        self.first_line_only = first_line_only
+        self.first_line_only, self.num_beams = first_line_only, num_beams
         return [self.reply] * len(prompts)
 
 
