@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.backends import add_model_arguments, check_model_arguments, make_backend, model_tag  # noqa: E402
-from crossknow.evaluate import Settings, Workers, score_prompts  # noqa: E402
+from crossknow.evaluate import Settings, Workers, finished_result, score_prompts  # noqa: E402
 from crossknow.hf_backend import default_device  # noqa: E402
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_jsonl  # noqa: E402
@@ -70,11 +70,9 @@ def summarize(records: list[dict]) -> dict:
 
 def evaluate_language(backend, quiz, lang: str, args, out_dir: Path, run_info: dict, workers: Workers) -> dict:
     result_file, records_file = out_dir / f"result_{lang}.json", out_dir / f"{lang}.jsonl"
-    workers.wait()
-    if result_file.exists() and not args.overwrite:
-        if workers.is_main:
-            print(f"{result_file} exists: skipping (use --overwrite to recompute)")
-        return json.loads(result_file.read_text())
+    finished = finished_result(result_file, args.overwrite, workers)
+    if finished is not None:
+        return finished
     items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
     items, prompts = items[: args.limit], prompts[: args.limit]
     categories = [q.category for q in quiz["en"]]

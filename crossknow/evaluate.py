@@ -203,15 +203,23 @@ def _record(subject: str, index: int, prompt: Prompt, item: Item, labels, predic
             "prediction": prediction, "correct": prediction == label}
 
 
+def finished_result(result_file: Path, overwrite: bool, workers: Workers = SINGLE_PROCESS) -> dict | None:
+    """A finished result that is kept (never overwritten silently), or None to compute it."""
+    workers.wait()
+    if not result_file.exists() or overwrite:
+        return None
+    if workers.is_main:
+        print(f"{result_file} exists: skipping (use --overwrite to recompute)")
+    return json.loads(result_file.read_text())
+
+
 def run_config(backend, source, config: EvalConfig, settings: Settings, prefix: Path, run_info: dict,
                overwrite: bool = False, data: dict | None = None, workers: Workers = SINGLE_PROCESS) -> dict:
     """Evaluate one configuration, resuming from finished subjects; returns the results dict."""
     result_file = prefix / f"result_{config.name}.json"
-    workers.wait()
-    if result_file.exists() and not overwrite:
-        if workers.is_main:
-            print(f"{result_file} exists: skipping (use --overwrite to recompute)")
-        return json.loads(result_file.read_text())
+    finished = finished_result(result_file, overwrite, workers)
+    if finished is not None:
+        return finished
     sample_dir = prefix / config.name
     fingerprint = {"run": {k: v for k, v in run_info.items() if k in ("model", "arch", "dtype")},
                    "config": asdict(config), "settings": _jsonable(asdict(settings))}
