@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text  # noqa: E402
 from crossknow.mixing import UNITS, assign_languages, parse_corpus  # noqa: E402
-from crossknow.translation import TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
 
 def read_lines(args) -> list[str]:
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--unit_words", type=int, default=8)
     p.add_argument("--languages", nargs="+", default=["en", "fr", "de", "es", "it"])
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--translator", default="hf", choices=["hf", "llm", "google", "openai", "apertium"])
+    p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None)
     p.add_argument("--cache", default=None)
     p.add_argument("--batch_size", type=int, default=16)

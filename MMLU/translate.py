@@ -37,7 +37,7 @@ from crossknow.mmlu import (  # noqa: E402
     subjects_in_folder,
     write_mmlu_csv,
 )
-from crossknow.translation import TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
 
 MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
@@ -52,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--split", default="test", choices=["dev", "test"])
     p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
     p.add_argument("--mode", default="full", choices=MODES)
-    p.add_argument("--translator", default="hf", choices=["hf", "llm", "google", "openai", "apertium"])
+    p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
     p.add_argument("--data_dir", default="MMLU/data/full", help="holds the English {split}/ folder")
     p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")

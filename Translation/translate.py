@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
-from crossknow.translation import make_translator, translate  # noqa: E402
+from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2", help="causal LM, seq2seq MT model, openai/<name>, apertium, google")
     p.add_argument("--system_name", default=None, help="output folder name (default: from --model)")
-    p.add_argument("--translator", default="auto", choices=["auto", "llm", "hf", "openai", "apertium", "google"])
+    p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
     p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
     p.add_argument("--input_dir", type=Path, default=FLORES)
@@ -70,11 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     if todo:
         translator = make_translator(args.translator, args.model, args.max_new_tokens, args.num_beams,
                                      args.batch_size)
-        cache = None
-        if args.cache:
-            from crossknow.translation import TranslationCache
-
-            cache = TranslationCache(args.cache)
+        cache = TranslationCache(args.cache) if args.cache else None
         for src, tgt in todo:
             results = translate(translator, sources[src], src, tgt, cache, batch_size=args.batch_size,
                                 desc=f"{system} {src}->{tgt}")

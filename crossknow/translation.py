@@ -285,6 +285,9 @@ class ApertiumTranslator:
         return [re.sub(rf"\s*{re.escape(self.LINE_BREAK)}\s*", "\n", part).strip() for part in parts]
 
 
+TRANSLATORS = ("hf", "llm", "openai", "google", "apertium")
+
+
 def detect_kind(model: str) -> str:
     """The translator kind for a model name: openai/..., apertium, google, seq2seq MT or causal LM."""
     if model.startswith("openai/"):
@@ -318,4 +321,4 @@ def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 2
         return GoogleTranslator()
     if kind == "apertium":
         return ApertiumTranslator()
-    raise ValueError(f"unknown translator {kind!r}; choose hf, llm, openai, google or apertium")
+    raise ValueError(f"unknown translator {kind!r}; choose from {', '.join(TRANSLATORS)}")
