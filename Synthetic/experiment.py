@@ -108,7 +108,8 @@ def option_statements(question: F.Question, variant: str, template: int, seed: i
 def steps_for(tokenizer, lines: list[str], epochs: float, block_size: int, batch_size: int) -> int:
     """Optimizer steps for ``epochs`` passes over ``lines`` packed into ``block_size`` blocks."""
     tokens = sum(len(ids) + 1 for ids in tokenizer(lines, add_special_tokens=False)["input_ids"])
-    return max(1, math.ceil(epochs * (tokens // block_size) / batch_size))
+    steps_per_pass = math.ceil(max(1, tokens // block_size) / batch_size)  # the last batch of a pass may be short
+    return max(1, math.ceil(epochs * steps_per_pass))
 
 
 # --- the stages ---
@@ -128,52 +129,61 @@ def score(model_path: str, question_sets: dict, args, seed: int) -> dict:
     return out
 
 
-def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int) -> Path:
+def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int,
+          log: dict) -> Path:
     atomic_write_text(out_dir / "train.txt", "\n".join(lines) + "\n")
-    finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
+    log[out_dir.name] = finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
               str(out_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
               str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(lr),
               "--max_steps", str(steps), "--warmup_ratio", "0.05", "--logging_steps", "10",
               "--save_steps", "100000", "--seed", str(seed), "--precision", "fp32"])
+    log[out_dir.name] = {k: log[out_dir.name][k] for k in ("train_loss", "global_step", "train_tokens_seen", "seconds")}
     return out_dir / "model"
 
 
-def run_seed(args, seed: int, tokenizer, units: list[dict], timings: dict) -> dict:
+def timed(timings: dict, label: str, fn, *fn_args):
+    start = time.time()
+    value = fn(*fn_args)
+    timings[label] = round(time.time() - start, 1)
+    print(f"[{label}] {timings[label]:.0f} s", flush=True)
+    return value
+
+
+def train_general(args, seed: int, tokenizer, units: list[dict], work: Path, log: dict, timings: dict) -> dict:
+    """The general-text stage(s) the chosen arms need: stage name -> fine-tuned model folder. Both
+    stages take the same number of steps (passes over the English text), so the same tokens."""
+    corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
+               "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
+    steps = steps_for(tokenizer, corpora["general_en"], args.general_epochs, args.block_size, args.batch_size)
+    log["general_steps"] = steps
+    return {stage: timed(timings, f"{work.name}/train {stage}", train, args, args.model, corpora[stage], work / stage,
+                         steps, args.general_lr, seed, log)
+            for stage in dict.fromkeys(ARMS[arm][0] for arm in args.arms)}
+
+
+def run_seed(args, seed: int, tokenizer, units: list[dict], shared_general: dict | None, timings: dict) -> dict:
     people = F.make_people(args.num_people + args.heldout_people, seed)
     trained, held_out = people[: args.num_people], people[args.num_people:]
     train_facts = F.make_facts(trained, seed)
-    question_sets = {"trained": [F.make_question(f, seed) for f in train_facts],
-                     "held_out": [F.make_question(f, seed) for f in F.make_facts(held_out, seed)]}
+    question_sets = {"trained": [F.make_question(f, seed) for f in train_facts]}
+    if held_out:
+        question_sets["held_out"] = [F.make_question(f, seed) for f in F.make_facts(held_out, seed)]
     english_facts = corpus(train_facts, "english", args.templates, seed)
-    general = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
-               "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
     fact_steps = steps_for(tokenizer, english_facts, args.epochs, args.block_size, args.batch_size)
-    general_steps = steps_for(tokenizer, general["general_en"], args.general_epochs, args.block_size, args.batch_size)
     work = args.work_dir / f"seed{seed}"
-    out = {"fact_steps": fact_steps, "general_steps": general_steps, "facts": len(train_facts), "arms": {}}
-
-    def timed(name: str, fn, *fn_args):
-        start = time.time()
-        value = fn(*fn_args)
-        timings[f"seed{seed}/{name}"] = round(time.time() - start, 1)
-        print(f"[seed {seed}] {name}: {timings[f'seed{seed}/{name}']:.0f} s", flush=True)
-        return value
-
+    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}}
     if not args.skip_base:
-        out["arms"]["base"] = timed("score base", score, args.model, question_sets, args, seed)
-    stage_one = {}
-    for stage in dict.fromkeys(ARMS[arm][0] for arm in args.arms):
-        stage_one[stage] = timed(f"train {stage}", train, args, args.model, general[stage], work / stage,
-                                 general_steps, args.general_lr, seed)
+        out["arms"]["base"] = timed(timings, f"seed{seed}/score base", score, args.model, question_sets, args, seed)
+    stage_one = shared_general or train_general(args, seed, tokenizer, units, work, out["training"], timings)
     for arm in args.arms:
         stage, facts_language = ARMS[arm]
         lines = english_facts if facts_language == "english" else corpus(train_facts, "mixed", args.templates, seed)
-        model_dir = timed(f"train {arm}", train, args, str(stage_one[stage]), lines, work / arm, fact_steps,
-                          args.lr, seed)
-        out["arms"][arm] = timed(f"score {arm}", score, str(model_dir), question_sets, args, seed)
+        model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(stage_one[stage]), lines, work / arm,
+                          fact_steps, args.lr, seed, out["training"])
+        out["arms"][arm] = timed(timings, f"seed{seed}/score {arm}", score, str(model_dir), question_sets, args, seed)
         if not args.keep_checkpoints:
             shutil.rmtree(model_dir)
-    if not args.keep_checkpoints:
+    if not args.keep_checkpoints and not shared_general:
         for model_dir in stage_one.values():
             shutil.rmtree(model_dir)
     return out
@@ -189,7 +199,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
     gaps = {}
     for arm in arms:
         entry = {}
-        for set_name in ("trained", "held_out"):
+        for set_name in next(iter(seeds.values()))["arms"][arm]:
             entry[set_name] = {}
             for v in variants:
                 correct = [c for s in seeds.values() for c in s["arms"][arm][set_name][v]["correct"]]
@@ -223,7 +233,9 @@ def format_table(results: dict) -> str:
     summary, seeds = results["summary"], results["seeds"]
     has_gap = set(F.LANGUAGES) <= set(variants)
     lines = []
-    for set_name in ("trained", "held_out"):
+    for set_name in next(iter(summary["arms"].values())):
+        if set_name == "gap":
+            continue
         lines += [f"**{set_name.replace('_', '-')} facts**: accuracy %, chance 25", "",
                   "| arm | seed | " + " | ".join(variants) + (" | gap (en - others) |" if has_gap else " |"),
                   "| --- | --- |" + " --- |" * (len(variants) + has_gap)]
@@ -311,13 +323,15 @@ def parse_args(argv: list[str] | None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="gemma3-270m", help="hub name, local folder, .gguf, smollm2 or gemma3-270m")
     p.add_argument("--num_people", type=int, default=40, help="people whose facts are taught (4 facts each)")
-    p.add_argument("--heldout_people", type=int, default=25, help="people never trained on (chance control)")
+    p.add_argument("--heldout_people", type=int, default=25, help="people never trained on (chance control; 0: none)")
     p.add_argument("--templates", type=int, default=2,
                    help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
     p.add_argument("--epochs", type=float, default=12, help="passes over the English facts; sets the fact stage's steps")
     p.add_argument("--general_epochs", type=float, default=1,
                    help="passes over the English general text; sets the general stage's steps (all arms)")
     p.add_argument("--general_units", type=int, default=0, help="use only the first N parallel lines (0: all 175)")
+    p.add_argument("--shared_general", action="store_true",
+                   help="train the general stages once (first seed) and start every seed's fact stage from them")
     p.add_argument("--lr", type=float, default=4e-4, help="learning rate of the fact stage")
     p.add_argument("--general_lr", type=float, default=None, help="learning rate of the general stage (default: --lr)")
     p.add_argument("--batch_size", type=int, default=8)
@@ -347,8 +361,8 @@ def check_before_work(args) -> None:
     any model is loaded."""
     if len(set(args.seeds)) != len(args.seeds):
         raise SystemExit(f"--seeds {args.seeds}: repeated seed")
-    if args.num_people < 1 or args.heldout_people < 1 or args.epochs <= 0 or args.general_epochs <= 0:
-        raise SystemExit("--num_people and --heldout_people must be >= 1, --epochs and --general_epochs > 0")
+    if args.num_people < 1 or args.heldout_people < 0 or args.epochs <= 0 or args.general_epochs <= 0:
+        raise SystemExit("--num_people must be >= 1, --heldout_people >= 0, --epochs and --general_epochs > 0")
     if not 1 <= args.templates < 3:
         raise SystemExit(f"--templates {args.templates}: must be 1 or 2 (template 2 is held out for the quiz)")
     if not args.no_plot:
@@ -378,10 +392,18 @@ def main(argv: list[str] | None = None) -> dict:
     units = units[: args.general_units] if args.general_units else units
     tokenizer = load_tokenizer(args.model)
     results = {"config": config_of(args), "complete": False, "general_units": len(units), "seeds": {}, "timings": {}}
+    shared = None
+    if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
+        results["shared_general"] = {}
+        shared = train_general(args, args.seeds[0], tokenizer, units, args.work_dir / "shared",
+                               results["shared_general"], results["timings"])
     for seed in args.seeds:
-        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, results["timings"])
+        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, shared, results["timings"])
         results["minutes"] = round((time.time() - start) / 60, 1)
         write_results(results, args.output_dir)  # partial: complete stays false until every seed is done
+    if shared and not args.keep_checkpoints:
+        for model_dir in shared.values():
+            shutil.rmtree(model_dir)
     results["summary"] = summarize(results["seeds"], args.variants)
     results["complete"] = True
     results["minutes"] = round((time.time() - start) / 60, 1)

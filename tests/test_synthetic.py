@@ -51,7 +51,7 @@ def test_questions_share_the_answer_letter_and_draw_distractors_from_the_relatio
 def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe_model_dir, tmp_path, capsys):
     experiment = load_script("Synthetic/experiment.py")
     results = experiment.main(["--quick", "--model", str(bpe_model_dir), "--output_dir", str(tmp_path)])
-    assert results["complete"] and list(results["seeds"]) == ["0", "1"]
+    assert results["complete"] and list(results["seeds"]) == ["0"]
     for seed in results["seeds"].values():
         assert set(seed["arms"]) == {"base", "english", "mixed", "mixed_general"}
         for arm in seed["arms"].values():
@@ -59,9 +59,9 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
             assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 16
             assert arm["held_out"]["fr"]["n"] == 8 and len(arm["trained"]["de"]["correct"]) == 16
     summary = results["summary"]
-    assert summary["arms"]["english"]["trained"]["en"]["n"] == 32 and summary["arms"]["english"]["gap"]["n"] == 32
+    assert summary["arms"]["english"]["trained"]["en"]["n"] == 16 and summary["arms"]["english"]["gap"]["n"] == 16
     assert set(summary["paired"]) == {"mixed_general_vs_english", "mixed_vs_english"}
-    assert summary["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 2
+    assert summary["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 1
     work = tmp_path / "work" / "seed0"
     english = (work / "english" / "train.txt").read_text().splitlines()
     mixed = (work / "mixed" / "train.txt").read_text().splitlines()
@@ -148,3 +148,18 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
         experiment.main(["--no_plot", "--model", str(tmp_path / "no-model"), "--output_dir", str(tmp_path)])
     with pytest.raises(SystemExit, match="repeated seed"):
         experiment.main(["--no_plot", "--seeds", "1", "1", "--output_dir", str(tmp_path / "new")])
+
+
+def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
+    experiment = load_script("Synthetic/experiment.py")
+    results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), "--no_plot",
+                               "--num_people", "2", "--heldout_people", "0", "--epochs", "1", "--general_units", "8",
+                               "--block_size", "32", "--batch_size", "4", "--seeds", "0", "1", "--skip_base",
+                               "--shared_general", "--arms", "english", "mixed_general", "--variants", *F.LANGUAGES])
+    assert set(results["shared_general"]) >= {"general_en", "general_mixed", "general_steps"}
+    assert all(set(s["arms"]) == {"english", "mixed_general"} and set(s["arms"]["english"]) == {"trained"}
+               and "general_en" not in s["training"] for s in results["seeds"].values())
+    assert not (tmp_path / "work" / "seed1" / "general_en").exists()
+    assert not (tmp_path / "work" / "shared" / "general_en" / "model").exists()
+    assert results["summary"]["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 16
+    assert "held-out" not in (tmp_path / "table.md").read_text()
