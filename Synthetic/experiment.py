@@ -348,7 +348,7 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
     args = p.parse_args(argv)
     if args.quick:
-        args.num_people, args.heldout_people, args.epochs, args.general_epochs = 4, 2, 1, 1
+        args.num_people, args.heldout_people, args.epochs, args.general_epochs = 3, 1, 1, 1
         args.general_units, args.block_size, args.batch_size = 12, 32, 4
     args.seeds = args.seeds if args.seeds is not None else ([0] if args.quick else [0, 1, 2])
     args.general_lr = args.lr if args.general_lr is None else args.general_lr

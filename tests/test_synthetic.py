@@ -56,18 +56,18 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
         assert set(seed["arms"]) == {"base", "english", "mixed", "mixed_general"}
         for arm in seed["arms"].values():
             assert set(arm) == {"trained", "held_out"}
-            assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 16
-            assert arm["held_out"]["fr"]["n"] == 8 and len(arm["trained"]["de"]["correct"]) == 16
+            assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 12
+            assert arm["held_out"]["fr"]["n"] == 4 and len(arm["trained"]["de"]["correct"]) == 12
     summary = results["summary"]
-    assert summary["arms"]["english"]["trained"]["en"]["n"] == 16 and summary["arms"]["english"]["gap"]["n"] == 16
+    assert summary["arms"]["english"]["trained"]["en"]["n"] == 12 and summary["arms"]["english"]["gap"]["n"] == 12
     assert set(summary["paired"]) == {"mixed_general_vs_english", "mixed_vs_english"}
     assert summary["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 1
     work = tmp_path / "work" / "seed0"
     english = (work / "english" / "train.txt").read_text().splitlines()
     mixed = (work / "mixed" / "train.txt").read_text().splitlines()
     assert english == (work / "mixed_general" / "train.txt").read_text().splitlines()  # (a) and (c): English facts
-    assert len(english) == len(mixed) == 16 * 2 and english != mixed  # templates 0 and 1; template 2 is the quiz's
-    assert not any(F.render_sentence(f, "en", 2) in english for f in F.make_facts(F.make_people(6, 0)[:4], 0))
+    assert len(english) == len(mixed) == 12 * 2 and english != mixed  # templates 0 and 1; template 2 is the quiz's
+    assert not any(F.render_sentence(f, "en", 2) in english for f in F.make_facts(F.make_people(4, 0)[:3], 0))
     general_en = (work / "general_en" / "train.txt").read_text().splitlines()
     general_mixed = (work / "general_mixed" / "train.txt").read_text().splitlines()
     assert len(general_en) == len(general_mixed) == 12 and general_en != general_mixed
@@ -153,7 +153,7 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
 def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
     experiment = load_script("Synthetic/experiment.py")
     results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), "--no_plot",
-                               "--num_people", "2", "--heldout_people", "0", "--epochs", "1", "--general_units", "8",
+                               "--num_people", "1", "--heldout_people", "0", "--epochs", "1", "--general_units", "4",
                                "--block_size", "32", "--batch_size", "4", "--seeds", "0", "1", "--skip_base",
                                "--shared_general", "--arms", "english", "mixed_general", "--variants", *F.LANGUAGES])
     assert set(results["shared_general"]) >= {"general_en", "general_mixed", "general_steps"}
@@ -161,5 +161,5 @@ def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
                and "general_en" not in s["training"] for s in results["seeds"].values())
     assert not (tmp_path / "work" / "seed1" / "general_en").exists()
     assert not (tmp_path / "work" / "shared" / "general_en" / "model").exists()
-    assert results["summary"]["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 16
+    assert results["summary"]["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 8
     assert "held-out" not in (tmp_path / "table.md").read_text()
