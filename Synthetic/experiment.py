@@ -376,8 +376,17 @@ def check_before_work(args) -> None:
         import json
 
         old = json.loads(existing.read_text()).get("config", {})
-        if old != config_of(args):
+        if not same_settings(old, config_of(args)):
             raise SystemExit(f"{existing}: made under other settings; choose another --output_dir or remove it")
+
+
+# Where files go and whether a figure is drawn do not change a number.
+NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot"}
+
+
+def same_settings(a: dict, b: dict) -> bool:
+    strip = lambda config: {k: v for k, v in config.items() if k not in NEUTRAL_SETTINGS}  # noqa: E731
+    return strip(a) == strip(b)
 
 
 def config_of(args) -> dict:

@@ -146,6 +146,9 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
     (tmp_path / "results.json").write_text(json.dumps({"config": {"model": "other"}}))
     with pytest.raises(SystemExit, match="results.json: made under other settings"):
         experiment.main(["--no_plot", "--model", str(tmp_path / "no-model"), "--output_dir", str(tmp_path)])
+    settings = {"model": "m", "seeds": [0], "work_dir": "a", "output_dir": "x"}
+    assert experiment.same_settings(settings, {**settings, "work_dir": "b", "output_dir": "y", "no_plot": True})
+    assert not experiment.same_settings(settings, {**settings, "seeds": [1]})
     with pytest.raises(SystemExit, match="repeated seed"):
         experiment.main(["--no_plot", "--seeds", "1", "1", "--output_dir", str(tmp_path / "new")])
 
