@@ -195,7 +195,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
     """Per arm, pooled over seeds: accuracy per variant with its interval, and the crosslingual gap;
     paired tests of (b) and (c) against (a) on the gap."""
     arms = list(next(iter(seeds.values()))["arms"])
-    summary = {"arms": {}, "paired": {}}
+    summary = {"arms": {}, "gaps": {}, "paired": {}}
     gaps = {}
     for arm in arms:
         entry = {}
@@ -207,7 +207,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
                                       "ci95": bootstrap_interval(correct)}
         if set(F.LANGUAGES) <= set(variants):
             gaps[arm] = {k: A.fact_gaps(s["arms"][arm]["trained"], "en", OTHER_LANGUAGES) for k, s in seeds.items()}
-            entry["gap"] = A.summarize_gap(gaps[arm])
+            summary["gaps"][arm] = A.summarize_gap(gaps[arm])
         summary["arms"][arm] = entry
     for arm in ("mixed_general", "mixed"):
         if arm in gaps and "english" in gaps:
@@ -218,7 +218,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
 def write_results(results: dict, output_dir: Path) -> None:
     """results.json (every setting, per-question correctness) and table.md, written atomically."""
     atomic_write_json(output_dir / "results.json", results)
-    if results.get("summary"):
+    if results.get("complete"):
         atomic_write_text(output_dir / "table.md", format_table(results) + "\n")
 
 
@@ -230,30 +230,29 @@ def format_table(results: dict) -> str:
     """Markdown: accuracy % per arm, seed and variant (pooled rows with 95% intervals), the gap, and
     the paired tests."""
     variants = results["config"]["variants"]
-    summary, seeds = results["summary"], results["seeds"]
+    seeds = results["seeds"]
     has_gap = set(F.LANGUAGES) <= set(variants)
     lines = []
-    for set_name in next(iter(summary["arms"].values())):
-        if set_name == "gap":
-            continue
+    for set_name in next(iter(results["arms"].values())):
         lines += [f"**{set_name.replace('_', '-')} facts**: accuracy %, chance 25", "",
                   "| arm | seed | " + " | ".join(variants) + (" | gap (en - others) |" if has_gap else " |"),
                   "| --- | --- |" + " --- |" * (len(variants) + has_gap)]
-        for arm, entry in summary["arms"].items():
+        for arm, entry in results["arms"].items():
             for seed, s in seeds.items():
                 cells = [pct(s["arms"][arm][set_name][v]["accuracy"]) for v in variants]
                 if has_gap:
-                    cells.append(pct(entry["gap"]["per_seed"][list(seeds).index(seed)]) if set_name == "trained" else "")
+                    cells.append(pct(results["gaps"][arm]["per_seed"][list(seeds).index(seed)])
+                                 if set_name == "trained" else "")
                 lines.append(f"| {arm} | {seed} | " + " | ".join(cells) + " |")
             cells = [f"**{pct(c['accuracy'])}** [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
                      for c in (entry[set_name][v] for v in variants)]
             if has_gap:
-                g = entry["gap"]
+                g = results["gaps"][arm]
                 cells.append(f"**{pct(g['mean'])}** [{pct(g['ci95'][0])}, {pct(g['ci95'][1])}]"
                              if set_name == "trained" else "")
             lines.append(f"| {arm} | all | " + " | ".join(cells) + " |")
         lines.append("")
-    for name, p in summary["paired"].items():
+    for name, p in results["paired"].items():
         f, s = p["per_fact"], p["per_seed"]
         lines.append(f"- {name}: gap difference {pct(f['mean'])} points, 95% interval [{pct(f['ci95'][0])}, "
                      f"{pct(f['ci95'][1])}] over {f['n']} facts (sign-flip p = {f['p_sign_flip']:.3f}; detectable "
@@ -269,28 +268,28 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    summary, variants = results["summary"], results["config"]["variants"]
-    arms = list(summary["arms"])
-    has_gap = "gap" in summary["arms"][arms[0]]
+    variants = results["config"]["variants"]
+    arms = list(results["arms"])
+    has_gap = bool(results["gaps"])
     fig, axes = plt.subplots(1, 2 if has_gap else 1, figsize=(14 if has_gap else 9, 4.4), squeeze=False,
                              gridspec_kw={"width_ratios": [2.2, 1] if has_gap else [1]})
     ax = axes[0][0]
     width = 0.8 / len(arms)
     for i, arm in enumerate(arms):
-        cells = [summary["arms"][arm]["trained"][v] for v in variants]
+        cells = [results["arms"][arm]["trained"][v] for v in variants]
         acc = np.array([c["accuracy"] for c in cells])
         err = np.array([[a - c["ci95"][0], c["ci95"][1] - a] for a, c in zip(acc, cells)]).T
         ax.bar(np.arange(len(variants)) + (i - (len(arms) - 1) / 2) * width, 100 * acc, width,
                yerr=100 * err, capsize=2, label=ARM_LABELS[arm])
     ax.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance")
-    n = summary["arms"][arms[0]]["trained"][variants[0]]["n"]
+    n = results["arms"][arms[0]]["trained"][variants[0]]["n"]
     ax.set(xticks=range(len(variants)), xticklabels=variants, ylim=(0, 100), ylabel="accuracy %",
            title=f"trained facts, all seeds (n={n} questions per bar, 95% bootstrap CI)")
     ax.legend(fontsize=7)
     if has_gap:
         ax = axes[0][1]
         for i, arm in enumerate(arms):
-            g = summary["arms"][arm]["gap"]
+            g = results["gaps"][arm]
             ax.bar(i, 100 * g["mean"], 0.6, yerr=[[100 * (g["mean"] - g["ci95"][0])], [100 * (g["ci95"][1] - g["mean"])]],
                    capsize=3, color=f"C{i}")
             ax.scatter([i] * len(g["per_seed"]), [100 * v for v in g["per_seed"]], color="black", s=12, zorder=3)
@@ -306,12 +305,12 @@ def plot(results: dict, path: Path) -> None:
 
 
 def verdict(results: dict) -> None:
-    english = results["summary"]["arms"].get("english", {}).get("trained", {}).get("en")
+    english = results["arms"].get("english", {}).get("trained", {}).get("en")
     if english is None or english["ci95"][0] <= CHANCE:
         print("The English-trained arm (a) is not clearly above chance in English (95% interval reaches 25%): "
               "the facts were not learned, so no conclusion about the barrier can be drawn.")
         return
-    gap = results["summary"]["arms"]["english"].get("gap")
+    gap = results["gaps"].get("english")
     if gap:
         print(f"Arm (a): {pct(english['accuracy'])}% in English, crosslingual gap {pct(gap['mean'])} points "
               f"[{pct(gap['ci95'][0])}, {pct(gap['ci95'][1])}].")
@@ -400,7 +399,8 @@ def main(argv: list[str] | None = None) -> dict:
     units = G.parallel_units()
     units = units[: args.general_units] if args.general_units else units
     tokenizer = load_tokenizer(args.model)
-    results = {"config": config_of(args), "complete": False, "general_units": len(units), "seeds": {}, "timings": {}}
+    results = {"config": config_of(args), "complete": False, "general_units": len(units), "arms": {}, "seeds": {},
+               "timings": {}}
     shared = None
     if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
         results["shared_general"] = {}
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> dict:
     if shared and not args.keep_checkpoints:
         for model_dir in shared.values():
             shutil.rmtree(model_dir)
-    results["summary"] = summarize(results["seeds"], args.variants)
+    results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), gaps, paired
     results["complete"] = True
     results["minutes"] = round((time.time() - start) / 60, 1)
     write_results(results, args.output_dir)

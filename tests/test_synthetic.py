@@ -58,10 +58,9 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
             assert set(arm) == {"trained", "held_out"}
             assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 12
             assert arm["held_out"]["fr"]["n"] == 4 and len(arm["trained"]["de"]["correct"]) == 12
-    summary = results["summary"]
-    assert summary["arms"]["english"]["trained"]["en"]["n"] == 12 and summary["arms"]["english"]["gap"]["n"] == 12
-    assert set(summary["paired"]) == {"mixed_general_vs_english", "mixed_vs_english"}
-    assert summary["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 1
+    assert results["arms"]["english"]["trained"]["en"]["n"] == 12 and results["gaps"]["english"]["n"] == 12
+    assert set(results["paired"]) == {"mixed_general_vs_english", "mixed_vs_english"}
+    assert results["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 1
     work = tmp_path / "work" / "seed0"
     english = (work / "english" / "train.txt").read_text().splitlines()
     mixed = (work / "mixed" / "train.txt").read_text().splitlines()
@@ -73,7 +72,7 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
     assert len(general_en) == len(general_mixed) == 12 and general_en != general_mixed
     assert not any((work / name / "model").exists() for name in ("english", "general_en"))  # checkpoints removed
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["complete"] and saved["summary"]["paired"].keys() == summary["paired"].keys()
+    assert saved["complete"] and saved["paired"].keys() == results["paired"].keys() and saved["arms"]["mixed"]
     table = (tmp_path / "table.md").read_text()
     assert "| mixed_general | all |" in table and "- mixed_general_vs_english: gap difference" in table
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
@@ -164,5 +163,5 @@ def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
                and "general_en" not in s["training"] for s in results["seeds"].values())
     assert not (tmp_path / "work" / "seed1" / "general_en").exists()
     assert not (tmp_path / "work" / "shared" / "general_en" / "model").exists()
-    assert results["summary"]["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 8
+    assert results["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 8
     assert "held-out" not in (tmp_path / "table.md").read_text()
