@@ -16,7 +16,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from crossknow.io import atomic_write_text
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_text, read_text
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
@@ -60,7 +61,7 @@ SUBJECTS = sorted(SUBCATEGORIES)
 CATEGORIES = {s: _CATEGORY_OF_SUBCATEGORY[sub] for s, sub in SUBCATEGORIES.items()}
 
 
-class DataError(ValueError):
+class DataError(CrossknowError, ValueError):
     """Bad input data; the message names the file, the row and the value."""
 
 
@@ -83,13 +84,18 @@ def subject_path(folder: Path, subject: str, split: str) -> Path:
 
 
 def parse_mmlu_csv(text: str, source: str) -> list[Item]:
-    """Parse either CSV format; ``source`` names the file in error messages."""
-    rows = list(csv.reader(io.StringIO(text)))
+    """Parse either CSV format; ``source`` names the file in error messages. A file without
+    questions (empty, or only a header) is an error."""
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     if not rows:
         raise DataError(f"{source}: the file is empty")
     hf_format = [c.strip() for c in rows[0]] == HF_HEADER
+    if not hf_format:
+        _check_not_a_header(rows[0], source)
     first_row = 2 if hf_format else 1
     body = rows[1:] if hf_format else rows
+    if not body:
+        raise DataError(f"{source}: a header but no questions")
     items = []
     for line_no, row in enumerate(body, start=first_row):
         if len(row) != 6:
@@ -101,11 +107,31 @@ def parse_mmlu_csv(text: str, source: str) -> list[Item]:
     return items
 
 
+def _check_not_a_header(row: list[str], source: str) -> None:
+    """A first row that names columns but is not the Hugging Face header is an unknown header,
+    not a question whose answer is wrong."""
+    answer = row[-1].strip() if row else ""
+    if answer in tuple(LETTERS):
+        return
+    if answer.replace("_", "").isalpha() and len(answer) > 1:
+        raise DataError(f"{source}: row 1: unknown header {','.join(row)!r:.200}; expected "
+                        f"{','.join(HF_HEADER)} (Hugging Face format) or no header (Hendrycks format)")
+
+
+def answer_index(value: object, labels: tuple[str, ...], source: str, where: str) -> int:
+    """The index of ``value`` in ``labels``: exactly one label (surrounding spaces aside), never a
+    substring such as ``BC`` or an empty answer."""
+    text = str(value).strip()
+    if text not in labels:
+        raise DataError(f"{source}: {where}: answer {text!r} is not one of {', '.join(labels)}")
+    return labels.index(text)
+
+
 def _parse_answer(value: str, hf_format: bool, source: str, line_no: int) -> int:
     value = value.strip()
     if hf_format and value in ("0", "1", "2", "3"):
         return int(value)
-    if not hf_format and value in LETTERS and value:
+    if not hf_format and value in tuple(LETTERS):
         return LETTERS.index(value)
     expected = "0-3 (Hugging Face format)" if hf_format else "A-D (Hendrycks format)"
     raise DataError(f"{source}: row {line_no}: answer {value!r} is not in {expected}")
@@ -115,7 +141,7 @@ def read_mmlu_csv(path: str | Path) -> list[Item]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    return parse_mmlu_csv(path.read_text(encoding="utf-8"), str(path))
+    return parse_mmlu_csv(read_text(path, encoding="utf-8-sig"), str(path))
 
 
 def format_mmlu_csv(items: list[Item]) -> str:
@@ -182,10 +208,18 @@ class HubSource:
 
         if self.name == "cais/mmlu":
             rows = load_dataset(self.name, subject, split=split)
-            return [Item(r["question"], tuple(r["choices"]), int(r["answer"])) for r in rows]
+            return [_item_from_cais_row(r, f"hub:{self.name}/{subject}/{split}", i) for i, r in enumerate(rows)]
         files = [f"data/{split}/{subject}_{split}.csv"]
         rows = load_dataset(self.name, data_files=files)["train"]
         return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+
+
+def _item_from_cais_row(row: dict, source: str, index: int) -> Item:
+    choices = tuple(str(c) for c in row["choices"])
+    if len(choices) != 4:
+        raise DataError(f"{source}: row {index + 1}: expected 4 choices, got {len(choices)}")
+    return Item(str(row["question"]), choices, answer_index(row["answer"], ("0", "1", "2", "3"), source,
+                                                           f"row {index + 1}"))
 
 
 def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
@@ -193,7 +227,7 @@ def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
     if len(values) != 6:
         raise DataError(f"{source}: row {index + 2}: expected 6 columns, got {len(values)}")
     answer = values[5].strip()
-    if answer in LETTERS:
+    if answer in tuple(LETTERS):
         return Item(values[0], tuple(values[1:5]), LETTERS.index(answer))
     return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
 
