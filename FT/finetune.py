@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from crossknow.cli import run  # noqa: E402
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "ft_config.yaml"
 
@@ -229,4 +230,4 @@ def save(trainer, model, tokenizer, config: dict, output_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

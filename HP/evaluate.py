@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.backends import add_model_arguments, check_model_arguments, make_backend, model_tag  # noqa: E402
+from crossknow.cli import data_location, model_name, positive_int, run  # noqa: E402
 from crossknow.evaluate import Settings, Workers, finished_result, score_prompts  # noqa: E402
 from crossknow.hf_backend import default_device  # noqa: E402
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
@@ -32,16 +33,16 @@ LABELS = ("A", "B", "C", "D")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p, default_dtype="paper")
-    p.add_argument("--model_name", dest="model", help="the paper's name for --model")
+    p.add_argument("--model_name", dest="model", type=model_name, help="the paper's name for --model")
     p.add_argument("--lang", default=None, help="one language (the paper's flag)")
     p.add_argument("--langs", nargs="+", default=None, help="languages, or 'all' (default: all)")
-    p.add_argument("--data", default=str(DEMO_QUIZ), help="hub dataset name or local folder")
+    p.add_argument("--data", default=str(DEMO_QUIZ), type=data_location, help="hub dataset name or local folder")
     p.add_argument("--save_dir", default="results/hp")
     p.add_argument("--variant", default="none", choices=VARIANTS,
                    help="none (all in one language), question/options/gt (that part in the language, "
                         "the rest English), mixup (question and options in five languages)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"])
-    p.add_argument("--limit", type=int, default=None, help="first N questions")
+    p.add_argument("--limit", type=positive_int, default=None, help="first N questions")
     p.add_argument("--model_tag", default=None)
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
@@ -126,4 +127,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

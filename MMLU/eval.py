@@ -26,6 +26,7 @@ from crossknow.backends import (  # noqa: E402
     make_backend,
     model_tag,
 )
+from crossknow.cli import data_location, non_negative_int, positive_int, run  # noqa: E402
 from crossknow.evaluate import (  # noqa: E402
     Settings,
     Workers,
@@ -45,8 +46,8 @@ DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p)
-    p.add_argument("--ntrain", "-k", type=int, default=0, help="number of demonstrations from dev")
-    p.add_argument("--data_dir", "-d", default=str(DEMO_DATA),
+    p.add_argument("--ntrain", "-k", type=non_negative_int, default=0, help="number of demonstrations from dev")
+    p.add_argument("--data_dir", "-d", default=str(DEMO_DATA), type=data_location,
                    help="folder in the paper's layout (dev, test, test_full_fr, ...) or a hub dataset")
     p.add_argument("--save_dir", "-s", default="results")
     p.add_argument("--config", "-c", default=None, help="result name of a single configuration")
@@ -59,10 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="with --configs and k>0: demos from the same variant and/or English")
     p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES, help="languages 'all' expands to")
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
-    p.add_argument("--limit", type=int, default=None, help="first N test questions per subject")
+    p.add_argument("--limit", type=positive_int, default=None, help="first N test questions per subject")
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])
     p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"])
-    p.add_argument("--max_token", type=int, default=32, help="new tokens in generation mode")
+    p.add_argument("--max_token", type=positive_int, default=32, help="new tokens in generation mode")
     p.add_argument("--do_sample", action="store_true", help="sample in generation mode (the paper did)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
                    help="letter token convention that decides predictions (both are recorded)")
@@ -123,4 +124,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -26,7 +26,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    existing_path,
+    fraction,
+    language_code,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, read_text  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -204,22 +214,25 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
-    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"])
-    p.add_argument("--data_dir", type=Path, default=FLORES)
-    p.add_argument("--num_examples", type=int, default=100)
+    p.add_argument("--model", default="smollm2", type=model_name, help="a causal LM, or use (multilingual USE)")
+    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"], type=language_code)
+    p.add_argument("--data_dir", type=existing_path, default=FLORES)
+    p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
-    p.add_argument("--perturb_language", default="es", help="language of the replaced units")
+    p.add_argument("--perturb_language", default="es", type=language_code, help="language of the replaced units")
     p.add_argument("--translator", default="apertium", help="translates the units (any crossknow translator)")
     p.add_argument("--translator_model", default=None)
-    p.add_argument("--unit_words", type=int, default=1, help="k: replace k-word units (1: single words)")
-    p.add_argument("--p", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--unit_words", type=positive_int, default=1, help="k: replace k-word units (1: single words)")
+    p.add_argument("--p", type=fraction, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--batch_size", type=positive_int, default=16)
     args = p.parse_args(argv)
 
     def read(lang: str) -> list[str]:
-        return (args.data_dir / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[: args.num_examples]
+        lines = read_text(args.data_dir / f"{lang}.devtest").splitlines()[: args.num_examples]
+        if not lines:
+            raise CrossknowError(f"{args.data_dir / f'{lang}.devtest'}: no sentences")
+        return lines
 
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)
@@ -260,4 +273,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

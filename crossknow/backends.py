@@ -5,25 +5,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from crossknow.cli import batch_size, model_name, non_negative_int, positive_int
 from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
 
 DEFAULT_MODEL = "smollm2"
 
 
 def add_model_arguments(p: argparse.ArgumentParser, default_dtype: str = "auto") -> None:
-    p.add_argument("--model", "-m", default=DEFAULT_MODEL,
+    p.add_argument("--model", "-m", default=DEFAULT_MODEL, type=model_name,
                    help="hub name, local folder, .gguf file, openai/<name>, or smollm2 (embedded default)")
     p.add_argument("--arch", default=None, help="model whose tokenizer to use (fine-tuned checkpoints)")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
                    help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")
-    p.add_argument("--tensor_parallel_size", type=int, default=1, help="GPUs per model with --backend vllm")
-    p.add_argument("--batch_size", default="auto", help="N or auto (largest that fits, backs off on OOM)")
+    p.add_argument("--tensor_parallel_size", type=positive_int, default=1, help="GPUs per model with --backend vllm")
+    p.add_argument("--batch_size", default="auto", type=batch_size, help="N or auto (largest that fits, backs off on OOM)")
     p.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each shared prefix's KV cache")
     p.add_argument("--dtype", default=default_dtype, help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16, bf16")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
 
 
 def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:

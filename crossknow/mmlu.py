@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,9 +249,14 @@ class MixupHubFallback:
     def __init__(self, local: LocalSource, hub: HubSource | None = None):
         self.local = local
         self.hub = hub or HubSource(self.HUB_NAME)
+        self.noticed: set[str] = set()
 
     def _pick(self, split: str, variant: str):
         if variant == "mixup" and not self.local.has(split, variant):
+            if split not in self.noticed:  # the data then come from elsewhere: say so, once per split
+                self.noticed.add(split)
+                print(f"note: {self.local.describe(split, variant)} not found: {split} mixup from the hub "
+                      f"({self.hub.name}), the paper's released set", file=sys.stderr)
             return self.hub
         return self.local
 

@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from crossknow.cli import existing_path, run
+from crossknow.errors import CrossknowError
 from crossknow.languages import PAPER_LANGUAGES
 from crossknow.variants import MODES
 
@@ -88,16 +90,16 @@ def find_prefixes(root: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results_dir", type=Path)
+    parser.add_argument("results_dir", type=existing_path)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     args = parser.parse_args(argv)
     prefixes = find_prefixes(args.results_dir)
     if not prefixes:
-        raise SystemExit(f"{args.results_dir}: no result_*.json found")
+        raise CrossknowError(f"{args.results_dir}: no result_*.json found")
     for prefix in prefixes:
         print(format_table(load_results(prefix), title=str(prefix), markdown=args.markdown))
         print()
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
