@@ -22,6 +22,8 @@ from crossknow.io import atomic_write_text, read_text
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
+# First or last cells that mark a first row as a header (of some other layout), not a question.
+HEADER_WORDS = {"question", "questions", "prompt", "input", "answer", "answers", "label", "gt", "target"}
 
 # Hendrycks et al.'s subject -> category grouping (four top-level categories).
 _CATEGORY_OF_SUBCATEGORY = {
@@ -111,10 +113,8 @@ def parse_mmlu_csv(text: str, source: str) -> list[Item]:
 def _check_not_a_header(row: list[str], source: str) -> None:
     """A first row that names columns but is not the Hugging Face header is an unknown header,
     not a question whose answer is wrong."""
-    answer = row[-1].strip() if row else ""
-    if answer in tuple(LETTERS):
-        return
-    if answer.replace("_", "").isalpha() and len(answer) > 1:
+    cells = [c.strip().lower() for c in row]
+    if cells and (cells[0] in HEADER_WORDS or cells[-1] in HEADER_WORDS):
         raise DataError(f"{source}: row 1: unknown header {','.join(row)!r:.200}; expected "
                         f"{','.join(HF_HEADER)} (Hugging Face format) or no header (Hendrycks format)")
 
