@@ -3,7 +3,7 @@
 Each stub records the command it was given instead of running it, so these tests read exactly
 what a launcher would run on a GPU machine: the model comes from `model=` on its first line and
 MODEL overrides it, no launcher forces a dtype, the paper's released checkpoints are all covered
-with their base tokenizers, and the Translation demo stays out of the full launchers' scoring.
+with the tokenizers the paper used, and the Translation demo stays out of the full launchers' scoring.
 """
 
 import os
@@ -89,11 +89,14 @@ def test_every_launcher_sets_its_model_first_and_model_overrides_it(launcher, tm
 
 @pytest.mark.parametrize("launcher", [x for x in MODEL_LAUNCHERS if x.startswith(("MMLU/", "HP/"))
                                       and "translate.sh" not in x])
-def test_released_checkpoints_get_their_base_tokenizer_and_others_none(launcher, tmp_path):
+def test_tokenizers_as_the_paper(launcher, tmp_path):
+    """MMLU: the base model's tokenizer for a released checkpoint (the paper's MMLU launchers pass
+    --arch); HP: the model's own (the paper's HP code loads it from the checkpoint). ARCH overrides."""
     for command in run_launcher(launcher, tmp_path):
         model = flag(command, MODEL_SCRIPTS[command[1]])
         match = re.fullmatch(r"cross-ling-know/(llama2-7b|llama3-8b)-.*", model)
-        assert flag(command, "--arch") == (BASE_TOKENIZER[match.group(1)] if match else None), command
+        expected = BASE_TOKENIZER[match.group(1)] if match and launcher.startswith("MMLU/") else None
+        assert flag(command, "--arch") == expected, command
     command = run_launcher(launcher, tmp_path, MODEL="org/other", ARCH="org/tokenizer")[0]
     assert flag(command, "--arch") == "org/tokenizer"
 
@@ -102,7 +105,7 @@ def test_hp_evaluates_every_released_checkpoint(tmp_path):
     commands = run_launcher("HP/scripts/eval_finetuned.sh", tmp_path, "--limit", "3")
     assert models_loaded(commands) == RELEASED
     assert commands[4] == ["python", "HP/evaluate.py", "--model_name", "cross-ling-know/llama3-8b-wiki2-en",
-                           "--arch", "meta-llama/Meta-Llama-3-8B", "--langs", "all", "--data",
+                           "--langs", "all", "--data",
                            "cross-ling-know/HarryPotter-Quiz", "--save_dir", "results/hp", "--limit", "3"]
 
 

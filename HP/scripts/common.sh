@@ -8,23 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 data="${HP_DATA:-cross-ling-know/HarryPotter-Quiz}"
 save_dir="${SAVE_DIR:-results/hp}"
 
-# The tokenizer of a model: ARCH if set, the base model's for the paper's released fine-tuned
-# checkpoints (--arch, as the paper passes it), none otherwise (the model's own).
-tokenizer_of() {
-  if [ -n "${ARCH:-}" ]; then echo "$ARCH"; return; fi
-  case "$1" in
-    cross-ling-know/llama2-7b-*) echo meta-llama/Llama-2-7b-hf ;;
-    cross-ling-know/llama3-8b-*) echo meta-llama/Meta-Llama-3-8B ;;
-    *) echo "" ;;
-  esac
-}
-
-# run_quiz [args...]: every model of $model, all five languages, one process per model.
+# run_quiz [args...]: every model of $model, all five languages, one process per model. Each model
+# uses its own tokenizer, as the paper's HP code does (its released checkpoints ship theirs); ARCH
+# in the environment names another (--arch).
 run_quiz() {
-  local arch
   for m in $model; do
-    arch="$(tokenizer_of "$m")"
-    python HP/evaluate.py --model_name "$m" ${arch:+--arch "$arch"} --langs all --data "$data" \
+    python HP/evaluate.py --model_name "$m" ${ARCH:+--arch "$ARCH"} --langs all --data "$data" \
         --save_dir "$save_dir" "$@"
   done
 }

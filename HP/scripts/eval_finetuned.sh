@@ -9,8 +9,8 @@ model="${MODEL:-
 }"
 # Harry Potter quiz for every fine-tuned checkpoint the paper released: Llama-2-7B and Llama-3-8B
 # fine-tuned on WikiText-2 (English; mixed-language per document, per sentence, per 8 words) and
-# Llama-3-8B on WikiText-103 (English; per sentence, per 8 words); each with its base model's
-# tokenizer (--arch). MODEL=name (or several, separated by spaces) evaluates others; extra
+# Llama-3-8B on WikiText-103 (English; per sentence, per 8 words); each with its own tokenizer, as
+# the paper's HP code. MODEL=name (or several, separated by spaces) evaluates others; extra
 # arguments go to HP/evaluate.py.
 source "$(dirname "$0")/common.sh"
 run_quiz "$@"
