@@ -348,3 +348,72 @@ def test_lora_trains_only_adapters_and_saves_a_merged_model(tiny_training_setup,
     train(model_dir, text, tmp_path / "lora", "--max_steps", "4", "--LoRA.r", "4", "--LoRA.alpha", "8")
     assert (tmp_path / "lora" / "adapter" / "adapter_config.json").is_file()
     assert mean_loss(tmp_path / "lora", text) < mean_loss(model_dir, text)
+
+
+# --- 15.4: the paper's schedule ------------------------------------------------------------------
+
+PAPER = ROOT / "FT" / "configs" / "paper_tofu.yaml"
+
+
+def test_the_paper_preset_is_tofus_schedule_on_the_papers_hyper_parameters():
+    paper = ft.load_config(PAPER, ["--train_file", "x.txt"])
+    shipped = ft.load_config(ROOT / "FT" / "ft_config.yaml", ["--train_file", "x.txt"])
+    schedule = {"warmup_steps": "epoch", "optim": "paged_adamw_32bit", "precision": "bf16",
+                "deepspeed": "FT/configs/ds_zero3_paper.json"}
+    assert ft.flatten(paper) == {**ft.flatten(shipped), **schedule}
+    ds = json.loads((ROOT / schedule["deepspeed"]).read_text())
+    assert ds["zero_optimization"]["stage"] == 3 and ds["bf16"] == {"enabled": True}
+    assert "gradient_clipping" not in ds and "optimizer" not in ds  # as TOFU's: the Trainer's optimizer
+
+
+def test_warmup_over_total_steps_per_epoch():
+    config = ft.load_config(PAPER, ["--train_file", "x.txt"])
+    # 100 examples, 2 per device, accumulation 8: ceil(ceil(100 / 2) / 8) = 7 steps per epoch
+    assert ft.total_optimizer_steps(100, config, world_size=1) == 7
+    assert ft.warmup_steps(100, config, world_size=1) == 7  # one epoch: warm-up is the whole run
+    three = {**config, "num_epochs": 3}
+    assert (ft.total_optimizer_steps(100, three, 1), ft.warmup_steps(100, three, 1)) == (21, 7)
+    assert ft.warmup_steps(100, config, world_size=2) == 4  # 25 batches per process -> 4 steps
+    assert ft.warmup_steps(100, {**config, "max_steps": 5}, 1) == 5
+    assert ft.warmup_steps(100, {**config, "warmup_steps": 0, "warmup_ratio": 0.1}, 1) == 0.1
+    with pytest.raises(ft.ConfigError, match="^warmup_steps and warmup_ratio: set one of them, not both$"):
+        ft.load_config(PAPER, ["--train_file", "x.txt", "--warmup_ratio", "0.1"])
+
+
+def test_the_paper_preset_trains_with_a_rising_rate_and_records_its_optimizer(tiny_training_setup, tmp_path,
+                                                                             capsys):
+    import importlib.util
+
+    model_dir, text = tiny_training_setup
+    out = tmp_path / "paper"
+    summary = ft.main(["--config", str(PAPER), "--model", str(model_dir), "--train_file", str(text),
+                       "--output_dir", str(out), "--deepspeed", "null", "--precision", "fp32", "--block_size", "32",
+                       "--batch_size", "4", "--gradient_accumulation_steps", "1", "--lr", "3e-3",
+                       "--logging_steps", "1", "--save_steps", "15"])
+    assert summary["global_step"] == summary["warmup_steps_used"] == 15  # 59 blocks / 4 per step, 1 epoch
+    state = json.loads((out / "checkpoint-15" / "trainer_state.json").read_text())
+    rates = [log["learning_rate"] for log in state["log_history"] if "learning_rate" in log]
+    assert len(rates) == 15 and all(a < b for a, b in zip(rates, rates[1:])) and rates[-1] < 3e-3
+    paged = importlib.util.find_spec("bitsandbytes") is not None and torch.cuda.is_available()
+    recorded = json.loads((out / "train_summary.json").read_text())
+    if paged:
+        assert recorded["optim_used"] == "paged_adamw_32bit" and recorded["optim_note"] is None
+    else:
+        assert recorded["optim_used"] == "adamw_torch"
+        assert recorded["optim_note"].startswith("optim paged_adamw_32bit needs bitsandbytes on a CUDA GPU (")
+        assert f"note: {recorded['optim_note']}" in capsys.readouterr().out
+
+
+def test_the_paper_preset_without_deepspeed_stops_before_the_model_loads(tiny_training_setup, tmp_path,
+                                                                        monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "deepspeed"
+                        else real_find_spec(name, *a))
+    monkeypatch.setattr(ft, "load_tokenizer_for_training", lambda config: pytest.fail("loaded the tokenizer"))
+    model_dir, text = tiny_training_setup
+    with pytest.raises(ft.ConfigError, match=r"^deepspeed: FT/configs/ds_zero3_paper.json: the deepspeed package "
+                                             r"is not installed \(pip install deepspeed\), or pass --deepspeed null"):
+        ft.main(["--config", str(PAPER), "--model", str(model_dir), "--train_file", str(text),
+                 "--output_dir", str(tmp_path / "out")])
