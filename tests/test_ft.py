@@ -1,6 +1,7 @@
 """Mixed-language corpora and fine-tuning: units, seeding, the corpus builder, finetune.py."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -417,3 +418,85 @@ def test_the_paper_preset_without_deepspeed_stops_before_the_model_loads(tiny_tr
                                              r"is not installed \(pip install deepspeed\), or pass --deepspeed null"):
         ft.main(["--config", str(PAPER), "--model", str(model_dir), "--train_file", str(text),
                  "--output_dir", str(tmp_path / "out")])
+
+
+# --- 15.2 + 13.6: the launchers, run with python and accelerate stubbed on PATH ---------------------
+
+ARMS = ["en", "mixed-lang-document", "mixed-lang-sentence", "mixed-lang-sentence8words"]
+UNIT_ARGS = {"en": "--unit document --languages en",
+             "mixed-lang-document": "--unit document --unit_words 8 --translator hf",
+             "mixed-lang-sentence": "--unit sentence --unit_words 8 --translator hf",
+             "mixed-lang-sentence8words": "--unit words --unit_words 8 --translator hf"}
+
+
+def run_launcher(tmp_path, launcher, *args, **env):
+    """Run a launcher with ``python``/``python3``/``accelerate`` replaced by loggers: the commands it runs."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir(exist_ok=True)
+    log.write_text("")
+    for name in ("python", "python3", "accelerate"):
+        stub = bin_dir / name
+        # python3 -c (the launchers' free-port helper) runs for real; everything else is logged
+        stub.write_text(f'#!/usr/bin/env bash\nif [ "${{1:-}}" = -c ]; then exec {sys.executable} "$@"; fi\n'
+                        f'echo "{name} $*" >> {log}\n')
+        stub.chmod(0o755)
+    clean = {k: v for k, v in os.environ.items() if k not in ("MODEL", "ARMS", "FT_CONFIG", "ACCELERATE_CONFIG")}
+    done = subprocess.run(["bash", str(ROOT / launcher), *args], capture_output=True, text=True,
+                          env={**clean, "PATH": f"{bin_dir}:{os.environ['PATH']}", **env})
+    assert done.returncode == 0, done.stderr
+    return [re.sub(r"--main_process_port \d+", "--main_process_port PORT", line) for line in log.read_text().splitlines()]
+
+
+def expected_arm(model, corpus, arm, *overrides):
+    dataset = {"wiki2": "wikitext-2-raw-v1", "wiki103": "wikitext-103-raw-v1"}[corpus]
+    name = model.split("/")[-1].lower()
+    ckpt = f"checkpoints/{name}-{corpus}-{arm}"
+    extra = "" if arm == "en" else " --model facebook/nllb-200-distilled-600M"
+    return [
+        f"python FT/make_mixed_corpus.py --dataset_config {dataset} {UNIT_ARGS[arm]}{extra} --out_dir data/{corpus}-{arm}",
+        f"accelerate launch --config_file FT/configs/ddp.yaml --main_process_port PORT FT/finetune.py "
+        f"--config FT/configs/paper_tofu.yaml --model {model} --train_file data/{corpus}-{arm}/mixed.txt "
+        f"--output_dir {ckpt}" + "".join(f" {o}" for o in overrides),
+        f"python MMLU/eval.py --model {ckpt} --arch {model} --ntrain 0 --configs all --dtype auto "
+        f"--data_dir MMLU/data/full --save_dir results/mmlu",
+        f"python MMLU/eval.py --model {ckpt} --arch {model} --ntrain 5 --configs all --demos same en --dtype auto "
+        f"--data_dir MMLU/data/full --save_dir results/mmlu",
+        f"python HP/evaluate.py --model_name {ckpt} --arch {model} --langs all "
+        f"--data cross-ling-know/HarryPotter-Quiz --save_dir results/hp",
+    ]
+
+
+@pytest.mark.parametrize("launcher, model, corpus, arms", [
+    ("FT/scripts/wiki2_llama2-7b.sh", "meta-llama/Llama-2-7b-hf", "wiki2", ARMS),
+    ("FT/scripts/wiki2_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki2", ARMS),
+    ("FT/scripts/wiki103_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki103", [a for a in ARMS if "document" not in a]),
+])
+def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model, corpus, arms):
+    calls = run_launcher(tmp_path, launcher, "--seed", "7")
+    assert calls == [c for arm in arms for c in expected_arm(model, corpus, arm, "--seed", "7")]
+    text = (ROOT / launcher).read_text().splitlines()
+    assert text[1] == f'model="${{MODEL:-{model}}}"'  # the model, overridable, on the line after the shebang
+    other = run_launcher(tmp_path, launcher, MODEL="org/Other-1B", ARMS="mixed-lang-document")
+    assert other == expected_arm("org/Other-1B", corpus, "mixed-lang-document")
+
+
+def test_in_domain_launcher(tmp_path):
+    calls = run_launcher(tmp_path, "HP/scripts/in_domain.sh", MODEL="org/Base")
+    finetune = ("accelerate launch --config_file FT/configs/ddp.yaml --main_process_port PORT FT/finetune.py "
+                "--config FT/configs/paper_tofu.yaml --model org/Base")
+    quiz = "python HP/evaluate.py --model_name checkpoints/hp-{} --arch org/Base --langs all " \
+           "--data cross-ling-know/HarryPotter-Quiz --save_dir results/hp"
+    assert calls == [
+        "python HP/extract_wiki103_hp.py --out_dir data/wiki103-hp",
+        "python FT/make_mixed_corpus.py --input_files data/wiki103-hp/hp_related.txt --unit sentence --translator hf "
+        "--model facebook/nllb-200-distilled-600M --out_dir data/wiki103-hp-mixed",
+        f"{finetune} --train_file data/wiki103-hp/hp_related.txt --output_dir checkpoints/hp-en",
+        quiz.format("en"),
+        f"{finetune} --train_file data/wiki103-hp-mixed/mixed.txt --output_dir checkpoints/hp-mixed",
+        quiz.format("mixed"),
+    ]
+    assert (ROOT / "HP/scripts/in_domain.sh").read_text().splitlines()[1] == 'model="${MODEL:-meta-llama/Llama-2-7b-hf}"'
