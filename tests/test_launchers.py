@@ -44,7 +44,7 @@ def run_launcher(launcher: str, tmp_path: Path, *args: str, **env: str) -> list[
     """The commands the launcher runs, one list of words each (program name first)."""
     stubs, log = tmp_path / "stubs", tmp_path / "commands.log"
     stubs.mkdir(exist_ok=True)
-    for program in ("python", "python3", "accelerate", "torchrun"):
+    for program in ("python", "python3", "accelerate", "torchrun", "apertium"):  # the demo checks for apertium
         stub = stubs / program
         stub.write_text('#!/usr/bin/env bash\nprintf "%s\\t" "$(basename "$0")" "$@" >> "$STUB_LOG"\n'
                         'echo >> "$STUB_LOG"\n')
