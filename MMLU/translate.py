@@ -42,9 +42,10 @@ from crossknow.mmlu import (  # noqa: E402
     DataError,
     Item,
     folder_name,
+    looks_like_hub_name,
+    open_source,
     read_mmlu_csv,
     subject_path,
-    subjects_in_folder,
     write_mmlu_csv,
 )
 from crossknow.translation import (  # noqa: E402
@@ -70,8 +71,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES, type=language_code)
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None, type=model_name, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
-    p.add_argument("--data_dir", default="MMLU/data/full", type=data_location, help="holds the English {split}/ folder")
+    p.add_argument("--model", default=None, type=model_name,
+                   help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
+    p.add_argument("--data_dir", default="MMLU/data/full", type=data_location,
+                   help="holds the English {split}/ folder; or a hub dataset such as cais/mmlu (then give --out_dir)")
     p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
     p.add_argument("--subjects", nargs="+", default=None)
     p.add_argument("--limit", type=positive_int, default=None, help="first N rows per subject")
@@ -91,6 +94,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--export_dir", default=None)
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
+    saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
+    if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
+        p.error(f"--data_dir {args.data_dir} is a hub dataset: give --out_dir for the translated folders")
     args.out_dir = args.out_dir or args.data_dir
     if (args.import_mmmlu or args.import_dir) and len(args.languages) != 1:
         p.error("an import fills one language: give exactly one --languages")
@@ -98,7 +104,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def english_items(args, subject: str) -> list[Item]:
-    return read_mmlu_csv(subject_path(Path(args.data_dir) / args.split, subject, args.split))[: args.limit]
+    return args.english.load(subject, args.split)[: args.limit]
 
 
 def copy_english(args, subjects: list[str]) -> None:
@@ -116,7 +122,7 @@ def copy_english(args, subjects: list[str]) -> None:
     conflicts = [path for path in changed if path.exists()]
     if conflicts and not args.overwrite:
         raise FileExistsError(f"{conflicts[0]} exists with other content ({len(conflicts)} English file(s) differ "
-                              f"from {Path(args.data_dir) / args.split} under these settings); nothing was "
+                              f"from {args.english.describe(args.split, '')} under these settings); nothing was "
                               "written; use --overwrite to replace them")
     for path, items in changed.items():
         write_mmlu_csv(path, items)
@@ -245,9 +251,10 @@ def export(args, subjects: list[str]) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    subjects = args.subjects or subjects_in_folder(Path(args.data_dir) / args.split, args.split)
+    args.english = open_source(args.data_dir, mixup_fallback=False)
+    subjects = args.subjects or args.english.subjects(args.split)
     if not subjects:
-        raise DataError(f"{Path(args.data_dir) / args.split}: no English {args.split} files")
+        raise DataError(f"{args.english.describe(args.split, '')}: no English {args.split} files")
     for subject in subjects:  # validate every English file before any translation
         english_items(args, subject)
     if args.export:

@@ -8,7 +8,7 @@
 Causal LLMs get the zero-shot prompt ``Translate this from {Source} to {Target}:\\n{Source}:
 {text}\\n{Target}:`` and the first line of their output is kept; seq2seq MT (NLLB, M2M100, Marian)
 get their language codes; OpenAI chat models the system message ``Translate the following {Source}
-text to {Target}:``. Each direction is written to ``{output_dir}/{system_name}/test-{src}-{tgt}``,
+text to {Target}:``, with ``--openai_preset`` greedy (default) or paper (the paper's sampling). Each direction is written to ``{output_dir}/{system_name}/test-{src}-{tgt}``,
 one line per source line; a failed line is left empty and listed in ``settings.json``, never filled
 with the source text, and a re-run translates the failed lines again. A finished direction is not
 translated again (``--overwrite`` to redo it). ``settings.json`` records the model and the settings
@@ -36,6 +36,7 @@ from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text, read_json, read_text  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.translation import (  # noqa: E402
+    OPENAI_PRESETS,
     TRANSLATORS,
     RetryBudget,
     TranslationCache,
@@ -67,7 +68,7 @@ def read_source(input_dir: Path, lang: str, num_examples: int | None) -> list[st
 def identity(args: argparse.Namespace) -> dict:
     """What decides the lines a system writes: a folder holds the lines of one identity only."""
     return {"model": args.model, "translator_kind": args.translator, "num_beams": args.num_beams,
-            "max_new_tokens": args.max_new_tokens}
+            "max_new_tokens": args.max_new_tokens, "openai_preset": args.openai_preset}
 
 
 def read_settings(out_dir: Path, args: argparse.Namespace) -> dict:
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch_size", type=positive_int, default=8)
     p.add_argument("--num_beams", type=positive_int, default=1)
     p.add_argument("--max_new_tokens", type=positive_int, default=256)
+    p.add_argument("--openai_preset", default="greedy", choices=sorted(OPENAI_PRESETS),
+                   help="OpenAI request settings: greedy, or paper (temperature 0.7, max_tokens 64, top_p 1)")
     p.add_argument("--cache", default=None, help="translation cache; by default none (every run translates)")
     p.add_argument("--retry_seconds", type=non_negative_float, default=120.0,
                    help="time that failed calls and retries may take in the whole run before the lines left "
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict:
     todo = plan(out_dir, pairs, sources, settings, args.overwrite)
     if todo:
         translator = make_translator(args.translator, args.model, args.max_new_tokens, args.num_beams,
-                                     args.batch_size)
+                                     args.batch_size, args.openai_preset)
         for src, tgt in todo:  # every pair checked before any line is translated
             check_languages(translator, src, tgt)
         cache = TranslationCache(args.cache) if args.cache else None
