@@ -35,7 +35,7 @@ from crossknow.cli import (  # noqa: E402
     run,
 )
 from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, read_json  # noqa: E402
+from crossknow.io import atomic_write_json, folder_lock, read_json  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.mmlu import (  # noqa: E402
     LETTERS,
@@ -251,6 +251,11 @@ def export(args, subjects: list[str]) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    with folder_lock((args.export and args.export_dir) or args.out_dir):  # one writer per folder
+        build(args)
+
+
+def build(args: argparse.Namespace) -> None:
     args.english = open_source(args.data_dir, mixup_fallback=False)
     subjects = args.subjects or args.english.subjects(args.split)
     if not subjects:

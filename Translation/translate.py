@@ -33,7 +33,7 @@ from crossknow.cli import (  # noqa: E402
     run,
 )
 from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text, read_json, read_text  # noqa: E402
+from crossknow.io import atomic_write_json, atomic_write_text, folder_lock, read_json, read_text  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.translation import (  # noqa: E402
     OPENAI_PRESETS,
@@ -151,9 +151,15 @@ def main(argv: list[str] | None = None) -> dict:
         p.error("--languages: en is the other side of every direction; give the languages paired with it")
 
     system = args.system_name or Path(args.model).name.removeprefix("openai/")
-    out_dir = args.output_dir / system
     pairs = directions(args.direction, args.languages)
     sources = {src: read_source(args.input_dir, src, args.num_examples) for src in {s for s, _ in pairs}}
+    with folder_lock(args.output_dir / system):  # one writer per system folder
+        return translate_system(args, args.output_dir / system, pairs, sources)
+
+
+def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[str, str]],
+                     sources: dict[str, list[str]]) -> dict:
+    system = out_dir.name
     settings = read_settings(out_dir, args)
     todo = plan(out_dir, pairs, sources, settings, args.overwrite)
     if todo:

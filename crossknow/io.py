@@ -1,10 +1,17 @@
-"""Atomic file writes and JSON helpers: a killed run never leaves a half-written result."""
+"""Atomic file writes, JSON readers that name the damaged file, and the one-writer folder lock: a
+killed run never leaves a half-written result, and two runs never write one folder."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import socket
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +75,37 @@ def read_jsonl(path: str | Path) -> list[dict]:
             raise CrossknowError(f"{path}: line {line_no}: not valid JSON ({error.msg}); "
                                  "the file is damaged (a killed write?)") from None
     return records
+
+
+LOCK_NAME = ".crossknow.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path) -> Iterator[None]:
+    """One writer per output folder: a second process is refused with a message naming the holder.
+
+    The lock is an OS file lock (``flock``) on ``{folder}/.crossknow.lock``, which also records the
+    holder's process id, host, start time and command. The OS drops the lock when the holder dies,
+    even by ``kill -9``, so a killed run never leaves a stale lock behind.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the life of the lock
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise CrossknowError(f"{folder}: in use by {holder}; one process writes a folder at a time: wait "
+                                 "for it to finish or write elsewhere") from None
+        handle.seek(0)
+        handle.truncate()
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200]
+        handle.write(f"process {os.getpid()} on {socket.gethostname()} since {started} ({command})\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock; the record stays until the next holder

@@ -312,3 +312,30 @@ def test_the_mixup_hub_fallback_prints_a_notice(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         f"note: {tmp_path / 'test_mixup'} not found: test mixup from the hub (cross-ling-know/mixup-lang-mmlu), "
         "the paper's released set"]
+
+
+# 14.3 one writer per output folder
+
+def test_a_second_writer_of_a_folder_is_refused_naming_the_holder(tmp_path, flores):
+    from crossknow.io import folder_lock
+
+    data, made = flores
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); "
+                               "from crossknow.io import folder_lock\n"
+                               "with folder_lock(sys.argv[2]):\n print('held', flush=True); time.sleep(60)",
+                               str(ROOT), str(out / "flaky")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CrossknowError, match=rf"flaky: in use by process {holder.pid} on .* since .*; one "
+                                                 "process writes a folder at a time"):
+            flores_translate.main(flores_args(data, out))
+        with pytest.raises(CrossknowError, match=rf"in use by process {holder.pid}"):
+            mmlu_translate.main(["--data_dir", str(DEMO_DATA), "--out_dir", str(out / "flaky"), "--mode", "gt"])
+        assert made == []
+    finally:
+        holder.kill()
+        holder.wait()
+    with folder_lock(out / "flaky"):  # a killed holder leaves no stale lock
+        pass
+    assert flores_translate.main(flores_args(data, out))["failed"] == {"en-fr": []}
