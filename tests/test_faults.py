@@ -339,3 +339,18 @@ def test_a_second_writer_of_a_folder_is_refused_naming_the_holder(tmp_path, flor
     with folder_lock(out / "flaky"):  # a killed holder leaves no stale lock
         pass
     assert flores_translate.main(flores_args(data, out))["failed"] == {"en-fr": []}
+
+
+def test_a_full_disk_names_the_file_it_could_not_write(tmp_path, monkeypatch, capsys):
+    from crossknow import io
+
+    def no_space(fd, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(io.os, "fsync", no_space)
+    target = tmp_path / "result_en.json"
+    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    with pytest.raises(SystemExit):
+        cli.run(lambda: io.atomic_write_json(target, {"a": 1}))
+    assert capsys.readouterr().err.splitlines() == [f"error: {target}: no space left on device"]
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
