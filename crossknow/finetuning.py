@@ -331,6 +331,13 @@ def resolve_deepspeed(path: str | None) -> str | None:
     return str(found)
 
 
+def check_local_path(key: str, value: str | None) -> None:
+    """A model given as a path (``/``, ``./``, ``../``, ``~``, ``.gguf``) must exist: never a hub lookup."""
+    if value and (value.startswith(("/", "./", "../", "~")) or value.endswith(".gguf")):
+        if not Path(value).expanduser().exists():
+            raise ConfigError(f"{key}: {value}: no such file or folder")
+
+
 def total_optimizer_steps(n_examples: int, config: dict, world_size: int) -> int:
     """The optimizer steps the Trainer will run (its own arithmetic: no batch is dropped)."""
     if config["max_steps"] > 0:
@@ -484,6 +491,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     output_dir = Path(config["output_dir"])
     resume = None if args.restart else find_resume_point(output_dir, run)
     deepspeed = resolve_deepspeed(config["deepspeed"])
+    for key in ("model", "arch"):
+        check_local_path(key, config[key])
     tokenizer = load_tokenizer_for_training(config)
     dataset = build_dataset(tokenizer, docs, config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -495,15 +504,10 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
 
 
 def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer, dataset, deepspeed) -> dict:
-    from accelerate import PartialState
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     output_dir = Path(config["output_dir"])
-    state = PartialState()
-    if state.is_main_process:
-        start_output_dir(output_dir, config, run, restart)
-    state.wait_for_everyone()
-    model = load_model_for_training(config)
+    # Built before the model loads: with DeepSpeed ZeRO-3 the arguments must exist at load time.
     training_args = TrainingArguments(
         output_dir=str(output_dir), per_device_train_batch_size=config["batch_size"],
         gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
@@ -516,6 +520,10 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
         **precision_flags(config["precision"]),
         # passed only when on: transformers 5 warns about the name whenever it is given
         **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
+    with training_args.main_process_first(local=False, desc="preparing the output folder"):
+        if training_args.process_index == 0:
+            start_output_dir(output_dir, config, run, restart)
+    model = load_model_for_training(config)
 
     class MarkCheckpoints(TrainerCallback):
         """Marks a checkpoint complete (with the run's fingerprint) once the Trainer has saved it."""

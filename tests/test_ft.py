@@ -353,6 +353,15 @@ def test_the_corpus_is_checked_before_the_model_loads(tiny_training_setup, tmp_p
     assert not (tmp_path / "out").exists()  # nothing written either
 
 
+def test_a_model_path_that_does_not_exist_is_refused_before_any_loading(tiny_training_setup, tmp_path):
+    _, text = tiny_training_setup
+    for flag, value in (("--model", str(tmp_path / "missing")), ("--arch", "./missing"), ("--model", "x.gguf")):
+        with pytest.raises(ft.ConfigError, match=f"^{flag[2:]}: {re.escape(value)}: no such file or folder$"):
+            ft.main(["--model", "org/hub-name", "--train_file", str(text), "--output_dir", str(tmp_path / "o"),
+                     flag, value])
+    assert not (tmp_path / "o").exists()
+
+
 def test_tokens_seen_are_the_tokens_trained(straight_run):
     # 6 optimizer steps x 4 packed blocks x 32 tokens, all real (no padding); nothing prefetched or
     # skipped is counted.
