@@ -331,6 +331,17 @@ def resolve_deepspeed(path: str | None) -> str | None:
     return str(found)
 
 
+def check_trainer_names(config: dict) -> None:
+    """``optim`` and ``lr_scheduler_type`` must be names transformers knows."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    for key, names in (("optim", OptimizerNames), ("lr_scheduler_type", SchedulerType)):
+        known = [name.value for name in names]
+        if config[key] not in known:
+            raise ConfigError(f"{key}: {config[key]}: not a transformers name; known: {', '.join(known)}")
+
+
 def check_local_path(key: str, value: str | None) -> None:
     """A model given as a path (``/``, ``./``, ``../``, ``~``, ``.gguf``) must exist: never a hub lookup."""
     if value and (value.startswith(("/", "./", "../", "~")) or value.endswith(".gguf")):
@@ -485,6 +496,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     """Parse, check everything cheap, then load the model and train. Returns the run's summary."""
     args, overrides = (parser or build_parser()).parse_known_args(argv)
     config = load_config(args.config, overrides)
+    check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
     optim, optim_note = choose_optimizer(config["optim"])
     run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
@@ -503,23 +515,33 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     return train(config, args.restart, resume, run, tokenizer, dataset, deepspeed)
 
 
+def training_arguments(config: dict, run: dict, deepspeed: str | None):
+    """The Trainer's arguments; a value transformers refuses (optim, scheduler, precision) is a ConfigError."""
+    from transformers import TrainingArguments
+
+    try:
+        return TrainingArguments(
+            output_dir=config["output_dir"], per_device_train_batch_size=config["batch_size"],
+            gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
+            max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
+            warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
+            optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
+            logging_steps=config["logging_steps"],
+            save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
+            include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
+            **precision_flags(config["precision"]),
+            # passed only when on: transformers 5 warns about the name whenever it is given
+            **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
+    except ValueError as error:
+        raise ConfigError(f"training arguments: {str(error).splitlines()[0]}") from None
+
+
 def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer, dataset, deepspeed) -> dict:
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import Trainer, TrainerCallback
 
     output_dir = Path(config["output_dir"])
     # Built before the model loads: with DeepSpeed ZeRO-3 the arguments must exist at load time.
-    training_args = TrainingArguments(
-        output_dir=str(output_dir), per_device_train_batch_size=config["batch_size"],
-        gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
-        max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
-        warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
-        optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
-        logging_steps=config["logging_steps"],
-        save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
-        include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
-        **precision_flags(config["precision"]),
-        # passed only when on: transformers 5 warns about the name whenever it is given
-        **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
+    training_args = training_arguments(config, run, deepspeed)
     with training_args.main_process_first(local=False, desc="preparing the output folder"):
         if training_args.process_index == 0:
             start_output_dir(output_dir, config, run, restart)

@@ -353,10 +353,14 @@ def test_the_corpus_is_checked_before_the_model_loads(tiny_training_setup, tmp_p
     assert not (tmp_path / "out").exists()  # nothing written either
 
 
-def test_a_model_path_that_does_not_exist_is_refused_before_any_loading(tiny_training_setup, tmp_path):
+def test_a_missing_model_path_or_unknown_trainer_name_is_refused_before_any_loading(tiny_training_setup, tmp_path):
     _, text = tiny_training_setup
-    for flag, value in (("--model", str(tmp_path / "missing")), ("--arch", "./missing"), ("--model", "x.gguf")):
-        with pytest.raises(ft.ConfigError, match=f"^{flag[2:]}: {re.escape(value)}: no such file or folder$"):
+    cases = [("--model", str(tmp_path / "missing"), "no such file or folder$"),
+             ("--arch", "./missing", "no such file or folder$"), ("--model", "x.gguf", "no such file or folder$"),
+             ("--optim", "adamw_nonsense", "not a transformers name; known: adamw_torch, "),
+             ("--lr_scheduler_type", "wiggly", "not a transformers name; known: linear, ")]
+    for flag, value, message in cases:
+        with pytest.raises(ft.ConfigError, match=f"^{flag[2:]}: {re.escape(value)}: {message}"):
             ft.main(["--model", "org/hub-name", "--train_file", str(text), "--output_dir", str(tmp_path / "o"),
                      flag, value])
     assert not (tmp_path / "o").exists()
