@@ -74,14 +74,7 @@ class ConfigError(ValueError):
 
 
 def default_config() -> dict:
-    config: dict = {}
-    for key, (default, _) in SETTINGS.items():
-        *parents, leaf = key.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = default
-    return config
+    return unflatten({key: default for key, (default, _) in SETTINGS.items()})
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
