@@ -524,3 +524,14 @@ def test_in_domain_launcher(tmp_path):
         quiz.format("mixed"),
     ]
     assert (ROOT / "HP/scripts/in_domain.sh").read_text().splitlines()[1] == 'model="${MODEL:-meta-llama/Llama-2-7b-hf}"'
+
+
+def test_the_readme_example_uses_bundled_text_with_its_source():
+    readme = (ROOT / "FT" / "README.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"--train_file (FT/data/\S+)", readme))
+    assert used == {"FT/data/wikitext-2-test-200.txt"}
+    bundled = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"
+    source = (ROOT / "FT" / "data" / "SOURCE.md").read_text(encoding="utf-8")
+    assert f"`{sha256_of(bundled)}`" in source and "CC BY-SA 3.0" in source
+    lines = bundled.read_text(encoding="utf-8").split("\n")
+    assert len(lines) == 201 and lines[-1] == "" and lines[0] == " = Robert Boulter = "
