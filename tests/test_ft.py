@@ -366,10 +366,16 @@ def test_a_missing_model_path_or_unknown_trainer_name_is_refused_before_any_load
     assert not (tmp_path / "o").exists()
 
 
-def test_tokens_seen_are_the_tokens_trained(straight_run):
+def test_tokens_seen_are_the_tokens_trained(straight_run, tiny_training_setup, tmp_path):
     # 6 optimizer steps x 4 packed blocks x 32 tokens, all real (no padding); nothing prefetched or
     # skipped is counted.
     assert straight_run[1]["train_tokens"] == straight_run[1]["train_tokens_this_run"] == 6 * 4 * 32
+    # One padded example per document, one whole epoch: every document's tokens (cut at block_size) once.
+    model_dir, text = tiny_training_setup
+    tokenizer = ft.load_tokenizer_for_training({"model": str(model_dir), "arch": None})
+    lengths = [min(len(ids), 32) for ids in tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"]]
+    padded = train(model_dir, text, tmp_path / "padded", "--packing", "false", "--save_steps", "100")
+    assert padded["examples"] == len(lengths) and padded["train_tokens"] == sum(lengths) < len(lengths) * 32
 
 
 def test_lora_trains_only_adapters_and_saves_a_merged_model(tiny_training_setup, tmp_path):
