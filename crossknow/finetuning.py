@@ -74,14 +74,7 @@ class ConfigError(ValueError):
 
 
 def default_config() -> dict:
-    config: dict = {}
-    for key, (default, _) in SETTINGS.items():
-        *parents, leaf = key.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = default
-    return config
+    return unflatten({key: default for key, (default, _) in SETTINGS.items()})
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -331,6 +324,24 @@ def resolve_deepspeed(path: str | None) -> str | None:
     return str(found)
 
 
+def check_trainer_names(config: dict) -> None:
+    """``optim`` and ``lr_scheduler_type`` must be names transformers knows."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    for key, names in (("optim", OptimizerNames), ("lr_scheduler_type", SchedulerType)):
+        known = [name.value for name in names]
+        if config[key] not in known:
+            raise ConfigError(f"{key}: {config[key]}: not a transformers name; known: {', '.join(known)}")
+
+
+def check_local_path(key: str, value: str | None) -> None:
+    """A model given as a path (``/``, ``./``, ``../``, ``~``, ``.gguf``) must exist: never a hub lookup."""
+    if value and (value.startswith(("/", "./", "../", "~")) or value.endswith(".gguf")):
+        if not Path(value).expanduser().exists():
+            raise ConfigError(f"{key}: {value}: no such file or folder")
+
+
 def total_optimizer_steps(n_examples: int, config: dict, world_size: int) -> int:
     """The optimizer steps the Trainer will run (its own arithmetic: no batch is dropped)."""
     if config["max_steps"] > 0:
@@ -478,12 +489,15 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     """Parse, check everything cheap, then load the model and train. Returns the run's summary."""
     args, overrides = (parser or build_parser()).parse_known_args(argv)
     config = load_config(args.config, overrides)
+    check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
     optim, optim_note = choose_optimizer(config["optim"])
     run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
     output_dir = Path(config["output_dir"])
     resume = None if args.restart else find_resume_point(output_dir, run)
     deepspeed = resolve_deepspeed(config["deepspeed"])
+    for key in ("model", "arch"):
+        check_local_path(key, config[key])
     tokenizer = load_tokenizer_for_training(config)
     dataset = build_dataset(tokenizer, docs, config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -494,28 +508,37 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     return train(config, args.restart, resume, run, tokenizer, dataset, deepspeed)
 
 
+def training_arguments(config: dict, run: dict, deepspeed: str | None):
+    """The Trainer's arguments; a value transformers refuses (optim, scheduler, precision) is a ConfigError."""
+    from transformers import TrainingArguments
+
+    try:
+        return TrainingArguments(
+            output_dir=config["output_dir"], per_device_train_batch_size=config["batch_size"],
+            gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
+            max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
+            warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
+            optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
+            logging_steps=config["logging_steps"],
+            save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
+            include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
+            **precision_flags(config["precision"]),
+            # passed only when on: transformers 5 warns about the name whenever it is given
+            **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
+    except ValueError as error:
+        raise ConfigError(f"training arguments: {str(error).splitlines()[0]}") from None
+
+
 def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer, dataset, deepspeed) -> dict:
-    from accelerate import PartialState
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import Trainer, TrainerCallback
 
     output_dir = Path(config["output_dir"])
-    state = PartialState()
-    if state.is_main_process:
-        start_output_dir(output_dir, config, run, restart)
-    state.wait_for_everyone()
+    # Built before the model loads: with DeepSpeed ZeRO-3 the arguments must exist at load time.
+    training_args = training_arguments(config, run, deepspeed)
+    with training_args.main_process_first(local=False, desc="preparing the output folder"):
+        if training_args.process_index == 0:
+            start_output_dir(output_dir, config, run, restart)
     model = load_model_for_training(config)
-    training_args = TrainingArguments(
-        output_dir=str(output_dir), per_device_train_batch_size=config["batch_size"],
-        gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
-        max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
-        warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
-        optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
-        logging_steps=config["logging_steps"],
-        save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
-        include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
-        **precision_flags(config["precision"]),
-        # passed only when on: transformers 5 warns about the name whenever it is given
-        **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
 
     class MarkCheckpoints(TrainerCallback):
         """Marks a checkpoint complete (with the run's fingerprint) once the Trainer has saved it."""

@@ -353,10 +353,29 @@ def test_the_corpus_is_checked_before_the_model_loads(tiny_training_setup, tmp_p
     assert not (tmp_path / "out").exists()  # nothing written either
 
 
-def test_tokens_seen_are_the_tokens_trained(straight_run):
+def test_a_missing_model_path_or_unknown_trainer_name_is_refused_before_any_loading(tiny_training_setup, tmp_path):
+    _, text = tiny_training_setup
+    cases = [("--model", str(tmp_path / "missing"), "no such file or folder$"),
+             ("--arch", "./missing", "no such file or folder$"), ("--model", "x.gguf", "no such file or folder$"),
+             ("--optim", "adamw_nonsense", "not a transformers name; known: adamw_torch, "),
+             ("--lr_scheduler_type", "wiggly", "not a transformers name; known: linear, ")]
+    for flag, value, message in cases:
+        with pytest.raises(ft.ConfigError, match=f"^{flag[2:]}: {re.escape(value)}: {message}"):
+            ft.main(["--model", "org/hub-name", "--train_file", str(text), "--output_dir", str(tmp_path / "o"),
+                     flag, value])
+    assert not (tmp_path / "o").exists()
+
+
+def test_tokens_seen_are_the_tokens_trained(straight_run, tiny_training_setup, tmp_path):
     # 6 optimizer steps x 4 packed blocks x 32 tokens, all real (no padding); nothing prefetched or
     # skipped is counted.
     assert straight_run[1]["train_tokens"] == straight_run[1]["train_tokens_this_run"] == 6 * 4 * 32
+    # One padded example per document, one whole epoch: every document's tokens (cut at block_size) once.
+    model_dir, text = tiny_training_setup
+    tokenizer = ft.load_tokenizer_for_training({"model": str(model_dir), "arch": None})
+    lengths = [min(len(ids), 32) for ids in tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"]]
+    padded = train(model_dir, text, tmp_path / "padded", "--packing", "false", "--save_steps", "100")
+    assert padded["examples"] == len(lengths) and padded["train_tokens"] == sum(lengths) < len(lengths) * 32
 
 
 def test_lora_trains_only_adapters_and_saves_a_merged_model(tiny_training_setup, tmp_path):
@@ -511,3 +530,14 @@ def test_in_domain_launcher(tmp_path):
         quiz.format("mixed"),
     ]
     assert (ROOT / "HP/scripts/in_domain.sh").read_text().splitlines()[1] == 'model="${MODEL:-meta-llama/Llama-2-7b-hf}"'
+
+
+def test_the_readme_example_uses_bundled_text_with_its_source():
+    readme = (ROOT / "FT" / "README.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"--train_file (FT/data/\S+)", readme))
+    assert used == {"FT/data/wikitext-2-test-200.txt"}
+    bundled = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"
+    source = (ROOT / "FT" / "data" / "SOURCE.md").read_text(encoding="utf-8")
+    assert f"`{sha256_of(bundled)}`" in source and "CC BY-SA 3.0" in source
+    lines = bundled.read_text(encoding="utf-8").split("\n")
+    assert len(lines) == 201 and lines[-1] == "" and lines[0] == " = Robert Boulter = "
