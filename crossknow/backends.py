@@ -53,7 +53,8 @@ def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) 
 def backend_options(args: argparse.Namespace, workers=None) -> dict:
     """The keyword arguments of ``make_backend`` from parsed arguments (and the data-parallel worker)."""
     return {"backend": args.backend, "dtype": args.dtype, "gpu_dtype": args.gpu_dtype,
-            "device": (workers.device if workers else None) or args.device, "batch_size": args.batch_size,
+            "device": (workers.device if workers else None) or args.device,
+            "batch_size": "auto" if args.batch_size == "auto" else int(args.batch_size),
             "prefix_cache": not args.no_prefix_cache, "tensor_parallel_size": args.tensor_parallel_size,
             "api_base": args.api_base, "seed": args.seed,
             "show_progress": workers.is_main if workers else True}
