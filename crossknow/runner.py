@@ -227,6 +227,7 @@ class SweepProgress:
 
     def __init__(self, settings: int, questions: int, enabled: bool = True):
         self.settings, self.k = settings, 0
+        self.done, self.total = 0, questions
         self.bar = tqdm(total=questions, unit="q", disable=not enabled, dynamic_ncols=True)
 
     def start(self, name: str) -> None:
@@ -234,11 +235,14 @@ class SweepProgress:
         self.bar.set_description(f"setting {self.k}/{self.settings} {name}")
 
     def skip(self, questions: int) -> None:
-        """A setting served from disk: its questions leave the total (they take no time)."""
-        self.bar.total -= questions
+        """Questions served from disk leave the total: they take no time, so they must not
+        shorten the estimate of the time left."""
+        self.total -= questions
+        self.bar.total = self.total
         self.bar.refresh()
 
     def advance(self, questions: int) -> None:
+        self.done += questions
         self.bar.update(questions)
 
     def close(self) -> None:
