@@ -50,7 +50,7 @@ class VLLMBackend:
 
             tokenizer = load_tokenizer(spec)
         self.tokenizer = tokenizer
-        self.tensor_parallel_size = tensor_parallel_size
+        self.tensor_parallel_size, self.dtype = tensor_parallel_size, dtype
         if llm is None:
             vllm = _vllm()
             path, gguf_file = spec.location()
@@ -64,7 +64,8 @@ class VLLMBackend:
         self.sampling_params_cls = sampling_params_cls
 
     def describe(self) -> dict:
-        return {"backend": self.name, "tensor_parallel_size": self.tensor_parallel_size, "prefix_cache": True}
+        return {"backend": self.name, "dtype": self.dtype, "tensor_parallel_size": self.tensor_parallel_size,
+                "prefix_cache": True}
 
     def prompt_inputs(self, prompts: list[Prompt]) -> list[dict]:
         return [{"prompt_token_ids": self.tokenizer(p.text).input_ids} for p in prompts]

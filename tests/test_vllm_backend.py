@@ -93,7 +93,7 @@ def test_the_backend_declares_what_it_offers(backends):
     assert vllm.capabilities == {LETTER_SCORES, GENERATION}
     with pytest.raises(UnsupportedOperation, match="the vllm backend cannot give loglikelihood"):
         vllm.loglikelihood(["text"])
-    assert vllm.describe() == {"backend": "vllm", "tensor_parallel_size": 1, "prefix_cache": True}
+    assert vllm.describe() == {"backend": "vllm", "dtype": "auto", "tensor_parallel_size": 1, "prefix_cache": True}
 
 
 def test_missing_vllm_is_a_clear_error(monkeypatch):
