@@ -28,12 +28,12 @@ from tqdm.auto import tqdm
 from crossknow.answers import parse_answer
 from crossknow.io import atomic_write_json, atomic_write_jsonl, read_jsonl
 from crossknow.mmlu import Item
-from crossknow.model_api import GENERATION, LETTER_SCORES, require
+from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import Prompt
 from crossknow.results import SCHEMA_VERSION, environment
 
-INFER_MODES = ("logits", "generation")
+INFER_MODES = ("logits", "generation", "loglikelihood")
 
 
 class ResumeError(RuntimeError):
@@ -85,7 +85,9 @@ SINGLE_PROCESS = Workers(distributed=False)
 class Scoring:
     """How an answer is chosen; part of every run's fingerprint."""
 
-    infer_mode: str = "logits"  # logits: letter scores; generation: free text, then parsed
+    # logits: letter scores; generation: free text, then parsed; loglikelihood: the option whose
+    # text, after the prompt, has the highest summed log-probability
+    infer_mode: str = "logits"
     labels: tuple[str, ...] = ("A", "B", "C", "D")
     answer_token: str = "paper"  # the letter-token convention that decides predictions
     max_new_tokens: int = 32
@@ -99,7 +101,7 @@ class Scoring:
 
     @property
     def capability(self) -> str:
-        return LETTER_SCORES if self.infer_mode == "logits" else GENERATION
+        return {"logits": LETTER_SCORES, "generation": GENERATION, "loglikelihood": LOGLIKELIHOOD}[self.infer_mode]
 
 
 @dataclass
@@ -201,6 +203,8 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
             record["reused_prefix_tokens"] = score.reused_prefix_tokens
             records.append(record)
         return records
+    if scoring.infer_mode == "loglikelihood":
+        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc)
     outputs = backend.generate(prompts, max_new_tokens=scoring.max_new_tokens, do_sample=scoring.do_sample,
                                seed=scoring.seed, stop=list(scoring.stop) if scoring.stop else None,
                                desc=desc or unit.name)
@@ -209,6 +213,25 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
         record = _record(unit, unit_field, index, labels, prediction)
         record["generated"] = text
         record["parsed"] = prediction is not None
+        records.append(record)
+    return records
+
+
+def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str,
+                           desc: str | None) -> list[dict]:
+    labels = scoring.labels
+    for i in indices:
+        if len(unit.items[i].choices) != len(labels):
+            raise ValueError(f"unit {unit.name}: question {i} has {len(unit.items[i].choices)} options "
+                             f"for {len(labels)} labels")
+    texts = [unit.prompts[i].text + choice for i in indices for choice in unit.items[i].choices]
+    values = backend.loglikelihood(texts, desc=desc or unit.name)
+    records = []
+    for j, index in enumerate(indices):
+        own = values[j * len(labels):(j + 1) * len(labels)]
+        prediction = labels[max(range(len(labels)), key=own.__getitem__)]
+        record = _record(unit, unit_field, index, labels, prediction)
+        record["loglikelihoods"] = dict(zip(labels, own))
         records.append(record)
     return records
 

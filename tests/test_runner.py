@@ -138,3 +138,23 @@ def test_the_sweep_progress_counts_settings_and_questions(tmp_path):
 def test_a_unit_with_more_items_than_prompts_is_refused():
     with pytest.raises(ValueError, match="unit u: 2 items but 1 prompts"):
         Unit("u", [Item("q", ("a", "b", "c", "d"), 0)] * 2, [Prompt("", "q")])
+
+
+def test_loglikelihood_mode_picks_the_likeliest_option_as_the_backend_scores_it(bpe_model_dir, tmp_path):
+    from crossknow.hf_backend import HFBackend, load_model
+
+    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=4)
+    statements = [("Paris is in France.", "Paris is in Spain.", "Paris is in Italy.", "Paris is in Peru."),
+                  ("Water is wet.", "Water is dry.", "Water is red.", "Water is loud.")]
+    items = [Item("", options, 0) for options in statements]
+    unit = Unit("trained_en", items, [Prompt("", "")] * 2)
+    result = run_units(backend, make_run(tmp_path), [unit], Scoring(infer_mode="loglikelihood"), summarize)
+    validate_result(result)
+    direct = backend.loglikelihood([s for options in statements for s in options])
+    for i, record in enumerate(read_jsonl(tmp_path / "fr" / "trained_en.jsonl")):
+        own = direct[4 * i:4 * i + 4]
+        assert list(record["loglikelihoods"].values()) == pytest.approx(own, abs=1e-5)
+        assert record["prediction"] == "ABCD"[max(range(4), key=own.__getitem__)]
+    with pytest.raises(ValueError, match="question 0 has 2 options for 4 labels"):
+        run_units(backend, make_run(tmp_path / "x"), [Unit("u", [Item("", ("a", "b"), 0)], [Prompt("", "")])],
+                  Scoring(infer_mode="loglikelihood"), summarize)
