@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.answers import BLOCK_STOPS  # noqa: E402
 from crossknow.backends import (  # noqa: E402
     add_model_arguments,
     backend_class,
@@ -104,8 +105,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         raise SystemExit(f"{args.data_dir}: no test subjects found")
     settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
                         limit=args.limit, subjects=subjects)
+    # Generation stops where the model starts inventing the next block of the prompt: parse_answer
+    # ignores everything from there on, so the stop saves time and changes no prediction.
     scoring = Scoring(infer_mode=args.infer_mode, labels=settings.labels, answer_token=args.answer_token,
-                      max_new_tokens=args.max_token, do_sample=args.do_sample, seed=args.seed)
+                      max_new_tokens=args.max_token, do_sample=args.do_sample, seed=args.seed,
+                      stop=BLOCK_STOPS if args.infer_mode == "generation" else None)
     configs = build_configs(args)
     # Read and validate every input file before loading the model.
     data = {c.name: load_config_data(source, c, settings) for c in configs}

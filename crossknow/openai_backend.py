@@ -14,7 +14,7 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
-from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
+from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, cut_at_stop, require
 from crossknow.prompts import Prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -51,14 +51,11 @@ class OpenAIChatBackend:
         return {"backend": self.name, "model": self.model, "base_url": self.base_url,
                 "temperature": self.temperature, "max_retries": self.max_retries}
 
-    def request_body(self, messages: list[dict], max_tokens: int | None = None, temperature: float | None = None,
-                     stop: list[str] | None = None) -> dict:
-        body = {"model": self.model, "messages": messages,
+    def request_body(self, messages: list[dict], max_tokens: int | None = None,
+                     temperature: float | None = None) -> dict:
+        return {"model": self.model, "messages": messages,
                 "max_tokens": self.max_tokens if max_tokens is None else max_tokens,
                 "temperature": self.temperature if temperature is None else temperature}
-        if stop:
-            body["stop"] = stop
-        return body
 
     def complete_one(self, prompt: str, **request) -> str:
         return self.chat([{"role": "user", "content": prompt}], **request)
@@ -96,5 +93,7 @@ class OpenAIChatBackend:
 
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False, seed: int = 0,
                  stop: list[str] | None = None, desc: str = "querying") -> list[str]:
-        request = {"max_tokens": max_new_tokens, "temperature": 1.0 if do_sample else None, "stop": stop}
-        return [self.complete_one(p.text, **request) for p in tqdm(prompts, desc=desc, leave=False)]
+        # OpenAI's API takes at most four stop strings, so they are applied here, to the returned text.
+        request = {"max_tokens": max_new_tokens, "temperature": 1.0 if do_sample else None}
+        return [cut_at_stop(self.complete_one(p.text, **request), stop)
+                for p in tqdm(prompts, desc=desc, leave=False)]

@@ -194,6 +194,9 @@ def test_paper_style_single_config_and_translate_then_answer(bpe_model_dir, tmp_
     assert (result["config"]["name"], result["config"]["infer_mode"], result["config"]["intervention"]) == (
         "mixup_8_token", "generation", 2)
     assert result["config"]["max_new_tokens"] == 8 and result["config"]["test_mode"] == "mixup"
+    from crossknow.answers import BLOCK_STOPS
+
+    assert result["config"]["stop"] == list(BLOCK_STOPS)
     assert result["unparsed"] == sum(not r["parsed"] for s in SUBJECTS
                                      for r in read_jsonl(prefix / "mixup_8_token" / f"{s}.jsonl"))
 

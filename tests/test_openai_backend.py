@@ -111,8 +111,9 @@ def test_an_api_model_in_logits_mode_is_refused_before_any_request(monkeypatch, 
             in capsys.readouterr().err)
 
 
-def test_stop_strings_are_sent(monkeypatch):
-    with FakeChatServer([(200, "B")]) as server:
+def test_stop_strings_cut_the_returned_text():
+    stops = [f"\n\nStop{i}" for i in range(6)]  # more than the four the API takes
+    with FakeChatServer([(200, "Answer: B\n\nStop4 Answer: D")]) as server:
         backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k")
-        assert backend.generate([Prompt("", "q")], max_new_tokens=7, stop=["\n\n"]) == ["B"]
-    assert server.requests[0]["body"]["stop"] == ["\n\n"] and server.requests[0]["body"]["max_tokens"] == 7
+        assert backend.generate([Prompt("", "q")], max_new_tokens=7, stop=stops) == ["Answer: B"]
+    assert "stop" not in server.requests[0]["body"] and server.requests[0]["body"]["max_tokens"] == 7
