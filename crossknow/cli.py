@@ -1,4 +1,10 @@
-"""What every command-line script shares: argument types checked at parse time, and one-line errors.
+"""What every command-line script shares: one vocabulary, argument types checked at parse time,
+and one-line errors.
+
+One vocabulary: the same flag means the same thing everywhere. Canonical names first, then the
+aliases that older scripts and the paper's code use: ``--save_dir`` (``--output_dir``,
+``--out_dir``), ``--limit`` (``--num_examples``, ``-n``), ``--languages`` (``--langs``; the paper's
+single ``--lang``), ``--data_dir`` (``--data``). The model options are in ``crossknow/backends.py``.
 
 Argument types (``positive_int``, ``non_negative_int``, ``batch_size``, ``fraction``,
 ``language_code``, ``model_name``, ``data_location``) make argparse refuse a bad value before any
@@ -126,6 +132,29 @@ def existing_path(value: str) -> Path:
     if not path.exists():
         raise argparse.ArgumentTypeError(f"{value}: {NO_SUCH_PATH}")
     return path
+
+
+def add_output_argument(p: argparse.ArgumentParser, default: str, help: str = "results folder") -> None:
+    p.add_argument("--save_dir", "--output_dir", "--out_dir", dest="save_dir", default=default,
+                   help=f"{help} (default: {default})")
+
+
+def add_limit_argument(p: argparse.ArgumentParser, help: str = "first N questions") -> None:
+    p.add_argument("--limit", "--num_examples", "-n", dest="limit", type=positive_int, default=None, help=help)
+
+
+def add_data_argument(p: argparse.ArgumentParser, default: str, help: str) -> None:
+    p.add_argument("--data_dir", "--data", dest="data_dir", default=default, type=data_location, help=help)
+
+
+def add_languages_argument(p: argparse.ArgumentParser, default: list[str] | None, help: str) -> None:
+    p.add_argument("--languages", "--langs", dest="languages", nargs="+", default=default, help=help)
+    p.add_argument("--lang", dest="languages", nargs=1, help="one language (the paper's flag)")
+
+
+def check_limit(p: argparse.ArgumentParser, limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        p.error(f"--limit must be a positive number of questions, got {limit}")
 
 
 def error_message(error: BaseException) -> str | None:

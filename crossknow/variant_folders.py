@@ -93,7 +93,3 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
             "seed": seed, "subjects": len(list(folder.glob("*.csv"))),
         })
     return sorted(written)
-
-
-def read_manifest(folder: Path) -> dict:
-    return json.loads((folder / "manifest.json").read_text())
