@@ -21,7 +21,7 @@ def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> 
     g = p.add_argument_group("model")
     g.add_argument("--model", "-m", default=DEFAULT_MODEL, type=model_name,
                    help=f"hub name, local folder, .gguf file, openai/<name>, or {DEFAULT_MODEL} (embedded default)")
-    g.add_argument("--arch", default=None, help="model whose tokenizer to use (fine-tuned checkpoints)")
+    g.add_argument("--arch", default=None, type=model_name, help="model whose tokenizer to use (fine-tuned checkpoints)")
     g.add_argument("--model_tag", default=None, help="name of the results folder (default: from --model)")
     g.add_argument("--backend", default="hf", choices=BACKENDS,
                    help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")

@@ -356,3 +356,154 @@ def test_a_full_disk_names_the_file_it_could_not_write(tmp_path, monkeypatch, ca
         cli.run(lambda: io.atomic_write_json(target, {"a": 1}))
     assert capsys.readouterr().err.splitlines() == [f"error: {target}: no space left on device"]
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+# 14.2-14.4 resume, writers, like with like (the runner)
+
+class Letters:
+    """A deterministic stand-in keeping the backend contract: the letter follows the prompt's
+    length; ``die_after`` units scored, it is killed."""
+
+    name = "hf"
+
+    def __init__(self, die_after: int | None = None):
+        from crossknow.model_api import LETTER_SCORES
+
+        self.capabilities = frozenset({LETTER_SCORES})
+        self.scored, self.die_after = [], die_after
+
+    def describe(self):
+        return {"backend": "hf", "dtype": "float32"}
+
+    def answer_token_ids(self, labels):
+        return {"paper": [1, 2, 3, 4], "space": [5, 6, 7, 8]}
+
+    def score_letters(self, prompts, labels, desc=""):
+        from crossknow.model_api import LetterScores
+
+        if self.die_after is not None and len(self.scored) >= self.die_after:
+            raise KeyboardInterrupt
+        self.scored.append(desc)
+        probs = [[0.7 if i == len(p.text) % 4 else 0.1 for i in range(4)] for p in prompts]
+        return [LetterScores({"paper": p, "space": p[::-1]}, reused_prefix_tokens=0) for p in probs]
+
+
+def quiz_units(n_items=4):
+    from crossknow.mmlu import Item
+    from crossknow.prompts import Prompt
+    from crossknow.runner import Unit
+
+    out = []
+    for u in range(3):
+        items = [Item(f"q{u}-{i}?" + "x" * i, ("a", "b", "c", "d"), (u + i) % 4) for i in range(n_items)]
+        out.append(Unit(f"unit{u}", items, [Prompt("head\n\n", it.question + "\nAnswer:") for it in items]))
+    return out
+
+
+def accuracy(records_by_unit):
+    correct = [r["correct"] for recs in records_by_unit.values() for r in recs]
+    return {"n": len(correct), "accuracy": sum(correct) / len(correct), "ci95": [0.0, 1.0],
+            "category": {}, "category_n": {}}
+
+
+def quiz_run(tmp_path, data="quiz-a"):
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import Run
+
+    return Run("hp", ModelSpec.parse("smollm2"), {"language": "fr", "variant": "none", "limit": None}, data,
+               tmp_path / "result_fr.json", tmp_path / "fr", unit_field="language")
+
+
+def test_resume_refuses_another_data_folder_and_rescores_an_incomplete_unit(tmp_path):
+    from crossknow.runner import ResumeError, Scoring, run_units
+
+    reference = run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(), accuracy)
+    with pytest.raises(ResumeError, match=r"data_source: 'quiz-a' on disk, 'quiz-b' now"):
+        run_units(Letters(), quiz_run(tmp_path, "quiz-b"), quiz_units(), Scoring(), accuracy)
+    (tmp_path / "result_fr.json").unlink()  # as if killed before the result was written
+    unit1 = tmp_path / "fr" / "unit1.jsonl"
+    unit1.write_text("".join(unit1.read_text().splitlines(keepends=True)[:-1]))  # its last line lost
+    backend = Letters()
+    resumed = run_units(backend, quiz_run(tmp_path), quiz_units(), Scoring(), accuracy)
+    assert backend.scored == ["unit1"]
+    assert {k: v for k, v in resumed.items() if k != "environment"} == \
+        {k: v for k, v in reference.items() if k != "environment"}
+
+
+def test_a_killed_overwrite_leaves_the_old_result_and_a_finished_one_replaces_it(tmp_path):
+    from crossknow.runner import Scoring, run_units
+
+    old = run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(), accuracy)
+    old_text = (tmp_path / "result_fr.json").read_text()
+    new_scoring = Scoring(answer_token="space")
+    with pytest.raises(KeyboardInterrupt):
+        run_units(Letters(die_after=1), quiz_run(tmp_path), quiz_units(), new_scoring, accuracy, overwrite=True)
+    assert (tmp_path / "result_fr.json").read_text() == old_text
+    assert run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(), accuracy) == old  # still served
+    backend = Letters()
+    new = run_units(backend, quiz_run(tmp_path), quiz_units(), new_scoring, accuracy, overwrite=True)
+    assert backend.scored == ["unit1", "unit2"]  # the killed overwrite's first unit is kept
+    assert new["config"]["answer_token"] == "space" and json.loads((tmp_path / "result_fr.json").read_text()) == new
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".crossknow.lock", "fr", "result_fr.json"]
+
+
+def test_a_result_beside_records_of_other_settings_is_never_served(tmp_path):
+    """A kill between the two renames of the swap: new records, the old result."""
+    from crossknow.runner import Scoring, run_units
+
+    old_dir = tmp_path / "old"
+    run_units(Letters(), quiz_run(old_dir), quiz_units(), Scoring(), accuracy)
+    new = run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(answer_token="space"), accuracy)
+    (tmp_path / "result_fr.json").write_text((old_dir / "result_fr.json").read_text())
+    assert run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(answer_token="space"), accuracy)[
+        "accuracy"] == new["accuracy"]
+    assert json.loads((tmp_path / "result_fr.json").read_text())["config"]["answer_token"] == "space"
+
+
+def test_the_runner_refuses_a_second_writer_of_a_results_folder(tmp_path):
+    from crossknow.runner import Scoring, run_units
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); "
+                               "from crossknow.io import folder_lock\n"
+                               "with folder_lock(sys.argv[2]):\n print('held', flush=True); time.sleep(60)",
+                               str(ROOT), str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CrossknowError, match=rf"{tmp_path}: in use by process {holder.pid}"):
+            run_units(Letters(), quiz_run(tmp_path), quiz_units(), Scoring(), accuracy)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (tmp_path / "fr").exists()
+
+
+def test_gaps_only_between_results_on_the_same_questions():
+    from crossknow.report import format_hp_table, format_table
+
+    def mmlu(name, variant, acc, subject_n):
+        config = {"name": name, "test_variant": variant, "dev_variant": variant, "test_mode": variant[:4],
+                  "test_language": variant[-2:] if variant else "", "shots": 0, "infer_mode": "logits"}
+        return {"task": "mmlu", "config": config, "weighted_accuracy": acc, "n": sum(subject_n.values()),
+                "subject_n": subject_n}
+
+    table = format_table({"en": mmlu("en", "", 0.5, {"anatomy": 20}), "full_fr": mmlu("full_fr", "full_fr", 0.4,
+                                                                                      {"anatomy": 2}),
+                          "full_de": mmlu("full_de", "full_de", 0.3, {"anatomy": 20})}, show_n=False)
+    assert table.splitlines()[2].split() == ["full", "30.0", "(-20.0)", "40.0", "[n=2]"]
+
+    def hp(lang, acc, n):
+        return {"task": "hp", "config": {"language": lang, "data": {"source": "quiz"}}, "accuracy": acc, "n": n}
+
+    rows = format_hp_table([hp("en", 0.5, 20), hp("fr", 0.25, 2), hp("de", 0.25, 20)]).splitlines()
+    assert rows[2].split() == ["fr", "25.0", "[n=2]", "2"] and rows[3].split() == ["de", "25.0", "(-25.0)", "20"]
+    hp_evaluate = load_script("HP/evaluate.py")
+    summary = hp_evaluate.format_summary({"fr": hp("fr", 0.25, 2)}, hp("en", 0.5, 20)).splitlines()
+    assert summary[1].split() == ["fr", "25.0", "other", "n", "(20)", "2"]
+
+
+def test_the_hp_summary_keeps_the_languages_of_earlier_runs(tmp_path):
+    hp_evaluate = load_script("HP/evaluate.py")
+    path = tmp_path / "summary.json"
+    hp_evaluate.merge_summary(path, {"en": {"accuracy": 0.5}, "fr": {"accuracy": 0.25}})
+    hp_evaluate.merge_summary(path, {"de": {"accuracy": 0.75}, "fr": {"accuracy": 0.5}})
+    assert json.loads(path.read_text()) == {"en": 0.5, "fr": 0.5, "de": 0.75}
