@@ -23,6 +23,7 @@ from crossknow.evaluate import Settings, Workers, finished_result, score_prompts
 from crossknow.hf_backend import default_device  # noqa: E402
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_jsonl  # noqa: E402
+from crossknow.languages import add_languages_argument, language_code  # noqa: E402
 from crossknow.results import bootstrap_interval, environment  # noqa: E402
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
@@ -33,8 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p, default_dtype="paper")
     p.add_argument("--model_name", dest="model", help="the paper's name for --model")
-    p.add_argument("--lang", default=None, help="one language (the paper's flag)")
-    p.add_argument("--langs", nargs="+", default=None, help="languages, or 'all' (default: all)")
+    p.add_argument("--lang", default=None, type=language_code, help="one language (the paper's flag)")
+    add_languages_argument(p, "--langs", default=None, words=("all",), dest="langs",
+                           help="languages, or 'all' (default: all)")
     p.add_argument("--data", default=str(DEMO_QUIZ), help="hub dataset name or local folder")
     p.add_argument("--save_dir", default="results/hp")
     p.add_argument("--variant", default="none", choices=VARIANTS,

@@ -34,7 +34,7 @@ from crossknow.evaluate import (  # noqa: E402
     make_config,
     run_config,
 )
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.languages import add_languages_argument  # noqa: E402
 from crossknow.mmlu import open_source  # noqa: E402
 from crossknow.prompts import LABEL_SETS  # noqa: E402
 from crossknow.report import format_table, load_results  # noqa: E402
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="test variants to run with one model load; 'all' is the paper's sweep")
     p.add_argument("--demos", nargs="+", default=["same"], choices=["same", "en"],
                    help="with --configs and k>0: demos from the same variant and/or English")
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES, help="languages 'all' expands to")
+    add_languages_argument(p, help="languages 'all' expands to")
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
     p.add_argument("--limit", type=int, default=None, help="first N test questions per subject")
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])

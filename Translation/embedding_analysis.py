@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.languages import add_languages_argument  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -205,7 +206,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
-    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"])
+    add_languages_argument(p, default=["fr", "de", "es", "it"])
     p.add_argument("--data_dir", type=Path, default=FLORES)
     p.add_argument("--num_examples", type=int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.languages import add_languages_argument  # noqa: E402
 from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--system_name", default=None, help="output folder name (default: from --model)")
     p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
+    add_languages_argument(p)
     p.add_argument("--input_dir", type=Path, default=FLORES)
     p.add_argument("--output_dir", type=Path, default=Path("Translation/outputs"))
     p.add_argument("--num_examples", type=int, default=None, help="first N sentences (default: all 100)")

@@ -21,7 +21,7 @@ from crossknow.io import atomic_write_json, atomic_write_jsonl, read_jsonl
 from crossknow.mmlu import DataError, Item
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.results import environment, summarize
-from crossknow.variants import MODES
+from crossknow.variants import MODES, sweep_mixup
 
 
 class Workers:
@@ -108,11 +108,12 @@ def make_config(test: str, demos: str = "same", name: str | None = None) -> Eval
 
 
 def expand_configs(tokens: list[str], languages: list[str], demos: list[str]) -> list[EvalConfig]:
-    """``all`` is English, every mode in every language and mixup: the paper's sweep."""
+    """``all`` is English, every mode in every language and mixup (crossknow.variants.sweep_mixup): the
+    paper's sweep."""
     tests: list[str] = []
     for token in tokens:
         if token == "all":
-            tests += ["en", *(f"{m}_{lang}" for m in MODES for lang in languages), "mixup"]
+            tests += ["en", *(f"{m}_{lang}" for m in MODES for lang in languages), *filter(None, [sweep_mixup(languages)])]
         else:
             tests.append(token)
     configs, seen = [], set()
@@ -200,7 +201,8 @@ def score_prompts(backend, name: str, items: list[Item], prompts: list[Prompt], 
 def _record(subject: str, index: int, prompt: Prompt, item: Item, labels, prediction) -> dict:
     label = labels[item.answer]
     return {"subject": subject, "index": index, "prompt": prompt.text, "label": label,
-            "prediction": prediction, "correct": prediction == label}
+            "prediction": prediction, "correct": prediction == label,
+            **({"culture": item.culture} if item.culture else {})}
 
 
 def finished_result(result_file: Path, overwrite: bool, workers: Workers = SINGLE_PROCESS) -> dict | None:
