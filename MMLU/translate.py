@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.culture import TAGS, write_culture  # noqa: E402
+from crossknow.culture import TAGS, read_culture, write_culture  # noqa: E402
 from crossknow.io import atomic_write_json  # noqa: E402
 from crossknow.languages import (  # noqa: E402
     LANGUAGES,
@@ -259,6 +259,18 @@ def culture_tag(row: dict, where: str, index: int) -> str | None:
     return label
 
 
+def tag_english(folder: Path, tags_by_subject: dict[str, list[str | None]], where: str) -> None:
+    """The English questions get the tags too (a tag belongs to the question), so that an English
+    result splits like the translated ones; every language must give the same tags."""
+    for subject, tags in tags_by_subject.items():
+        known = read_culture(folder, subject)
+        if known is not None and known != tags:
+            row = next(i for i, (a, b) in enumerate(zip(known, tags)) if a != b)
+            raise DataError(f"{where}: {subject} row {row + 1}: culture tag {tags[row]!r}, but {folder / 'culture.json'} "
+                            f"has {known[row]!r} from an earlier import")
+    write_culture(folder, tags_by_subject)
+
+
 def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     config = get_language(lang).global_mmlu
     data, where = global_mmlu_rows(args.import_global_mmlu, config, args.split)
@@ -275,6 +287,7 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
         rows += len(translated)
     write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
+    tag_english(Path(args.out_dir) / args.split, tags_by_subject, where)
     tags = [t for tags in tags_by_subject.values() for t in tags]
     return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),
             "not_annotated": tags.count(None)}

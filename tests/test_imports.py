@@ -80,8 +80,9 @@ def test_global_mmlu_import_builds_aligned_full_folders_every_variant_and_tags(g
     for config in ("full_fr", "gt_de"):
         records = read_jsonl(save / f"{bpe_model_dir.name}_0shot" / config / "management.jsonl")
         assert [r.get("culture") for r in records] == expected
-    english = read_jsonl(next(save.glob("*_0shot")) / "full_fr" / "world_religions.jsonl")
-    assert {r["culture"] for r in english} == {"CA", "CS"}
+    assert [i.culture for i in imported.load("management", "test")] == expected  # English too
+    religions = read_jsonl(next(save.glob("*_0shot")) / "full_fr" / "world_religions.jsonl")
+    assert {r["culture"] for r in religions} == {"CA", "CS"}
 
 
 def test_global_mmlu_import_refuses_misaligned_or_mislabelled_data(tmp_path):
@@ -99,6 +100,12 @@ def test_global_mmlu_import_refuses_misaligned_or_mislabelled_data(tmp_path):
         translate(tmp_path, "--languages", "fr", "--import_global_mmlu", str(tmp_path / "gm2"))
     with pytest.raises(DataError, match=r"gm2/de: not found; a local Global-MMLU copy holds one save_to_disk"):
         translate(tmp_path, "--languages", "de", "--import_global_mmlu", str(tmp_path / "gm2"))
+    rows = global_mmlu_rows("fr", "test")
+    Dataset.from_list(rows).save_to_disk(str(tmp_path / "gm3" / "fr"))
+    rows[0]["cultural_sensitivity_label"] = "CS"  # de disagrees with fr on one question
+    Dataset.from_list(rows).save_to_disk(str(tmp_path / "gm3" / "de"))
+    with pytest.raises(DataError, match=r"gm3/de: management row 1: culture tag 'CS', but .*test/culture.json has 'CA'"):
+        translate(tmp_path, "--languages", "fr", "de", "--import_global_mmlu", str(tmp_path / "gm3"))
 
 
 def test_global_mmlu_usage_errors(tmp_path, capsys):

@@ -73,14 +73,22 @@ def test_translation_that_changes_the_answer_is_refused():
         build_variant("full", EN, bad, "anatomy", "test")
 
 
-def test_committed_demo_variants_equal_the_builder_output(tmp_path):
+DEMO_SETS = {  # the languages and mixup set of each bundled group of demo variants
+    "paper": (["fr", "de", "es", "it"], None),
+    "non-Latin": (["zh", "ru", "ar", "hi", "ja"], ["zh", "ru", "ar", "hi"]),
+}
+
+
+@pytest.mark.parametrize("group", DEMO_SETS)
+def test_committed_demo_variants_equal_the_builder_output(tmp_path, group):
     import shutil
 
+    languages, mixup_languages = DEMO_SETS[group]
     for folder in DEMO_DATA.iterdir():
         if folder.name in ("dev", "test") or "_full_" in folder.name:
             shutil.copytree(folder, tmp_path / folder.name)
-    written = build_variant_folders(tmp_path, ["fr", "de", "es", "it"])
-    assert len(written) == 2 * (6 * 4 + 1)
+    written = build_variant_folders(tmp_path, languages, mixup_languages=mixup_languages)
+    assert len(written) == 2 * (6 * len(languages) + 1)
     for folder in written:
         committed = DEMO_DATA / folder.name
         names = sorted(p.name for p in folder.iterdir())
@@ -102,6 +110,29 @@ def test_builder_refuses_to_overwrite_other_content(tmp_path):
                        DEMO_DATA / "test_mixup" / "management_test.csv", shallow=False)
     build_variant_folders(tmp_path, ["fr", "de", "es", "it"], splits=["test"], seed=5, overwrite=True)
     assert LocalSource(tmp_path).load("management", "test", "mixup")
+
+
+def test_every_bundled_demo_translation_is_aligned_and_translated():
+    import unicodedata
+
+    source = LocalSource(DEMO_DATA)
+    full = sorted(p.name.removeprefix("test_full_") for p in DEMO_DATA.glob("test_full_*"))
+    assert full == ["ar", "de", "es", "fr", "hi", "it", "ja", "ru", "zh"]
+    scripts = {"ar": ("ARABIC",), "hi": ("DEVANAGARI",), "ja": ("HIRAGANA", "KATAKANA"), "ru": ("CYRILLIC",),
+               "zh": ("CJK",)}
+
+    def in_script(text: str, names: tuple[str, ...]) -> bool:
+        return any(unicodedata.name(ch, "").startswith(names) for ch in text)
+
+    for subject in source.subjects("test"):
+        for split in ("dev", "test"):
+            english = source.load(subject, split)
+            for lang in full:
+                translated = source.load(subject, split, f"full_{lang}")
+                assert [t.answer for t in translated] == [e.answer for e in english], (lang, subject, split)
+                assert all(t.question != e.question for t, e in zip(translated, english))
+                if lang in scripts:  # written in the language's own script
+                    assert all(in_script(t.question, scripts[lang]) for t in translated), (lang, subject, split)
 
 
 def test_mixup_names_and_sweeps():
