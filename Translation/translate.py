@@ -8,7 +8,7 @@
 Causal LLMs get the zero-shot prompt ``Translate this from {Source} to {Target}:\\n{Source}:
 {text}\\n{Target}:`` and the first line of their output is kept; seq2seq MT (NLLB, M2M100, Marian)
 get their language codes; OpenAI chat models the system message ``Translate the following {Source}
-text to {Target}:``. Each direction is written to ``{output_dir}/{system_name}/test-{src}-{tgt}``,
+text to {Target}:``, with ``--openai_preset`` greedy (default) or paper (the paper's sampling). Each direction is written to ``{output_dir}/{system_name}/test-{src}-{tgt}``,
 one line per source line; a failed line is left empty and listed in ``settings.json``, never filled
 with the source text. A finished direction is not translated again (``--overwrite`` to redo it).
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
 from crossknow.languages import add_languages_argument  # noqa: E402
-from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.translation import OPENAI_PRESETS, TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch_size", type=int, default=8)
     p.add_argument("--num_beams", type=int, default=1)
     p.add_argument("--max_new_tokens", type=int, default=256)
+    p.add_argument("--openai_preset", default="greedy", choices=sorted(OPENAI_PRESETS),
+                   help="OpenAI request settings: greedy, or paper (temperature 0.7, max_tokens 64, top_p 1)")
     p.add_argument("--cache", default=None, help="translation cache; by default none (every run translates)")
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     settings = json.loads(settings_file.read_text()) if settings_file.exists() else {"failed": {}}
     if todo:
         translator = make_translator(args.translator, args.model, args.max_new_tokens, args.num_beams,
-                                     args.batch_size)
+                                     args.batch_size, args.openai_preset)
         cache = TranslationCache(args.cache) if args.cache else None
         for src, tgt in todo:
             results = translate(translator, sources[src], src, tgt, cache, batch_size=args.batch_size,

@@ -160,35 +160,92 @@ class LocalSource:
         return attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
 
 
-class HubSource:
-    """MMLU from the Hugging Face hub, through ``datasets``.
+ENGLISH_HUB = "cais/mmlu"
+MIXUP_HUB = "cross-ling-know/mixup-lang-mmlu"
+# The paper's released variant sets on the hub, laid out as data/{split}/{subject}_{split}.csv.
+RELEASES = {MIXUP_HUB: "mixup"}
 
-    ``cais/mmlu`` (one config per subject; columns question, choices, answer) serves English;
-    datasets laid out like the paper's release (``data/{split}/{subject}_{split}.csv``, e.g.
-    ``cross-ling-know/mixup-lang-mmlu``) serve the variant they hold.
+
+class HubSource:
+    """MMLU from the Hugging Face hub, or a local copy of it.
+
+    ``name`` is a hub dataset: ``cais/mmlu`` style (one config per subject; columns question,
+    choices, answer) serves English; a release in the paper's layout (``data/{split}/{subject}_{split}.csv``,
+    e.g. ``cross-ling-know/mixup-lang-mmlu``) serves the one variant it holds. Local stand-ins: a
+    ``datasets`` DatasetDict saved with ``save_to_disk`` (columns question, subject, choices, answer)
+    serves English; a folder holding ``data/{split}/`` serves ``variant``.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, variant: str | None = None):
         self.name = name
+        self.variant = RELEASES.get(name, "") if variant is None else variant
+        self._saved = None
 
     def describe(self, split: str, variant: str) -> str:
-        return f"hub:{self.name}"
+        return f"hub:{self.name}" if not Path(self.name).exists() else self.name
 
     def has(self, split: str, variant: str) -> bool:
+        if variant not in ("", "en") and variant != self.variant:
+            return False
+        if self._release_folder() is not None:
+            return (self._release_folder() / split).is_dir()
+        if self._is_saved_dataset():
+            return split in self._saved_dataset()
         return True
 
     def subjects(self, split: str, variant: str = "") -> list[str]:
+        if self._release_folder() is not None:
+            return subjects_in_folder(self._release_folder() / split, split)
+        if self._is_saved_dataset():
+            return sorted(set(self._saved_dataset()[split]["subject"]))
         return list(SUBJECTS)
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
-        from datasets import load_dataset
+        if not self.has(split, variant):
+            raise DataError(f"{self.describe(split, variant)}: holds no {folder_name(split, variant)} data "
+                            f"(it serves {folder_name(split, self.variant)})")
+        if self._release_folder() is not None:
+            return read_mmlu_csv(subject_path(self._release_folder() / split, subject, split))
+        if self.variant:
+            from datasets import load_dataset
 
-        if self.name == "cais/mmlu":
+            files = [f"data/{split}/{subject}_{split}.csv"]
+            rows = load_dataset(self.name, data_files=files)["train"]
+            return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+        return self._english(subject, split)
+
+    def _english(self, subject: str, split: str) -> list[Item]:
+        if self._is_saved_dataset():
+            rows = [r for r in self._saved_dataset()[split] if r["subject"] == subject]
+        else:
+            from datasets import load_dataset
+
             rows = load_dataset(self.name, subject, split=split)
-            return [Item(r["question"], tuple(r["choices"]), int(r["answer"])) for r in rows]
-        files = [f"data/{split}/{subject}_{split}.csv"]
-        rows = load_dataset(self.name, data_files=files)["train"]
-        return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+        source = f"{self.describe(split, '')} ({subject}, {split})"
+        items = []
+        for index, row in enumerate(rows):
+            choices, answer = tuple(row["choices"]), row["answer"]
+            if len(choices) != 4 or answer not in (0, 1, 2, 3):
+                raise DataError(f"{source}: row {index}: expected 4 choices and an answer 0-3, "
+                                f"got {len(choices)} choices and answer {answer!r}")
+            items.append(Item(row["question"], choices, int(answer)))
+        if not items:
+            raise DataError(f"{source}: no questions")
+        return items
+
+    def _release_folder(self) -> Path | None:
+        folder = Path(self.name) / "data"
+        return folder if self.variant and folder.is_dir() else None
+
+    def _is_saved_dataset(self) -> bool:
+        return (Path(self.name) / "dataset_dict.json").is_file()
+
+    def _saved_dataset(self):
+        if self._saved is None:
+            from datasets import load_from_disk
+
+            self._saved = load_from_disk(self.name)
+        return self._saved
 
 
 def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
@@ -201,22 +258,31 @@ def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
     return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
 
 
-def open_source(data_dir: str):
-    """A local folder when it exists (with the hub mixup as fallback, as the paper does), else a
-    hub dataset name such as ``cais/mmlu``."""
-    if Path(data_dir).exists() or data_dir.count("/") != 1:
-        return MixupHubFallback(LocalSource(data_dir))
+def looks_like_hub_name(name: str) -> bool:
+    """``owner/name`` whose first part is not a local folder (``MMLU/full`` is a missing local path)."""
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "~")) and not Path(parts[0]).exists()
+
+
+def open_source(data_dir: str, mixup_fallback: bool = True):
+    """Where MMLU comes from: a folder in the paper's layout (``dev/``, ``test/``, ``test_full_fr/`` ...;
+    a missing mixup falls back to the paper's hub release, as the paper's code does), a local stand-in
+    for the hub (see HubSource), or a hub dataset name such as ``cais/mmlu``."""
+    path = Path(data_dir)
+    if (path / "dataset_dict.json").is_file():
+        return HubSource(data_dir)
+    if path.exists() or not looks_like_hub_name(data_dir):
+        local = LocalSource(data_dir)
+        return MixupHubFallback(local) if mixup_fallback else local
     return HubSource(data_dir)
 
 
 class MixupHubFallback:
     """A local source that falls back to the paper's hub release for a missing ``mixup`` folder."""
 
-    HUB_NAME = "cross-ling-know/mixup-lang-mmlu"
-
     def __init__(self, local: LocalSource, hub: HubSource | None = None):
         self.local = local
-        self.hub = hub or HubSource(self.HUB_NAME)
+        self.hub = hub or HubSource(MIXUP_HUB)
 
     def _pick(self, split: str, variant: str):
         if variant == "mixup" and not self.local.has(split, variant):

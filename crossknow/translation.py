@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from crossknow.embedded import cache_dir
 from crossknow.languages import get_language
+from crossknow.openai_backend import OpenAIChatBackend
 
 
 @dataclass(frozen=True)
@@ -201,15 +202,41 @@ class CausalLMTranslator:
         return [first_line(o) for o in outputs]
 
 
+OPENAI_PRESETS: dict[str, dict] = {
+    # The paper's Translation/translate_gpt.py: sampled, and cut at 64 tokens.
+    "paper": {"temperature": 0.7, "max_tokens": 64, "top_p": 1.0},
+    "greedy": {"temperature": 0.0, "max_tokens": 1024, "top_p": 1.0},
+}
+"""Request settings of the OpenAI chat translator, by name (``--openai_preset``)."""
+
+
+class _ChatClient(OpenAIChatBackend):
+    """The shared OpenAI backend, sending ``top_p`` as well."""
+
+    def __init__(self, model: str, top_p: float, **kwargs):
+        super().__init__(model, **kwargs)
+        self.top_p = top_p
+
+    def request_body(self, messages: list[dict]) -> dict:
+        return {**super().request_body(messages), "top_p": self.top_p}
+
+
 class OpenAIChatTranslator:
-    """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``."""
+    """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``.
 
-    name = "openai"
+    ``preset`` names the request settings (``OPENAI_PRESETS``): ``paper`` (temperature 0.7,
+    ``max_tokens`` 64, ``top_p`` 1, as the paper) or ``greedy`` (temperature 0, 1,024 tokens). The
+    name is part of the translator's ``name`` (``openai-paper``), so the outputs' settings say which
+    was used and the cache never serves one preset's translation for the other.
+    """
 
-    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, **kwargs):
-        from crossknow.openai_backend import OpenAIChatBackend
-
-        self.client = OpenAIChatBackend(model, max_tokens=1024, base_url=base_url, api_key=api_key, **kwargs)
+    def __init__(self, model: str, preset: str = "greedy", base_url: str | None = None,
+                 api_key: str | None = None, **kwargs):
+        if preset not in OPENAI_PRESETS:
+            raise ValueError(f"unknown OpenAI preset {preset!r}; choose from {', '.join(OPENAI_PRESETS)}")
+        self.preset = preset
+        self.name = f"openai-{preset}"
+        self.client = _ChatClient(model, base_url=base_url, api_key=api_key, **OPENAI_PRESETS[preset], **kwargs)
         self.model = self.client.model
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
@@ -309,7 +336,7 @@ def detect_kind(model: str) -> str:
 
 
 def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256, num_beams: int = 1,
-                    batch_size: int | str = "auto"):
+                    batch_size: int | str = "auto", openai_preset: str = "greedy"):
     """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium; ``auto``
     picks the kind from the model."""
     if kind == "auto":
@@ -321,7 +348,7 @@ def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 2
         return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens, num_beams=num_beams,
                                   batch_size=batch_size)
     if kind == "openai":
-        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"))
+        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"), openai_preset)
     if kind == "google":
         return GoogleTranslator()
     if kind == "apertium":
