@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--plot", action="store_true", help="also write the figures (crossknow/plots.py) to "
+                        "{results folder}/figures, PNG and SVG")
+    parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's results folder, "
+                        "for the gap closed by fine-tuning")
     args = parser.parse_args(argv)
     prefixes = find_prefixes(args.results_dir)
     if not prefixes:
@@ -97,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     for prefix in prefixes:
         print(format_table(load_results(prefix), title=str(prefix), markdown=args.markdown))
         print()
+        if args.plot:
+            from crossknow.plots import plot_folder
+
+            for path in plot_folder(prefix, prefix / "figures", args.baseline):
+                print(f"wrote {path}")
 
 
 if __name__ == "__main__":
