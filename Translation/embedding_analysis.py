@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.languages import add_languages_argument  # noqa: E402
+from crossknow.languages import add_languages_argument, flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
         bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
-        return (args.data_dir / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[: args.num_examples]
+        return flores_file(args.data_dir, lang).read_text(encoding="utf-8").splitlines()[: args.num_examples]
 
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)

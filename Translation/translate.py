@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
-from crossknow.languages import add_languages_argument  # noqa: E402
+from crossknow.languages import add_languages_argument, flores_file  # noqa: E402
 from crossknow.translation import OPENAI_PRESETS, TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -37,7 +37,7 @@ def directions(direction: str, languages: list[str]) -> list[tuple[str, str]]:
 
 
 def read_source(input_dir: Path, lang: str, num_examples: int | None) -> list[str]:
-    path = input_dir / f"{lang}.devtest"
+    path = flores_file(input_dir, lang)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no FLoRes file for {lang}")
     return path.read_text(encoding="utf-8").splitlines()[:num_examples]

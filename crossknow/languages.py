@@ -104,6 +104,13 @@ def add_languages_argument(parser: argparse.ArgumentParser, *flags: str, default
     parser.add_argument(name, *flags, nargs="+", type=check, default=default, help=help, **kwargs)
 
 
+def flores_file(folder: Path, lang: str, split: str = "devtest") -> Path:
+    """A FLoRes file of ``lang``: ``{folder}/{lang}.{split}`` (the bundled subset's naming) or the
+    FLoRes-200 release's ``{folder}/{flores code}.{split}`` (``zho_Hans.devtest``); the first that exists."""
+    candidates = [Path(folder) / f"{lang}.{split}", Path(folder) / f"{get_language(lang).flores}.{split}"]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
 def mmmlu_language(locale: str) -> Language:
     """The language of an MMMLU locale (``FR_FR`` or ``FR-FR``)."""
     wanted = locale.upper().replace("-", "_")

@@ -105,3 +105,13 @@ def test_a_seq2seq_model_without_a_language_is_refused():
     assert translator.codes("zh", "fil") == ("zho_Hans", "tgl_Latn")
     with pytest.raises(ValueError, match="nllb has no code for language 'ar-Latn'"):
         translator.codes("en", "ar-Latn")
+
+
+def test_flores_files_by_short_or_flores200_name(tmp_path):
+    from crossknow.languages import flores_file
+
+    (tmp_path / "fr.devtest").write_text("a\n")
+    (tmp_path / "zho_Hans.devtest").write_text("b\n")
+    assert flores_file(tmp_path, "fr") == tmp_path / "fr.devtest"
+    assert flores_file(tmp_path, "zh") == tmp_path / "zho_Hans.devtest"
+    assert flores_file(tmp_path, "sw") == tmp_path / "sw.devtest"  # neither: the short name, for the error
