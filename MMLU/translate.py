@@ -34,15 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import add_languages_argument  # noqa: E402
 from crossknow.culture import TAGS, read_culture, write_culture  # noqa: E402
 from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.languages import (  # noqa: E402
-    LANGUAGES,
-    PAPER_LANGUAGES,
-    add_languages_argument,
-    get_language,
-    mmmlu_language,
-)
+from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language  # noqa: E402
 from crossknow.mmlu import (  # noqa: E402
     LETTERS,
     DataError,
@@ -68,8 +63,8 @@ class TranslationFailed(RuntimeError):
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--split", default="test", choices=["dev", "test"])
-    add_languages_argument(p, default=None, help="language codes (crossknow/languages.tsv); default: the "
-                           "paper's de fr es it, or every file given to --import_mmmlu")
+    add_languages_argument(p, None, "language codes (crossknow/languages.tsv); default: the paper's de fr es it, "
+                           "or every file given to --import_mmmlu")
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")

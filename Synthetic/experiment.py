@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 import facts as F  # noqa: E402
 
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
-from crossknow.results import bootstrap_interval  # noqa: E402
+from crossknow.results import bootstrap_interval, result_document  # noqa: E402
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
 CHANCE = 0.25
@@ -168,10 +168,10 @@ def main(argv: list[str] | None = None) -> dict:
                      "held_out": [F.make_question(f, args.seed) for f in F.make_facts(held_out, args.seed)]}
     english_lines = corpus(train_facts, "english", args.templates, args.seed)
     max_steps = token_budget(args, english_lines)
-    results = {"config": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                          "max_steps": max_steps, "facts": len(train_facts),
-                          "tokens_per_arm": max_steps * args.batch_size * args.block_size},
-               "arms": {"base": score(args.model, question_sets, args.templates, args.seed, args.batch_size)}}
+    results = result_document("synthetic", {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                                            "max_steps": max_steps, "facts": len(train_facts),
+                                            "tokens_per_arm": max_steps * args.batch_size * args.block_size},
+                              arms={"base": score(args.model, question_sets, args.templates, args.seed, args.batch_size)})
     for arm in args.arms:
         lines = english_lines if arm == "english" else corpus(train_facts, arm, args.templates, args.seed)
         model_dir = train_arm(args, arm, lines, max_steps)

@@ -27,8 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import add_languages_argument  # noqa: E402
 from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.languages import add_languages_argument, flores_file  # noqa: E402
+from crossknow.languages import flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -39,35 +40,35 @@ class LMEmbedder:
     """Every layer's hidden states of a causal LM, mean-pooled and at the last token."""
 
     def __init__(self, model: str, batch_size: int = 16):
+        from crossknow.batching import Batcher
         from crossknow.hf_backend import load_model
 
         self.model, self.tokenizer = load_model(model, dtype="fp32")
-        self.batch_size = batch_size
+        self.batcher = Batcher(batch_size, show_progress=False)
         self.poolings = ["mean", "last"]
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         return [self.tokenizer(t).input_ids for t in texts]
 
     def embed_ids(self, sequences: list[list[int]]) -> dict[str, np.ndarray]:
-        """{pooling: [layers, n, dim]} for token id sequences."""
+        """{pooling: [layers, n, dim]} for token id sequences (batched as the engine batches)."""
         import torch
 
-        out = {"mean": [], "last": []}
-        pad = self.tokenizer.pad_token_id
-        for i in range(0, len(sequences), self.batch_size):
-            batch = sequences[i:i + self.batch_size]
-            width = max(len(s) for s in batch)
-            ids = torch.tensor([[pad] * (width - len(s)) + s for s in batch])
-            mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in batch])
+        from crossknow.batching import pad_left
+
+        def step(batch: list[list[int]]) -> list[dict[str, np.ndarray]]:
+            ids, mask, positions = pad_left(batch, self.tokenizer.pad_token_id, self.model.device)
             with torch.inference_mode():
-                states = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device),
-                                    position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.model.device),
+                states = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                     output_hidden_states=True).hidden_states
             stacked = torch.stack(states).float().cpu()  # [layers, batch, seq, dim]
-            weights = mask[None, :, :, None].float()
-            out["mean"].append(((stacked * weights).sum(2) / weights.sum(2)).numpy())
-            out["last"].append(stacked[:, :, -1].numpy())
-        return {k: np.concatenate(v, axis=1) for k, v in out.items()}
+            weights = mask.cpu()[None, :, :, None].float()
+            mean = ((stacked * weights).sum(2) / weights.sum(2)).numpy()
+            last = stacked[:, :, -1].numpy()
+            return [{"mean": mean[:, row], "last": last[:, row]} for row in range(len(batch))]
+
+        rows = self.batcher.run(sequences, step, desc="embedding")
+        return {pooling: np.stack([r[pooling] for r in rows], axis=1) for pooling in self.poolings}
 
     def embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         return self.embed_ids(self.token_ids(texts))
@@ -224,7 +225,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
-    add_languages_argument(p, default=["fr", "de", "es", "it"])
+    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--data_dir", type=Path, default=FLORES)
     p.add_argument("--num_examples", type=int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)

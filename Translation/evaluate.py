@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.results import result_document  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")
@@ -96,8 +97,9 @@ def score_system(folder: Path, data_dir: Path, num_examples: int | None, comet_m
             data = [{"src": s, "mt": h, "ref": r} for s, h, r in zip(sources, hyps, refs)]
             entry["comet_computed"] = float(comet_model.predict(data, batch_size=16, progress_bar=False).system_score)
         scores[hyp_path.name.removeprefix("test-")] = entry
-    return {"system": folder.name, "directions": scores,
-            "signatures": {"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())}}
+    return result_document("translation", {"system": folder.name, "data_dir": str(data_dir), "num_examples": num_examples},
+                           system=folder.name, directions=scores,
+                           signatures={"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())})
 
 
 def load_comet():

@@ -74,14 +74,7 @@ class ConfigError(ValueError):
 
 
 def default_config() -> dict:
-    config: dict = {}
-    for key, (default, _) in SETTINGS.items():
-        *parents, leaf = key.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = default
-    return config
+    return unflatten({key: default for key, (default, _) in SETTINGS.items()})
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -331,6 +324,24 @@ def resolve_deepspeed(path: str | None) -> str | None:
     return str(found)
 
 
+def check_trainer_names(config: dict) -> None:
+    """``optim`` and ``lr_scheduler_type`` must be names transformers knows."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    for key, names in (("optim", OptimizerNames), ("lr_scheduler_type", SchedulerType)):
+        known = [name.value for name in names]
+        if config[key] not in known:
+            raise ConfigError(f"{key}: {config[key]}: not a transformers name; known: {', '.join(known)}")
+
+
+def check_local_path(key: str, value: str | None) -> None:
+    """A model given as a path (``/``, ``./``, ``../``, ``~``, ``.gguf``) must exist: never a hub lookup."""
+    if value and (value.startswith(("/", "./", "../", "~")) or value.endswith(".gguf")):
+        if not Path(value).expanduser().exists():
+            raise ConfigError(f"{key}: {value}: no such file or folder")
+
+
 def total_optimizer_steps(n_examples: int, config: dict, world_size: int) -> int:
     """The optimizer steps the Trainer will run (its own arithmetic: no batch is dropped)."""
     if config["max_steps"] > 0:
@@ -365,6 +376,8 @@ def differences(saved: dict, current: dict) -> list[str]:
             out.append(f"{key}: {old.get(key, '<unset>')!r} there, {new.get(key, '<unset>')!r} now")
     if saved.get("corpus_sha256") != current["corpus_sha256"]:
         out.append("train_file contents differ (SHA-256)")
+    if saved.get("optim_used", current.get("optim_used")) != current.get("optim_used"):  # optimizer states differ
+        out.append(f"optimizer used: {saved['optim_used']!r} there, {current['optim_used']!r} now")
     return out
 
 
@@ -389,15 +402,27 @@ def find_resume_point(output_dir: Path, current: dict) -> Path | None:
         return None
     run_file = output_dir / RUN_FILE
     if run_file.is_file():
-        refuse_if_changed(run_file, json.loads(run_file.read_text(encoding="utf-8")), current)
+        saved = read_json(run_file)
+        if saved is None:
+            raise ConfigError(f"{run_file}: not readable JSON; pass --restart to start over")
+        refuse_if_changed(run_file, saved, current)
     for checkpoint in checkpoints(output_dir):
-        mark = checkpoint / CHECKPOINT_MARK
-        if not mark.is_file():
-            print(f"note: skipping {checkpoint}: incomplete (no {CHECKPOINT_MARK}; cut short while saving?)")
+        mark = read_json(checkpoint / CHECKPOINT_MARK)
+        if mark is None:
+            print(f"note: skipping {checkpoint}: incomplete (no readable {CHECKPOINT_MARK}; cut short while saving?)")
             continue
-        refuse_if_changed(mark, json.loads(mark.read_text(encoding="utf-8")), current)
+        refuse_if_changed(checkpoint / CHECKPOINT_MARK, mark, current)
         return checkpoint
     return None
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in ``path``, or None when it is missing or unreadable."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 def start_output_dir(output_dir: Path, config: dict, run: dict, restart: bool) -> None:
@@ -434,12 +459,18 @@ def load_model_for_training(config: dict):
     return model
 
 
+def shown_default(default) -> str:
+    """A default as one would write it in YAML."""
+    if default is None:
+        return "null"
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
 def settings_help() -> str:
     width = max(len(key) for key in SETTINGS) + 2
     lines = ["settings (override any with --key value; the defaults are FT/ft_config.yaml's):"]
     for key, (default, meaning) in SETTINGS.items():
-        shown = "null" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
-        lines.append(f"  --{key:<{width}} {shown:<28} {meaning}")
+        lines.append(f"  --{key:<{width}} {shown_default(default):<28} {meaning}")
     return "\n".join(lines)
 
 
@@ -458,42 +489,56 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     """Parse, check everything cheap, then load the model and train. Returns the run's summary."""
     args, overrides = (parser or build_parser()).parse_known_args(argv)
     config = load_config(args.config, overrides)
+    check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
-    run = fingerprint(config, checksums)
+    optim, optim_note = choose_optimizer(config["optim"])
+    run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
     output_dir = Path(config["output_dir"])
     resume = None if args.restart else find_resume_point(output_dir, run)
-    optim, optim_note = choose_optimizer(config["optim"])
     deepspeed = resolve_deepspeed(config["deepspeed"])
+    for key in ("model", "arch"):
+        check_local_path(key, config[key])
     tokenizer = load_tokenizer_for_training(config)
     dataset = build_dataset(tokenizer, docs, config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     warmup = warmup_steps(len(dataset), config, world_size)
     if optim_note:
         print(f"note: {optim_note}")
-    run.update(optim_used=optim, optim_note=optim_note, warmup_steps_used=warmup)
+    run["warmup_steps_used"] = warmup
     return train(config, args.restart, resume, run, tokenizer, dataset, deepspeed)
 
 
+def training_arguments(config: dict, run: dict, deepspeed: str | None):
+    """The Trainer's arguments; a value transformers refuses (optim, scheduler, precision) is a ConfigError."""
+    from transformers import TrainingArguments
+
+    try:
+        return TrainingArguments(
+            output_dir=config["output_dir"], per_device_train_batch_size=config["batch_size"],
+            gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
+            max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
+            warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
+            optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
+            logging_steps=config["logging_steps"],
+            save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
+            include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
+            **precision_flags(config["precision"]),
+            # passed only when on: transformers 5 warns about the name whenever it is given
+            **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
+    except ValueError as error:
+        raise ConfigError(f"training arguments: {str(error).splitlines()[0]}") from None
+
+
 def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer, dataset, deepspeed) -> dict:
-    from accelerate import PartialState
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import Trainer, TrainerCallback
 
     output_dir = Path(config["output_dir"])
-    state = PartialState()
-    if state.is_main_process:
-        start_output_dir(output_dir, config, run, restart)
-    state.wait_for_everyone()
+    # Built before the model loads: with DeepSpeed ZeRO-3 the arguments must exist at load time.
+    training_args = training_arguments(config, run, deepspeed)
+    with training_args.main_process_first(local=False, desc="preparing the output folder"):
+        if training_args.process_index == 0:
+            start_output_dir(output_dir, config, run, restart)
     model = load_model_for_training(config)
-    training_args = TrainingArguments(
-        output_dir=str(output_dir), per_device_train_batch_size=config["batch_size"],
-        gradient_accumulation_steps=config["gradient_accumulation_steps"], num_train_epochs=config["num_epochs"],
-        max_steps=config["max_steps"], learning_rate=config["lr"], weight_decay=config["weight_decay"],
-        warmup_steps=run["warmup_steps_used"], lr_scheduler_type=config["lr_scheduler_type"],
-        optim=run["optim_used"], deepspeed=deepspeed, seed=config["seed"],
-        gradient_checkpointing=config["gradient_checkpointing"], logging_steps=config["logging_steps"],
-        save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
-        include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
-        **precision_flags(config["precision"]))
 
     class MarkCheckpoints(TrainerCallback):
         """Marks a checkpoint complete (with the run's fingerprint) once the Trainer has saved it."""

@@ -20,7 +20,6 @@ from crossknow.variants import build_mixup, build_variant
 QUIZ_LANGUAGES = ["en", "fr", "de", "es", "it"]
 SPLIT_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
 COLUMNS = ["question", "A", "B", "C", "D", "GT"]
-HUB_NAME = "cross-ling-know/HarryPotter-Quiz"
 VARIANTS = ["none", "question", "options", "gt", "mixup"]
 SUFFIXES = (".csv", ".jsonl", ".parquet")
 

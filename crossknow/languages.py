@@ -92,18 +92,6 @@ def language_code(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def add_languages_argument(parser: argparse.ArgumentParser, *flags: str, default=PAPER_LANGUAGES,
-                           words: tuple[str, ...] = (), name: str = "--languages",
-                           help: str = "language codes (see crossknow/languages.tsv); default: %(default)s",
-                           **kwargs) -> None:
-    """``--languages`` (or ``name``, plus any older spellings in ``flags``), each code checked against
-    the table; ``words`` are values passed through as they are (``all``)."""
-    def check(value: str) -> str:
-        return value if value in words else language_code(value)
-
-    parser.add_argument(name, *flags, nargs="+", type=check, default=default, help=help, **kwargs)
-
-
 def flores_file(folder: Path, lang: str, split: str = "devtest") -> Path:
     """A FLoRes file of ``lang``: ``{folder}/{lang}.{split}`` (the bundled subset's naming) or the
     FLoRes-200 release's ``{folder}/{flores code}.{split}`` (``zho_Hans.devtest``); the first that exists."""

@@ -53,27 +53,32 @@ def split_variant(variant: str) -> tuple[str, str | None]:
     return (mode, lang) if mode in MODES else (variant, None)
 
 
-def read_mmlu_run(prefix: Path) -> dict[str, Cell]:
-    """Results of one MMLU run folder by test variant (``en``, ``full_fr``, ``mixup``): the
-    configurations named after their test variant (not ``_en_demo``, ``_token`` or custom names)."""
+def results_in(folder: Path) -> dict[str, list[dict]]:
+    """The results (crossknow/results_schema.json) in one folder, by task."""
+    from crossknow.report import collect
+
+    return collect(Path(folder))[0].get(Path(folder), {}) if Path(folder).is_dir() else {}
+
+
+def mmlu_cells(results: list[dict], folder: Path) -> dict[str, Cell]:
+    """MMLU results by test variant (``en``, ``full_fr``, ``mixup``): the configurations named after
+    their test variant (not ``_en_demo``, ``_token`` or custom names), with their records folder."""
     cells = {}
-    for path in sorted(Path(prefix).glob("result_*.json")):
-        result = json.loads(path.read_text())
-        variant = result["config"].get("test_variant") or "en"
-        if "weighted_accuracy" in result and result["config"].get("name") == variant:
+    for result in results:
+        config = result["config"]
+        variant = config["test_variant"] or "en"
+        if config["test_language"] and config["test_mode"] in MODES:  # the schema's fields, not the name
+            variant = f"{config['test_mode']}_{config['test_language']}"
+        if config["name"] == (config["test_variant"] or "en"):
             cells[variant] = Cell(result["weighted_accuracy"], tuple(result["ci95"]), result["n"],
-                                  path.parent / variant)
+                                  Path(folder) / result["records"])
     return cells
 
 
-def read_hp_run(folder: Path) -> dict[str, Cell]:
+def hp_cells(results: list[dict], folder: Path) -> dict[str, Cell]:
     """HP quiz results of one variant folder by language."""
-    cells = {}
-    for path in sorted(Path(folder).glob("result_*.json")):
-        result = json.loads(path.read_text())
-        cells[result["config"]["language"]] = Cell(result["accuracy"], tuple(result["ci95"]), result["n"],
-                                                   path.parent / f"{result['config']['language']}.jsonl")
-    return cells
+    return {r["config"]["language"]: Cell(r["accuracy"], tuple(r["ci95"]), r["n"], Path(folder) / r["records"])
+            for r in sorted(results, key=lambda r: r["config"]["language"] != "en")}
 
 
 def _languages(cells: dict[str, Cell]) -> list[str]:
@@ -269,17 +274,22 @@ def save(fig, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
-def plot_folder(prefix: Path, out_dir: Path, baseline: Path | None = None) -> list[Path]:
-    """Every figure the results in ``prefix`` support; returns the files written."""
+def plot_folder(folder: Path, by_task: dict[str, list[dict]] | None = None, out_dir: Path | None = None,
+                baseline: Path | None = None) -> list[Path]:
+    """Every figure the results of ``folder`` (``by_task``: its results by task, read when not
+    given) support, into ``out_dir`` (default ``{folder}/figures``); returns the files written."""
     _pyplot()  # a missing matplotlib stops here, before any work
-    prefix = Path(prefix)
+    folder = Path(folder)
+    by_task = results_in(folder) if by_task is None else by_task
+    out_dir = Path(out_dir or folder / "figures")
     written, values = [], {}
-    hp = read_hp_run(prefix) if any("language" in json.loads(p.read_text())["config"]
-                                    for p in prefix.glob("result_*.json")) else {}
-    if hp:
-        fig, values["hp_by_language"] = plot_hp(hp, f"Harry Potter quiz per language ({prefix.name})")
+    if by_task.get("hp"):
+        hp = hp_cells(by_task["hp"], folder)
+        variant = by_task["hp"][0]["config"]["variant"]
+        fig, values["hp_by_language"] = plot_hp(hp, f"Harry Potter quiz per language ({variant}, {folder.parent.name})")
         written += save(fig, out_dir, "hp_by_language")
-    cells = {} if hp else read_mmlu_run(prefix)
+    cells = mmlu_cells(by_task.get("mmlu", []), folder)
+    prefix = folder
     if _languages(cells):
         fig, values["accuracy_by_variant"] = plot_accuracy(cells, f"Accuracy per variant and language ({prefix.name})")
         written += save(fig, out_dir, "accuracy_by_variant")
@@ -290,7 +300,7 @@ def plot_folder(prefix: Path, out_dir: Path, baseline: Path | None = None) -> li
             fig, values["culture_gap"] = plot_culture_gap(cells, f"Gap by culture tag ({prefix.name})")
             written += save(fig, out_dir, "culture_gap")
     if baseline is not None and "en" in cells:
-        fig, values["gap_closed"] = plot_gap_closed(cells, read_mmlu_run(baseline),
+        fig, values["gap_closed"] = plot_gap_closed(cells, mmlu_cells(results_in(baseline).get("mmlu", []), baseline),
                                                     f"Gap closed: {prefix.name} vs {Path(baseline).name}")
         written += save(fig, out_dir, "gap_closed")
     if written:

@@ -111,7 +111,3 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
         atomic_write_json(folder / "manifest.json", manifest)
         write_culture(folder, tags[folder])
     return sorted(written)
-
-
-def read_manifest(folder: Path) -> dict:
-    return json.loads((folder / "manifest.json").read_text())

@@ -1,8 +1,11 @@
 """Mixed-language corpora and fine-tuning: units, seeding, the corpus builder, finetune.py."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -137,6 +140,17 @@ def test_the_shipped_config_is_the_documented_defaults():
     assert ft.flatten(shipped) == {**ft.flatten(ft.default_config()), "train_file": ["x.txt"]}
 
 
+def test_help_lists_every_setting_with_its_default():
+    done = subprocess.run([sys.executable, str(ROOT / "FT" / "finetune.py"), "--help"], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"})
+    assert done.returncode == 0
+    rows = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines() if line.startswith("  --")
+            and line.split()[0] not in ("--config", "--restart")}
+    assert rows == {f"--{key}": ft.shown_default(default) for key, (default, _) in ft.SETTINGS.items()}
+    assert rows["--lr"] == "2e-05" and rows["--packing"] == "true" and rows["--arch"] == "null"
+    assert "--config CONFIG  YAML file of settings (default: FT/ft_config.yaml)" in done.stdout
+
+
 def test_packing():
     assert ft.pack([[1, 2, 3], [4, 5], [6]], block_size=3, eos_id=0) == [[1, 2, 3], [0, 4, 5], [0, 6, 0]]
 
@@ -253,9 +267,6 @@ def test_yaml_keys_are_checked_like_overrides(tmp_path):
     assert config["lr"] == 1e-4 and config["LoRA"] == {**ft.default_config()["LoRA"], "r": 8}
     # the command line prints the one-line error and exits non-zero
     bad.write_text("learning_rate: 1\n")
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, str(ROOT / "FT" / "finetune.py"), "--config", str(bad)],
                           capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.startswith(f"error: {bad}: unknown setting 'learning_rate'")
@@ -301,6 +312,10 @@ def test_resume_under_a_changed_config_is_refused_unless_restarted(tiny_training
     assert restarted["resumed_from"] is None and restarted["global_step"] == 4
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-4"]
     assert json.loads((out / "checkpoint-3" / ft.CHECKPOINT_MARK).read_text())["config"]["lr"] == 1e-3
+    # optimizer states of paged AdamW (bitsandbytes) and torch AdamW do not load into each other
+    base = {"config": {}, "corpus_sha256": {}}
+    assert ft.differences({**base, "optim_used": "paged_adamw_32bit"}, {**base, "optim_used": "adamw_torch"}) == [
+        "optimizer used: 'paged_adamw_32bit' there, 'adamw_torch' now"]
 
 
 def test_an_incomplete_checkpoint_is_skipped(tiny_training_setup, straight_run, tmp_path, monkeypatch, capsys):
@@ -338,10 +353,29 @@ def test_the_corpus_is_checked_before_the_model_loads(tiny_training_setup, tmp_p
     assert not (tmp_path / "out").exists()  # nothing written either
 
 
-def test_tokens_seen_are_the_tokens_trained(straight_run):
+def test_a_missing_model_path_or_unknown_trainer_name_is_refused_before_any_loading(tiny_training_setup, tmp_path):
+    _, text = tiny_training_setup
+    cases = [("--model", str(tmp_path / "missing"), "no such file or folder$"),
+             ("--arch", "./missing", "no such file or folder$"), ("--model", "x.gguf", "no such file or folder$"),
+             ("--optim", "adamw_nonsense", "not a transformers name; known: adamw_torch, "),
+             ("--lr_scheduler_type", "wiggly", "not a transformers name; known: linear, ")]
+    for flag, value, message in cases:
+        with pytest.raises(ft.ConfigError, match=f"^{flag[2:]}: {re.escape(value)}: {message}"):
+            ft.main(["--model", "org/hub-name", "--train_file", str(text), "--output_dir", str(tmp_path / "o"),
+                     flag, value])
+    assert not (tmp_path / "o").exists()
+
+
+def test_tokens_seen_are_the_tokens_trained(straight_run, tiny_training_setup, tmp_path):
     # 6 optimizer steps x 4 packed blocks x 32 tokens, all real (no padding); nothing prefetched or
     # skipped is counted.
     assert straight_run[1]["train_tokens"] == straight_run[1]["train_tokens_this_run"] == 6 * 4 * 32
+    # One padded example per document, one whole epoch: every document's tokens (cut at block_size) once.
+    model_dir, text = tiny_training_setup
+    tokenizer = ft.load_tokenizer_for_training({"model": str(model_dir), "arch": None})
+    lengths = [min(len(ids), 32) for ids in tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"]]
+    padded = train(model_dir, text, tmp_path / "padded", "--packing", "false", "--save_steps", "100")
+    assert padded["examples"] == len(lengths) and padded["train_tokens"] == sum(lengths) < len(lengths) * 32
 
 
 def test_lora_trains_only_adapters_and_saves_a_merged_model(tiny_training_setup, tmp_path):
@@ -431,10 +465,6 @@ UNIT_ARGS = {"en": "--unit document --languages en",
 
 def run_launcher(tmp_path, launcher, *args, **env):
     """Run a launcher with ``python``/``python3``/``accelerate`` replaced by loggers: the commands it runs."""
-    import os
-    import subprocess
-    import sys
-
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
     bin_dir.mkdir(exist_ok=True)
     log.write_text("")
@@ -500,3 +530,14 @@ def test_in_domain_launcher(tmp_path):
         quiz.format("mixed"),
     ]
     assert (ROOT / "HP/scripts/in_domain.sh").read_text().splitlines()[1] == 'model="${MODEL:-meta-llama/Llama-2-7b-hf}"'
+
+
+def test_the_readme_example_uses_bundled_text_with_its_source():
+    readme = (ROOT / "FT" / "README.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"--train_file (FT/data/\S+)", readme))
+    assert used == {"FT/data/wikitext-2-test-200.txt"}
+    bundled = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"
+    source = (ROOT / "FT" / "data" / "SOURCE.md").read_text(encoding="utf-8")
+    assert f"`{sha256_of(bundled)}`" in source and "CC BY-SA 3.0" in source
+    lines = bundled.read_text(encoding="utf-8").split("\n")
+    assert len(lines) == 201 and lines[-1] == "" and lines[0] == " = Robert Boulter = "

@@ -5,13 +5,8 @@ import argparse
 
 import pytest
 
-from crossknow.languages import (
-    LANGUAGES,
-    PAPER_LANGUAGES,
-    add_languages_argument,
-    get_language,
-    mmmlu_language,
-)
+from crossknow.cli import add_languages_argument
+from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
 
 # The 42 configurations of CohereForAI/Global-MMLU and the 14 locales of openai/MMMLU, as their
 # dataset cards list them.
@@ -61,9 +56,10 @@ def test_codes_names_and_scripts():
 
 def test_unknown_code_is_a_usage_error_listing_the_known_ones(capsys):
     parser = argparse.ArgumentParser(prog="tool")
-    add_languages_argument(parser, "--langs", words=("all",))
+    add_languages_argument(parser, PAPER_LANGUAGES, "languages", words=("all",))
     assert parser.parse_args([]).languages == PAPER_LANGUAGES
     assert parser.parse_args(["--langs", "zh", "fil", "all"]).languages == ["zh", "tl", "all"]
+    assert parser.parse_args(["--lang", "zho_Hant"]).languages == ["zh-Hant"]
     with pytest.raises(SystemExit):
         parser.parse_args(["--languages", "fr", "xx"])
     err = capsys.readouterr().err

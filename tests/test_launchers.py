@@ -34,26 +34,38 @@ RELEASED = [f"cross-ling-know/{base}-{suffix}"
             for suffix in ("en", "mixed-lang-document", "mixed-lang-sentence", "mixed-lang-sentence8words")]
 RELEASED += [f"cross-ling-know/llama3-8b-wiki103-{suffix}" for suffix in ("en", "mixed-lang-sentence",
                                                                           "mixed-lang-sentence8words")]
+# What the launchers read from the environment: unset, so that they run with their defaults.
+LAUNCHER_SETTINGS = ("MODEL", "ARCH", "OPENAI_PRESET", "OUTPUT_DIR", "DATA_DIR", "SAVE_DIR", "HP_DATA", "TRANSLATOR",
+                     "ENGLISH_DIR", "OUT_DIR")
 BASE_TOKENIZER = {"llama2-7b": "meta-llama/Llama-2-7b-hf", "llama3-8b": "meta-llama/Meta-Llama-3-8B"}
 
 
-def run_launcher(launcher: str, tmp_path: Path, *args: str, **env: str) -> list[list[str]]:
-    """The commands the launcher runs, one list of words each (program name first)."""
+def launch(launcher: str, tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+    """Run a launcher with the stubs; its result and the commands it ran, one list of words each
+    (program name first). MMLU launchers read the bundled demo data unless DATA_DIR is given
+    (MMLU/data/full is built by users)."""
     stubs, log = tmp_path / "stubs", tmp_path / "commands.log"
     stubs.mkdir(exist_ok=True)
-    for program in ("python", "python3", "accelerate", "torchrun"):
+    for program in ("python", "python3", "accelerate", "torchrun", "apertium"):  # the demo checks for apertium
         stub = stubs / program
         stub.write_text('#!/usr/bin/env bash\nprintf "%s\\t" "$(basename "$0")" "$@" >> "$STUB_LOG"\n'
                         'echo >> "$STUB_LOG"\n')
         stub.chmod(0o755)
-    base = {k: v for k, v in os.environ.items() if k not in ("MODEL", "ARCH", "OPENAI_PRESET", "OUTPUT_DIR")}
-    environment = {**base, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_LOG": str(log), **env}
+    base = {k: v for k, v in os.environ.items() if k not in LAUNCHER_SETTINGS}
+    environment = {**base, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "STUB_LOG": str(log),
+                   "DATA_DIR": "MMLU/data/demo", **env}
     out = subprocess.run(["bash", str(ROOT / launcher), *args], env=environment, capture_output=True, text=True,
                          timeout=60)
-    assert out.returncode == 0, out.stderr
     log.touch()
     commands = [line.rstrip("\t").split("\t") for line in log.read_text().splitlines()]
     log.unlink()
+    return out, commands
+
+
+def run_launcher(launcher: str, tmp_path: Path, *args: str, **env: str) -> list[list[str]]:
+    """The commands a launcher runs; it must succeed."""
+    out, commands = launch(launcher, tmp_path, *args, **env)
+    assert out.returncode == 0, out.stderr
     return commands
 
 
@@ -72,7 +84,6 @@ def models_loaded(commands: list[list[str]]) -> list[str]:
     return models
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="the launchers are bash scripts")
 @pytest.mark.parametrize("launcher", MODEL_LAUNCHERS)
 def test_every_launcher_sets_its_model_first_and_model_overrides_it(launcher, tmp_path):
     first = (ROOT / launcher).read_text().splitlines()[1]
@@ -115,7 +126,7 @@ def test_mmlu_finetuned_launchers_run_the_papers_wiki103_checkpoints(setting, tm
 
 
 def test_mmlu_commands(tmp_path):
-    eval_mmlu = ["python", "MMLU/eval.py", "--model", "meta-llama/Meta-Llama-3-8B", "--data_dir", "MMLU/data/full",
+    eval_mmlu = ["python", "MMLU/eval.py", "--model", "meta-llama/Meta-Llama-3-8B", "--data_dir", "MMLU/data/demo",
                  "--save_dir", "results/mmlu"]
     assert run_launcher("MMLU/scripts/0shot/llama3-8b.sh", tmp_path, "--limit", "2") == [
         eval_mmlu + ["--ntrain", "0", "--configs", "all", "--limit", "2"]]
@@ -125,9 +136,19 @@ def test_mmlu_commands(tmp_path):
         "--ntrain", "5", "--config", "mixup_256", "--test_trans_lan", "mixup", "--dev_trans_lan", "mixup",
         "--interv_prompt_id", "2", "--infer_mode", "generation", "--max_token", "256"]
     gpt = run_launcher("MMLU/scripts/0shot/gpt35.sh", tmp_path, MODEL="openai/gpt-4-0613")
-    assert gpt == [["python", "MMLU/eval.py", "--model", "openai/gpt-4-0613", "--data_dir", "MMLU/data/full",
+    assert gpt == [["python", "MMLU/eval.py", "--model", "openai/gpt-4-0613", "--data_dir", "MMLU/data/demo",
                     "--save_dir", "results/mmlu", "--ntrain", "0", "--configs", "all", "--infer_mode", "generation",
                     "--max_token", "1"]]
+
+
+def test_mmlu_launchers_say_how_to_build_missing_data(tmp_path):
+    for data_dir in (str(tmp_path / "full"), "MMLU/data/full-missing"):
+        out, commands = launch("MMLU/scripts/0shot/llama3-8b.sh", tmp_path, DATA_DIR=data_dir)
+        assert out.returncode == 2 and commands == []  # before any model loads
+        assert out.stderr == (f"error: {data_dir}/test: no such folder; build the MMLU data with: "
+                              "bash MMLU/scripts/prepare_data.sh (or set DATA_DIR; see MMLU/README.md)\n")
+    hub = run_launcher("MMLU/scripts/0shot/llama3-8b.sh", tmp_path, DATA_DIR="cais/mmlu")  # left to MMLU/eval.py
+    assert flag(hub[0], "--data_dir") == "cais/mmlu"
 
 
 def test_gpt_translation_launchers_use_the_papers_settings_in_their_own_folder(tmp_path):

@@ -14,10 +14,16 @@ LANGS = ["zh", "ru", "ar"]
 
 
 def write_result(prefix, variant: str, accuracy: float, n: int = 20, culture=None, name=None, dev=None):
-    """A result file and its records, as MMLU/eval.py writes them."""
+    """A result file (the schema's fields that the figures read) and its records."""
+    from crossknow.evaluate import variant_parts
+
     name = name or variant
     test = "" if variant == "en" else variant
-    result = {"config": {"name": name, "test_variant": test, "dev_variant": test if dev is None else dev, "k": 0},
+    mode, lang = variant_parts(test)
+    result = {"schema_version": 1, "task": "mmlu", "records": name,
+              "config": {"name": name, "test_variant": test, "dev_variant": test if dev is None else dev,
+                         "test_mode": mode, "test_language": lang, "shots": 0 if dev is None else 5,
+                         "infer_mode": "logits"},
               "n": n, "weighted_accuracy": accuracy, "ci95": [accuracy - 0.1, accuracy + 0.05]}
     (prefix / f"result_{name}.json").write_text(json.dumps(result))
     correct = [i < round(accuracy * n) for i in range(n)]
@@ -73,8 +79,12 @@ def test_report_plot_writes_png_svg_and_values_equal_to_the_json(run_dir, capsys
     assert list(values["gap_by_language"]["full"]) == ["zh", "ru", "ar"]  # sorted, largest gap first
 
 
+def cells_of(folder):
+    return plots.mmlu_cells(plots.results_in(folder)["mmlu"], folder)
+
+
 def test_the_drawn_bars_are_the_results(run_dir):
-    cells = plots.read_mmlu_run(run_dir)
+    cells = cells_of(run_dir)
     fig, values = plots.plot_accuracy(cells)
     ax = fig.axes[0]
     heights = sorted(round(p.get_height(), 9) for p in bars(ax))
@@ -91,7 +101,7 @@ def test_the_drawn_bars_are_the_results(run_dir):
 
 
 def test_culture_gap_is_computed_from_the_records(run_dir):
-    cells = plots.read_mmlu_run(run_dir)
+    cells = cells_of(run_dir)
     english = plots.culture_accuracy(run_dir / "en")
     # en: 12 of 20 correct, the first 12 rows: CS rows 0,2,..,10 (6/10), CA rows 1,..,11 (6/10)
     assert english == {"CA": 0.6, "CS": 0.6}
@@ -123,8 +133,9 @@ def test_hp_figure(tmp_path):
     folder.mkdir(parents=True)
     for lang, acc in (("en", 0.8), ("fr", 0.5), ("de", 0.4)):
         (folder / f"result_{lang}.json").write_text(json.dumps(
-            {"config": {"language": lang, "variant": "none"}, "n": 30, "accuracy": acc, "ci95": [acc - 0.1, acc + 0.1]}))
-    written = plots.plot_folder(folder, folder / "figures")
+            {"schema_version": 1, "task": "hp", "records": lang, "config": {"language": lang, "variant": "none"},
+             "n": 30, "accuracy": acc, "ci95": [acc - 0.1, acc + 0.1]}))
+    written = plots.plot_folder(folder)
     assert sorted(p.name for p in written) == ["hp_by_language.png", "hp_by_language.svg", "values.json"]
     values = json.loads((folder / "figures" / "values.json").read_text())["hp_by_language"]
     assert values == pytest.approx({"fr": 50.0, "de": 40.0, "en": 80.0})

@@ -59,6 +59,9 @@ def test_quick_run_writes_results_table_and_plot(bpe_model_dir, tmp_path, capsys
     assert len(english) == len(mixed) == 16 * 2  # templates 0 and 1; template 2 is the quiz's
     assert not any(F.render_sentence(f, "en", 2) in english for f in F.make_facts(F.make_people(8, 0)[:4], 0))
     assert json.loads((tmp_path / "results.json").read_text())["arms"].keys() == results["arms"].keys()
+    from crossknow.results import validate_result
+
+    validate_result(results)  # the project's results schema
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "[trained facts: accuracy %, chance 25]" in out and "no conclusion" in out

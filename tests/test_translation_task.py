@@ -53,6 +53,9 @@ def test_scores_equal_sacrebleus_command_line(system):
     assert 0 < bleu < 100
     assert result["signatures"]["bleu"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert json.loads((folder / "scores.json").read_text()) == result
+    from crossknow.results import validate_result
+
+    validate_result(result)  # the project's results schema
 
 
 def test_line_count_mismatch_is_an_error_unless_num_examples(system):

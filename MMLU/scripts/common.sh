@@ -5,8 +5,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-data_dir="${DATA_DIR:-MMLU/data/full}"  # built by MMLU/translate.py (see MMLU/README.md)
+data_dir="${DATA_DIR:-MMLU/data/full}"  # built by MMLU/scripts/prepare_data.sh (see MMLU/README.md)
 save_dir="${SAVE_DIR:-results/mmlu}"
+
+# A local data folder that is not there (a hub name, owner/name, is left to MMLU/eval.py): say how
+# to build it before any model loads.
+if [ ! -d "$data_dir/test" ] && [[ "$data_dir" == /* || "$data_dir" == .* || "$data_dir" == */*/* ]]; then
+  echo "error: $data_dir/test: no such folder; build the MMLU data with: bash MMLU/scripts/prepare_data.sh" \
+      "(or set DATA_DIR; see MMLU/README.md)" >&2
+  exit 2
+fi
 
 # The tokenizer of a model: ARCH if set, the base model's for the paper's released fine-tuned
 # checkpoints (--arch, as the paper passes it), none otherwise (the model's own).
