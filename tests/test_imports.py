@@ -5,11 +5,16 @@ tags carried into the data and the per-question records."""
 import csv
 import json
 
+import jsonschema
 import pytest
 
 from conftest import DEMO_DATA, load_script
 from crossknow.io import read_jsonl
 from crossknow.mmlu import DataError, LocalSource
+from crossknow.results import SCHEMA_FILE, validate_result
+
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
+RECORD_SCHEMA = {**SCHEMA["$defs"]["record"], "$defs": SCHEMA["$defs"]}
 
 mmlu_translate = load_script("MMLU/translate.py")
 SUBJECTS = ["management", "world_religions"]
@@ -80,6 +85,9 @@ def test_global_mmlu_import_builds_aligned_full_folders_every_variant_and_tags(g
     for config in ("full_fr", "gt_de"):
         records = read_jsonl(save / f"{bpe_model_dir.name}_0shot" / config / "management.jsonl")
         assert [r.get("culture") for r in records] == expected
+        validate_result(json.loads((save / f"{bpe_model_dir.name}_0shot" / f"result_{config}.json").read_text()))
+        for record in records:
+            jsonschema.validate(record, RECORD_SCHEMA)
     assert [i.culture for i in imported.load("management", "test")] == expected  # English too
     religions = read_jsonl(next(save.glob("*_0shot")) / "full_fr" / "world_religions.jsonl")
     assert {r["culture"] for r in religions} == {"CA", "CS"}
