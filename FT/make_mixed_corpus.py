@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import add_languages_argument  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text  # noqa: E402
 from crossknow.mixing import UNITS, assign_languages, parse_corpus  # noqa: E402
 from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--input_files", nargs="+", default=None, help="local text files instead of a hub dataset")
     p.add_argument("--unit", default="sentence", choices=UNITS)
     p.add_argument("--unit_words", type=int, default=8)
-    p.add_argument("--languages", nargs="+", default=["en", "fr", "de", "es", "it"])
+    add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None)

@@ -27,7 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import add_languages_argument  # noqa: E402
 from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.languages import flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -223,7 +225,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
-    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"])
+    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--data_dir", type=Path, default=FLORES)
     p.add_argument("--num_examples", type=int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
         bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
-        return (args.data_dir / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[: args.num_examples]
+        return flores_file(args.data_dir, lang).read_text(encoding="utf-8").splitlines()[: args.num_examples]
 
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)

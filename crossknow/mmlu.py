@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.culture import attach_culture
 from crossknow.io import atomic_write_text
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
@@ -66,11 +67,13 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice."""
+    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice; ``culture``
+    Global-MMLU's tag (CS/CA, crossknow/culture.py), where the data has one."""
 
     question: str
     choices: tuple[str, str, str, str]
     answer: int
+    culture: str | None = field(default=None, compare=False)
 
 
 def folder_name(split: str, variant: str = "") -> str:
@@ -154,7 +157,7 @@ class LocalSource:
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
         folder = self.data_dir / folder_name(split, variant)
-        return read_mmlu_csv(subject_path(folder, subject, split))
+        return attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
 
 
 ENGLISH_HUB = "cais/mmlu"
