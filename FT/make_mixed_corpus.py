@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
     existing_path,
-    language_code,
     model_name,
     non_negative_int,
     positive_int,
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--input_files", nargs="+", default=None, type=existing_path, help="local text files instead of a hub dataset")
     p.add_argument("--unit", default="sentence", choices=UNITS)
     p.add_argument("--unit_words", type=positive_int, default=8)
-    p.add_argument("--languages", nargs="+", default=["en", "fr", "de", "es", "it"], type=language_code)
+    add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None, type=model_name)

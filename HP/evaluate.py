@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p, gpu_dtype="bf16")  # the paper ran the quiz in bf16
     p.add_argument("--model_name", dest="model", type=model_name, help="the paper's name for --model")
-    add_languages_argument(p, None, "languages, or 'all' (default: all)")
+    add_languages_argument(p, None, "languages, or 'all' (default: all)", words=("all",))
     add_data_argument(p, str(DEMO_QUIZ), "hub dataset name or local folder")
     add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}/{variant}")
     p.add_argument("--variant", default="none", choices=VARIANTS,

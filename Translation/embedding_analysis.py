@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
     existing_path,
     fraction,
     language_code,
@@ -38,6 +39,7 @@ from crossknow.cli import (  # noqa: E402
 )
 from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, read_text  # noqa: E402
+from crossknow.languages import flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -233,7 +235,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="smollm2", type=model_name, help="a causal LM, or use (multilingual USE)")
-    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"], type=language_code)
+    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--data_dir", type=existing_path, default=FLORES)
     p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
@@ -251,9 +253,10 @@ def main(argv: list[str] | None = None) -> dict:
         bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
-        lines = read_text(args.data_dir / f"{lang}.devtest").splitlines()[: args.num_examples]
+        path = flores_file(args.data_dir, lang)
+        lines = read_text(path).splitlines()[: args.num_examples]
         if not lines:
-            raise CrossknowError(f"{args.data_dir / f'{lang}.devtest'}: no sentences")
+            raise CrossknowError(f"{path}: no sentences")
         return lines
 
     english = read("en")

@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
     existing_path,
-    language_code,
     model_name,
     non_negative_float,
     positive_int,
@@ -34,7 +34,7 @@ from crossknow.cli import (  # noqa: E402
 )
 from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text, folder_lock, read_json, read_text  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.languages import PAPER_LANGUAGES, flores_file  # noqa: E402
 from crossknow.translation import (  # noqa: E402
     OPENAI_PRESETS,
     TRANSLATORS,
@@ -55,7 +55,7 @@ def directions(direction: str, languages: list[str]) -> list[tuple[str, str]]:
 
 
 def read_source(input_dir: Path, lang: str, num_examples: int | None) -> list[str]:
-    path = input_dir / f"{lang}.devtest"
+    path = flores_file(input_dir, lang)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no FLoRes file for {lang}")
     lines = read_text(path).splitlines()[:num_examples]
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--system_name", default=None, help="output folder name (default: from --model)")
     p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES, type=language_code)
+    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
     p.add_argument("--input_dir", type=existing_path, default=FLORES)
     p.add_argument("--output_dir", type=Path, default=Path("Translation/outputs"))
     p.add_argument("--num_examples", type=positive_int, default=None, help="first N sentences (default: all 100)")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crossknow.errors import CrossknowError
+from crossknow.languages import language_code
 
 DEBUG_VARIABLE = "CROSSKNOW_DEBUG"
 NO_SUCH_PATH = "no such file or folder"
@@ -90,15 +91,6 @@ def fraction(value: str) -> float:
     return number
 
 
-def language_code(value: str) -> str:
-    """A language code the project knows (``crossknow.languages``)."""
-    from crossknow.languages import LANGUAGES
-
-    if value not in LANGUAGES:
-        raise argparse.ArgumentTypeError(f"unknown language code {value!r}; known: {', '.join(LANGUAGES)}")
-    return value
-
-
 def looks_like_path(value: str) -> bool:
     """A value that can only mean a local file or folder: absolute, ``./``, ``~``, a Windows path,
     a file suffix such as ``.gguf``, or more than one ``/`` (hub names are ``owner/name``)."""
@@ -147,9 +139,15 @@ def add_data_argument(p: argparse.ArgumentParser, default: str, help: str) -> No
     p.add_argument("--data_dir", "--data", dest="data_dir", default=default, type=data_location, help=help)
 
 
-def add_languages_argument(p: argparse.ArgumentParser, default: list[str] | None, help: str) -> None:
-    p.add_argument("--languages", "--langs", dest="languages", nargs="+", default=default, help=help)
-    p.add_argument("--lang", dest="languages", nargs=1, help="one language (the paper's flag)")
+def add_languages_argument(p: argparse.ArgumentParser, default: list[str] | None, help: str,
+                           words: tuple[str, ...] = ()) -> None:
+    """Codes of crossknow/languages.tsv (an unknown one is a usage error listing the known ones);
+    ``words`` pass as they are (HP's ``all``)."""
+    def code(value: str) -> str:
+        return value if value in words else language_code(value)
+
+    p.add_argument("--languages", "--langs", dest="languages", nargs="+", type=code, default=default, help=help)
+    p.add_argument("--lang", dest="languages", nargs=1, type=code, help="one language (the paper's flag)")
 
 
 def check_limit(p: argparse.ArgumentParser, limit: int | None) -> None:

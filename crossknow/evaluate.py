@@ -15,7 +15,7 @@ from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.results import summarize
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
-from crossknow.variants import MODES
+from crossknow.variants import MODES, sweep_mixup
 
 GENERATION_SUFFIX = "_token"  # the paper's name for a generation-mode result
 
@@ -47,6 +47,8 @@ def variant_parts(variant: str) -> tuple[str | None, str | None]:
     English -> (None, None)."""
     if not variant:
         return None, None
+    if variant.startswith("mixup_") and "-" in variant:  # mixup over another language set: mixup_ar-hi-ru-zh
+        return "mixup", None
     mode, _, lang = variant.rpartition("_")
     return (mode, lang) if mode in MODES else (variant, None)
 
@@ -67,11 +69,12 @@ def make_config(test: str, demos: str = "same", name: str | None = None, generat
 
 def expand_configs(tokens: list[str], languages: list[str], demos: list[str],
                    generation: bool = False) -> list[EvalConfig]:
-    """``all`` is English, every mode in every language and mixup: the paper's sweep."""
+    """``all`` is English, every mode in every language and mixup (crossknow.variants.sweep_mixup): the
+    paper's sweep."""
     tests: list[str] = []
     for token in tokens:
         if token == "all":
-            tests += ["en", *(f"{m}_{lang}" for m in MODES for lang in languages), "mixup"]
+            tests += ["en", *(f"{m}_{lang}" for m in MODES for lang in languages), *filter(None, [sweep_mixup(languages)])]
         else:
             tests.append(token)
     configs, seen = [], set()
@@ -140,7 +143,13 @@ def summarize_mmlu(records_by_subject: dict[str, list[dict]]) -> dict:
 
 
 def config_units(config: EvalConfig, data: dict[str, SubjectData], settings: Settings) -> list[Unit]:
-    return [Unit(subject, d.test, subject_prompts(subject, d, settings)) for subject, d in data.items()]
+    return [Unit(subject, d.test, subject_prompts(subject, d, settings), culture_extras(d.test))
+            for subject, d in data.items()]
+
+
+def culture_extras(items: list[Item]) -> list[dict] | None:
+    """Global-MMLU's culture tag (crossknow/culture.py) in each record, where the data has tags."""
+    return [{"culture": item.culture} for item in items] if any(item.culture for item in items) else None
 
 
 def run_config(backend, source, config: EvalConfig, data: dict[str, SubjectData], settings: Settings,

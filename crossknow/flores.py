@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crossknow.languages import flores_file
+
 FLORES_DIR = Path(__file__).resolve().parents[1] / "Translation" / "data" / "flores"
 
 
 def load_flores(lang: str, data_dir: str | Path = FLORES_DIR, limit: int | None = None) -> list[str]:
     """The first ``limit`` (default: all) sentences in ``lang``; a missing file or an empty line is an error."""
-    path = Path(data_dir) / f"{lang}.devtest"
+    path = flores_file(Path(data_dir), lang)  # {lang}.devtest, or the FLoRes-200 release's zho_Hans.devtest
     if not path.is_file():
         available = sorted(p.stem for p in Path(data_dir).glob("*.devtest"))
         raise FileNotFoundError(f"{path}: no FLoRes file for {lang!r} (available: {', '.join(available) or 'none'})")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_text, read_text
 
@@ -70,11 +71,13 @@ class DataError(CrossknowError, ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice."""
+    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice; ``culture``
+    Global-MMLU's tag (CS/CA, crossknow/culture.py), where the data has one."""
 
     question: str
     choices: tuple[str, str, str, str]
     answer: int
+    culture: str | None = field(default=None, compare=False)
 
 
 def folder_name(split: str, variant: str = "") -> str:
@@ -172,7 +175,7 @@ class LocalSource:
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
         folder = self.data_dir / folder_name(split, variant)
-        return read_mmlu_csv(subject_path(folder, subject, split))
+        return attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
 
 
 ENGLISH_HUB = "cais/mmlu"

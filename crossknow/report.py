@@ -158,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results_dir", type=existing_path)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--show_n", action="store_true", help="every cell shows its number of questions")
+    parser.add_argument("--plot", action="store_true", help="also write each folder's figures (crossknow/plots.py) "
+                        "to {folder}/figures, PNG and SVG")
+    parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's MMLU results "
+                        "folder, for the gap closed by fine-tuning")
     args = parser.parse_args(argv)
     folders, notes = collect(args.results_dir)
     for folder, by_task in folders.items():
@@ -170,6 +174,12 @@ def main(argv: list[str] | None = None) -> None:
             print(format_hp_table(by_task["hp"], title=f"{folder} (HP quiz accuracy %, gap to English)",
                                   markdown=args.markdown))
             print()
+    if args.plot:
+        from crossknow.plots import plot_folder
+
+        for folder, by_task in folders.items():
+            for path in plot_folder(folder, by_task, folder / "figures", args.baseline):
+                print(f"wrote {path}")
     for note in notes:
         print(f"Note: {note}")
     if not folders:

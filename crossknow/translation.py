@@ -219,11 +219,16 @@ class HFSeq2SeqTranslator:
         raise ValueError(f"{self.model}: unsupported seq2seq model type {model_type!r} (NLLB, M2M100, Marian)")
 
     def codes(self, src: str, tgt: str) -> tuple[str | None, str | None]:
-        if self.family == "nllb":
-            return get_language(src).nllb, get_language(tgt).nllb
-        if self.family == "m2m100":
-            return get_language(src).m2m, get_language(tgt).m2m
-        return None, None
+        """The model's codes from the language table; a language the model lacks is an error."""
+        column = {"nllb": "nllb", "m2m100": "m2m"}.get(self.family)
+        if column is None:
+            return None, None
+        codes = [getattr(get_language(lang), column) for lang in (src, tgt)]
+        for lang, code in zip((src, tgt), codes):
+            if code is None:
+                raise ValueError(f"{self.model}: {self.family} has no code for language {lang!r} "
+                                 f"({get_language(lang).name})")
+        return codes[0], codes[1]
 
     def check_pair(self, src: str, tgt: str) -> None:
         """The model must know both language codes (a Marian model is one pair: not checked here)."""

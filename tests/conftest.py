@@ -35,10 +35,14 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def _corpus() -> list[str]:
+    """The demo's English and paper-language rows (the non-Latin demo languages would crowd the tiny vocabularies)."""
+    import re
+
     from crossknow.mmlu import read_mmlu_csv
 
+    paper_folder = re.compile(r"(dev|test)(_mixup|_.*_(fr|de|es|it))?")
     lines = []
-    for path in sorted(DEMO_DATA.glob("*/*.csv")):
+    for path in sorted(p for p in DEMO_DATA.glob("*/*.csv") if paper_folder.fullmatch(p.parent.name)):
         for item in read_mmlu_csv(path):
             lines.append(item.question + " " + " ".join(item.choices))
     lines.append("The following are multiple choice questions (with answers) about A. B. C. D. Answer: A B C D")

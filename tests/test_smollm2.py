@@ -54,10 +54,10 @@ def test_batched_scoring_equals_the_paper_method_and_batch_one(smollm2):
 def test_eval_end_to_end(tmp_path):
     mmlu_eval = load_script("MMLU/eval.py")
     results = mmlu_eval.main(["--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path), "--subjects",
-                              "management", "conceptual_physics", "--configs", "en", "full_es", "mixup",
+                              "management", "conceptual_physics", "--variants", "en", "full_es", "mixup",
                               "-k", "1"])
     assert sorted(results) == ["en", "full_es", "mixup"]
-    assert all(r["n"] == 20 and r["config"]["model"] == "smollm2" for r in results.values())
+    assert all(r["n"] == 20 and r["config"]["model"]["tag"] == "SmolLM2-135M-Instruct" for r in results.values())
     assert (tmp_path / "SmolLM2-135M-Instruct_1shot" / "result_mixup.json").is_file()
 
 
