@@ -38,7 +38,7 @@ from crossknow.results import SCHEMA_VERSION, environment
 INFER_MODES = ("logits", "generation", "loglikelihood")
 
 
-class ResumeError(RuntimeError):
+class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     """Results on disk were made with other settings or inputs."""
 
 

@@ -17,6 +17,7 @@ from crossknow.errors import CrossknowError
 from crossknow.hp import load_quiz, parse_rows
 from crossknow.io import read_jsonl
 from crossknow.mmlu import DataError, LocalSource, MixupHubFallback, _item_from_hub_row, parse_mmlu_csv, read_mmlu_csv
+from crossknow.runner import ResumeError
 from crossknow.translation import RetryBudget, TranslationCache, translate
 
 HF_HEADER = "question,choice0,choice1,choice2,choice3,answer\n"
@@ -282,6 +283,8 @@ def test_a_missing_model_path_is_no_such_file_not_a_hub_lookup(tmp_path):
     (sqlite3.DatabaseError("database disk image is malformed"), "error: SQLite: database disk image is malformed"),
     (json.JSONDecodeError("Expecting value", "{", 1), "error: not valid JSON: Expecting value at line 1 column 2"),
     (DataError("f.csv: row 3: answer 'E' is not in A-D"), "error: f.csv: row 3: answer 'E' is not in A-D"),
+    (ResumeError("r/en holds partial results made with other settings"),
+     "error: r/en holds partial results made with other settings"),
 ])
 def test_the_wrapper_prints_one_line_and_exits_non_zero(error, line, capsys, monkeypatch):
     monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
