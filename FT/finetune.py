@@ -17,12 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.finetuning import ConfigError, build_parser, main  # noqa: E402
+from crossknow.cli import run  # noqa: E402
+from crossknow.finetuning import build_parser, main  # noqa: E402
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "ft_config.yaml"
 
 if __name__ == "__main__":
-    try:
-        main(parser=build_parser(__doc__, DEFAULT_CONFIG))
-    except ConfigError as error:
-        sys.exit(f"error: {error}")
+    run(lambda: main(parser=build_parser(__doc__, DEFAULT_CONFIG)))

@@ -24,10 +24,12 @@ from crossknow.cli import (  # noqa: E402
     add_limit_argument,
     add_output_argument,
     check_limit,  # noqa: E402
+    model_name,
+    run,
 )
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
-from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.report import read_result  # noqa: E402
+from crossknow.io import atomic_write_json, read_json  # noqa: E402
+from crossknow.report import read_result, same_questions  # noqa: E402
 from crossknow.results import bootstrap_interval  # noqa: E402
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
 
@@ -39,7 +41,7 @@ RESULTS = "results/hp"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p, gpu_dtype="bf16")  # the paper ran the quiz in bf16
-    p.add_argument("--model_name", dest="model", help="the paper's name for --model")
+    p.add_argument("--model_name", dest="model", type=model_name, help="the paper's name for --model")
     add_languages_argument(p, None, "languages, or 'all' (default: all)", words=("all",))
     add_data_argument(p, str(DEMO_QUIZ), "hub dataset name or local folder")
     add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}/{variant}")
@@ -82,12 +84,25 @@ def language_unit(quiz, lang: str, args) -> Unit:
     return Unit(lang, items[:n], prompts[:n], categories[:n])
 
 
-def format_summary(results: dict[str, dict], english: float | None) -> str:
-    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>11}{'n':>6}"]
+def format_summary(results: dict[str, dict], english: dict | None) -> str:
+    """Accuracy per language; the gap to English only where both were scored on the same questions
+    (``other n`` where not)."""
+    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>14}{'n':>6}"]
     for lang, r in results.items():
-        gap = f"{100 * (r['accuracy'] - english):+.1f}" if english is not None and lang != "en" else ""
-        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>11}{r['n']:>6}")
+        gap = ""
+        if english is not None and lang != "en":
+            same = same_questions(r, english)
+            gap = f"{100 * (r['accuracy'] - english['accuracy']):+.1f}" if same else f"other n ({english['n']})"
+        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>14}{r['n']:>6}")
     return "\n".join(lines)
+
+
+def merge_summary(path: Path, results: dict[str, dict]) -> dict:
+    """summary.json keeps the languages of earlier runs; this run's languages replace theirs."""
+    summary = read_json(path) if path.is_file() else {}
+    summary.update({lang: r["accuracy"] for lang, r in results.items()})
+    atomic_write_json(path, summary)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
@@ -112,9 +127,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         progress.close()
     if workers.is_main:
         baseline = read_result(out_dir.parent / "none" / "result_en.json")  # a variant's gap is to plain English
-        english = results["en"]["accuracy"] if "en" in results else (baseline["accuracy"] if baseline else None)
+        english = results["en"] if "en" in results else baseline
         if args.variant == "none":
-            atomic_write_json(out_dir / "summary.json", {lang: r["accuracy"] for lang, r in results.items()})
+            merge_summary(out_dir / "summary.json", results)
         print(f"{out_dir} (accuracy %)\n{format_summary(results, english)}")
         if args.data_dir == str(DEMO_QUIZ):
             print("Note: the demo quiz is 30 questions written by this project, not the paper's quiz.")
@@ -122,4 +137,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -28,7 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.cli import add_limit_argument  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_limit_argument,
+    batch_size,
+    data_location,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
 from crossknow.model_spec import DEFAULT_MODEL  # noqa: E402
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
@@ -166,19 +174,19 @@ def statistics_row(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--data_dir", default=str(DEMO_DATA))
+    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name)
+    p.add_argument("--data_dir", default=str(DEMO_DATA), type=data_location)
     p.add_argument("--variants", "--configs", dest="configs", nargs="+", default=["en", "full_fr", "mixup"])
     p.add_argument("--subjects", nargs="+", default=None)
-    p.add_argument("-k", type=int, default=0)
+    p.add_argument("-k", type=non_negative_int, default=0)
     add_limit_argument(p, "first N test questions per subject")
     p.add_argument("--methods", nargs="+", default=["paper", "engine_full", "engine"],
                    choices=["paper", "engine_full", "engine_cache", "engine"])
-    p.add_argument("--batch_size", default="auto")
+    p.add_argument("--batch_size", default="auto", type=batch_size)
     p.add_argument("--dtype", default="auto")
     p.add_argument("--device", default=None)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--repeats", type=int, default=1,
+    p.add_argument("--threads", type=positive_int, default=None)
+    p.add_argument("--repeats", type=positive_int, default=1,
                    help="rounds of all methods in turn; each method's median time is reported")
     p.add_argument("--random_init", choices=sorted(ARCHITECTURES), default=None,
                    help="time a randomly initialised model of this architecture (tokenizer from --model)")
@@ -217,4 +225,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

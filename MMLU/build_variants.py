@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.cli import add_languages_argument  # noqa: E402
+from crossknow.cli import add_languages_argument, existing_path, non_negative_int, run  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES, language_code  # noqa: E402
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
 from crossknow.variants import BUILT_MODES  # noqa: E402
@@ -27,14 +27,14 @@ from crossknow.variants import BUILT_MODES  # noqa: E402
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data_dir", required=True)
+    p.add_argument("--data_dir", required=True, type=existing_path)
     add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
     p.add_argument("--splits", nargs="+", default=["dev", "test"])
     p.add_argument("--modes", nargs="+", default=list(BUILT_MODES), choices=list(BUILT_MODES))
     p.add_argument("--no_mixup", action="store_true")
     p.add_argument("--mixup_languages", nargs="+", type=language_code, default=None,
                            help="the languages mixed with English in mixup (default: --languages)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")
     args = p.parse_args(argv)
     folders = build_variant_folders(args.data_dir, args.languages, args.splits, args.modes,
@@ -43,4 +43,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -33,6 +33,9 @@ from crossknow.cli import (  # noqa: E402
     add_limit_argument,
     add_output_argument,
     check_limit,  # noqa: E402
+    non_negative_int,
+    positive_int,
+    run,
 )
 from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
@@ -49,7 +52,7 @@ RESULTS = "results/mmlu"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p)
-    p.add_argument("--ntrain", "-k", type=int, default=0, help="number of demonstrations from dev")
+    p.add_argument("--ntrain", "-k", type=non_negative_int, default=0, help="number of demonstrations from dev")
     add_data_argument(p, str(DEMO_DATA), "folder in the paper's layout (dev, test, test_full_fr, ...) or a hub dataset")
     add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}_{k}shot[_interv{id}]")
     p.add_argument("--config", "-c", default=None, help="result name of a single configuration (the paper's flag)")
@@ -66,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])
     p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"],
                    help="logits: letter scores (open models); generation: parse the answer from free text")
-    p.add_argument("--max_token", "--max_new_tokens", dest="max_token", type=int, default=32,
+    p.add_argument("--max_token", "--max_new_tokens", dest="max_token", type=positive_int, default=32,
                    help="new tokens in generation mode")
     p.add_argument("--do_sample", action="store_true", help="sample in generation mode (the paper did)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
@@ -138,4 +141,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

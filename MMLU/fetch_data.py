@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import data_location, run  # noqa: E402
 from crossknow.mmlu import (  # noqa: E402
     ENGLISH_HUB,
     MIXUP_HUB,
@@ -38,8 +39,8 @@ from crossknow.mmlu import (  # noqa: E402
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out_dir", default="MMLU/data/full", help="the data folder the launchers read")
-    p.add_argument("--source", default=ENGLISH_HUB, help="English MMLU: a hub name or a saved DatasetDict")
-    p.add_argument("--mixup", default=MIXUP_HUB, help="the paper's mixup release: a hub name or a local copy")
+    p.add_argument("--source", default=ENGLISH_HUB, type=data_location, help="English MMLU: a hub name or a saved DatasetDict")
+    p.add_argument("--mixup", default=MIXUP_HUB, type=data_location, help="the paper's mixup release: a hub name or a local copy")
     p.add_argument("--no_mixup", action="store_true", help="skip the mixup release (build it with "
                    "MMLU/build_variants.py instead)")
     p.add_argument("--splits", nargs="+", default=["dev", "test"], choices=["dev", "test"])
@@ -82,4 +83,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -34,9 +34,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.cli import add_languages_argument  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
+    data_location,
+    model_name,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    run,
+)
 from crossknow.culture import TAGS, read_culture, write_culture  # noqa: E402
-from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, folder_lock, read_json  # noqa: E402
 from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language  # noqa: E402
 from crossknow.mmlu import (  # noqa: E402
     LETTERS,
@@ -49,14 +58,21 @@ from crossknow.mmlu import (  # noqa: E402
     subject_path,
     write_mmlu_csv,
 )
-from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.translation import (  # noqa: E402
+    TRANSLATORS,
+    RetryBudget,
+    TranslationCache,
+    check_languages,
+    make_translator,
+    translate,
+)
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
 from crossknow.variants import BUILT_MODES  # noqa: E402
 
 MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
 
 
-class TranslationFailed(RuntimeError):
+class TranslationFailed(CrossknowError):
     pass
 
 
@@ -67,14 +83,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                            "or every file given to --import_mmmlu")
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
-    p.add_argument("--data_dir", default="MMLU/data/full",
+    p.add_argument("--model", default=None, type=model_name,
+                   help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
+    p.add_argument("--data_dir", default="MMLU/data/full", type=data_location,
                    help="holds the English {split}/ folder; or a hub dataset such as cais/mmlu (then give --out_dir)")
     p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
     p.add_argument("--subjects", nargs="+", default=None)
-    p.add_argument("--limit", type=int, default=None, help="first N rows per subject")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--limit", type=positive_int, default=None, help="first N rows per subject")
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--batch_size", type=positive_int, default=16)
+    p.add_argument("--retry_seconds", type=non_negative_float, default=120.0,
+                   help="time that failed calls and retries may take in the whole run before the "
+                        "strings left are recorded as failed")
     p.add_argument("--cache", default=None, help="translation cache (default: ~/.cache/crossknow/translations.sqlite)")
     p.add_argument("--on_failure", default="stop", choices=["stop", "skip", "keep_english"],
                    help="what a row with an untranslated string becomes: stop and report (default), "
@@ -116,29 +136,53 @@ def english_items(args, subject: str) -> list[Item]:
 
 
 def copy_english(args, subjects: list[str]) -> None:
-    """The output folder holds its own English split, so that it is a complete data folder."""
+    """The output folder holds its own English split, so that it is a complete data folder.
+
+    The variants already there were built from the English files there: an English file with other
+    content (another --limit, other data) is refused unless --overwrite, and that is decided for
+    every subject before any file is written.
+    """
+    if Path(args.data_dir).resolve() == Path(args.out_dir).resolve():
+        return
     out = Path(args.out_dir) / args.split
-    for subject in subjects:
-        target = subject_path(out, subject, args.split)
-        if Path(args.data_dir).resolve() != Path(args.out_dir).resolve():
-            write_mmlu_csv(target, english_items(args, subject))
+    planned = {subject_path(out, subject, args.split): english_items(args, subject) for subject in subjects}
+    changed = {path: items for path, items in planned.items() if not path.exists() or read_mmlu_csv(path) != items}
+    conflicts = [path for path in changed if path.exists()]
+    if conflicts and not args.overwrite:
+        raise FileExistsError(f"{conflicts[0]} exists with other content ({len(conflicts)} English file(s) differ "
+                              f"from {args.english.describe(args.split, '')} under these settings); nothing was "
+                              "written; use --overwrite to replace them")
+    for path, items in changed.items():
+        write_mmlu_csv(path, items)
 
 
-def write_full(args, lang: str, subject: str, items: list[Item]) -> None:
-    path = subject_path(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), subject, args.split)
-    if path.exists() and not args.overwrite and read_mmlu_csv(path) != items:
+def full_folder(args, lang: str) -> Path:
+    return Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
+
+
+def incomplete_subjects(args, lang: str) -> set[str]:
+    """Subjects that an earlier run wrote with failed strings (skipped rows or English kept): a
+    re-run retries their failures and may replace them."""
+    manifest = full_folder(args, lang) / "manifest.json"
+    return set(read_json(manifest).get("incomplete_subjects", [])) if manifest.is_file() else set()
+
+
+def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False) -> None:
+    path = subject_path(full_folder(args, lang), subject, args.split)
+    if path.exists() and not (args.overwrite or replace) and read_mmlu_csv(path) != items:
         raise FileExistsError(f"{path} exists with other content; use --overwrite to replace it")
     write_mmlu_csv(path, items)
 
 
-def translate_language(args, translator, cache, lang: str, subjects: list[str]) -> dict:
+def translate_language(args, translator, cache, lang: str, subjects: list[str], budget: RetryBudget) -> dict:
     counts = {"strings": 0, "translated": 0, "failed": 0, "kept_english": 0, "skipped_rows": 0}
-    failures, skipped = [], {}
+    failures, skipped, incomplete = [], {}, []
+    retry = incomplete_subjects(args, lang)
     for subject in subjects:
         english = english_items(args, subject)
         strings = [s for item in english for s in (item.question, *item.choices)]
         results = translate(translator, strings, "en", lang, cache, batch_size=args.batch_size,
-                            desc=f"{lang} {subject}")
+                            desc=f"{lang} {subject}", budget=budget)
         counts["strings"] += len(strings)
         items, subject_failed = [], False
         for row, item in enumerate(english):
@@ -160,12 +204,17 @@ def translate_language(args, translator, cache, lang: str, subjects: list[str]) 
                 skipped.setdefault(subject, []).append(row)
         if args.on_failure == "stop" and subject_failed:
             continue  # nothing written for this subject; its successes are cached
-        write_full(args, lang, subject, items)
+        if subject_failed:
+            incomplete.append(subject)
+        write_full(args, lang, subject, items, replace=subject in retry)
     if failures and args.on_failure == "stop":
-        examples = "\n".join(f"  {s} row {r}: {t[:60]!r}: {e}" for s, r, t, e in failures[:5])
-        raise TranslationFailed(f"{counts['failed']} string(s) failed to translate into {lang} (subjects with "
-                                f"failures were not written; re-run to retry them):\n{examples}")
-    return {**counts, "skipped": skipped}
+        for s, r, t, e in failures[:5]:
+            print(f"failed: {lang} {s} row {r}: {t[:60]!r}: {e}", file=sys.stderr)
+        s, r, t, e = failures[0]
+        raise TranslationFailed(f"{full_folder(args, lang)}: {counts['failed']} string(s) failed to translate "
+                                f"into {lang}, first {s} row {r}: {t[:60]!r}: {e} (subjects with failures "
+                                "were not written; re-run to retry them)")
+    return {**counts, "skipped": skipped, "incomplete_subjects": incomplete}
 
 
 def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[str]) -> None:
@@ -206,7 +255,7 @@ def mmmlu_files(args) -> dict[str, Path]:
 def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject; aligned to English by position."""
     by_subject: dict[str, list[dict]] = {}
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             by_subject.setdefault(row["Subject"], []).append(row)
     rows = 0
@@ -305,7 +354,7 @@ def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:
 
 
 def _letter(value: str, path: Path, subject: str, index: int) -> int:
-    if value.strip() not in LETTERS:
+    if value.strip() not in tuple(LETTERS):  # exactly one letter: never "BC" or ""
         raise DataError(f"{path}: {subject} row {index + 1}: Answer {value!r} is not one of A-D")
     return LETTERS.index(value.strip())
 
@@ -353,10 +402,15 @@ def run_imports(args, subjects: list[str]) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    with folder_lock((args.export and args.export_dir) or args.out_dir):  # one writer per folder
+        build(args)
+
+
+def build(args: argparse.Namespace) -> None:
     args.english = open_source(args.data_dir, mixup_fallback=False)
     subjects = args.subjects or args.english.subjects(args.split)
     if not subjects:
-        raise SystemExit(f"{args.english.describe(args.split, '')}: no English {args.split} files")
+        raise DataError(f"{args.english.describe(args.split, '')}: no English {args.split} files")
     for subject in subjects:  # validate every English file before any translation
         english_items(args, subject)
     if args.export:
@@ -366,9 +420,12 @@ def main(argv=None) -> None:
     if args.mode == "full":
         translator = make_translator(args.translator, args.model)
         cache = TranslationCache(args.cache)
+        budget = RetryBudget(args.retry_seconds)
+        for lang in args.languages:  # every pair checked before anything is written or translated
+            check_languages(translator, "en", lang)
         copy_english(args, subjects)
         for lang in args.languages:
-            counts = translate_language(args, translator, cache, lang, subjects)
+            counts = translate_language(args, translator, cache, lang, subjects, budget)
             write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, subjects)
             print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
         return
@@ -379,4 +436,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import facts as F  # noqa: E402
 
+from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
 from crossknow.results import bootstrap_interval, result_document  # noqa: E402
 
@@ -143,17 +144,17 @@ def plot(results: dict, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2")
-    p.add_argument("--num_people", type=int, default=40, help="people whose facts are taught")
-    p.add_argument("--heldout_people", type=int, default=25, help="people never trained on (chance control)")
-    p.add_argument("--templates", type=int, default=2,
+    p.add_argument("--model", default="smollm2", type=model_name)
+    p.add_argument("--num_people", type=positive_int, default=40, help="people whose facts are taught")
+    p.add_argument("--heldout_people", type=positive_int, default=25, help="people never trained on (chance control)")
+    p.add_argument("--templates", type=positive_int, default=2,
                    help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
-    p.add_argument("--epochs", type=float, default=12, help="passes over the English arm; sets the token budget")
-    p.add_argument("--lr", type=float, default=4e-4)
-    p.add_argument("--batch_size", type=int, default=8)
-    p.add_argument("--block_size", type=int, default=128)
+    p.add_argument("--epochs", type=positive_float, default=12, help="passes over the English arm; sets the token budget")
+    p.add_argument("--lr", type=positive_float, default=4e-4)
+    p.add_argument("--batch_size", type=positive_int, default=8)
+    p.add_argument("--block_size", type=positive_int, default=128)
     p.add_argument("--arms", nargs="+", default=["english", "mixed"], choices=["english", "mixed"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
     args = p.parse_args(argv)
@@ -196,4 +197,4 @@ def verdict(results: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -27,8 +27,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.cli import add_languages_argument  # noqa: E402
-from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
+    existing_path,
+    fraction,
+    language_code,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, read_text  # noqa: E402
 from crossknow.languages import flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
@@ -224,26 +234,30 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
+    p.add_argument("--model", default="smollm2", type=model_name, help="a causal LM, or use (multilingual USE)")
     add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
-    p.add_argument("--data_dir", type=Path, default=FLORES)
-    p.add_argument("--num_examples", type=int, default=100)
+    p.add_argument("--data_dir", type=existing_path, default=FLORES)
+    p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
-    p.add_argument("--perturb_language", default="es", help="language of the replaced units")
+    p.add_argument("--perturb_language", default="es", type=language_code, help="language of the replaced units")
     p.add_argument("--translator", default="bundled",
                    help="translates the units: bundled (Apertium's translations of the 100 sentences' single words, "
                         "shipped in Translation/data; offline, needs nothing) or any crossknow translator")
     p.add_argument("--translator_model", default=None)
-    p.add_argument("--unit_words", type=int, default=1, help="k: replace k-word units (1: single words)")
-    p.add_argument("--p", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--unit_words", type=positive_int, default=1, help="k: replace k-word units (1: single words)")
+    p.add_argument("--p", type=fraction, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--batch_size", type=positive_int, default=16)
     args = p.parse_args(argv)
     if args.translator == "bundled":
         bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
-        return flores_file(args.data_dir, lang).read_text(encoding="utf-8").splitlines()[: args.num_examples]
+        path = flores_file(args.data_dir, lang)
+        lines = read_text(path).splitlines()[: args.num_examples]
+        if not lines:
+            raise CrossknowError(f"{path}: no sentences")
+        return lines
 
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)
@@ -287,4 +301,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

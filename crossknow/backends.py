@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from crossknow.cli import batch_size, model_name, non_negative_int, positive_int
 from crossknow.model_api import Backend
 from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
 
@@ -18,21 +19,21 @@ DTYPE_CHOICES = ("auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16
 def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> argparse._ArgumentGroup:
     """``--model`` and the backend options; ``--dtype auto`` is ``gpu_dtype`` on GPU, fp32 on CPU."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", "-m", default=DEFAULT_MODEL,
+    g.add_argument("--model", "-m", default=DEFAULT_MODEL, type=model_name,
                    help=f"hub name, local folder, .gguf file, openai/<name>, or {DEFAULT_MODEL} (embedded default)")
-    g.add_argument("--arch", default=None, help="model whose tokenizer to use (fine-tuned checkpoints)")
+    g.add_argument("--arch", default=None, type=model_name, help="model whose tokenizer to use (fine-tuned checkpoints)")
     g.add_argument("--model_tag", default=None, help="name of the results folder (default: from --model)")
     g.add_argument("--backend", default="hf", choices=BACKENDS,
                    help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")
-    g.add_argument("--tensor_parallel_size", type=int, default=1, help="GPUs per model with --backend vllm")
-    g.add_argument("--batch_size", default="auto", help="N or auto (largest that fits, backs off on OOM)")
+    g.add_argument("--tensor_parallel_size", type=positive_int, default=1, help="GPUs per model with --backend vllm")
+    g.add_argument("--batch_size", default="auto", type=batch_size, help="N or auto (largest that fits, backs off on OOM)")
     g.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each shared prefix's KV cache")
     g.add_argument("--dtype", default="auto", choices=DTYPE_CHOICES,
                    help=f"auto is {gpu_dtype} on GPU and fp32 on CPU")
     g.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     g.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(gpu_dtype=gpu_dtype)
     return g
 

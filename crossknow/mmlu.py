@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crossknow.culture import attach_culture
-from crossknow.io import atomic_write_text
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_text, read_text
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
+# First or last cells that mark a first row as a header (of some other layout), not a question.
+HEADER_WORDS = {"question", "questions", "prompt", "input", "answer", "answers", "label", "gt", "target"}
 
 # Hendrycks et al.'s subject -> category grouping (four top-level categories).
 _CATEGORY_OF_SUBCATEGORY = {
@@ -61,7 +65,7 @@ SUBJECTS = sorted(SUBCATEGORIES)
 CATEGORIES = {s: _CATEGORY_OF_SUBCATEGORY[sub] for s, sub in SUBCATEGORIES.items()}
 
 
-class DataError(ValueError):
+class DataError(CrossknowError, ValueError):
     """Bad input data; the message names the file, the row and the value."""
 
 
@@ -86,13 +90,18 @@ def subject_path(folder: Path, subject: str, split: str) -> Path:
 
 
 def parse_mmlu_csv(text: str, source: str) -> list[Item]:
-    """Parse either CSV format; ``source`` names the file in error messages."""
-    rows = list(csv.reader(io.StringIO(text)))
+    """Parse either CSV format; ``source`` names the file in error messages. A file without
+    questions (empty, or only a header) is an error."""
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     if not rows:
         raise DataError(f"{source}: the file is empty")
     hf_format = [c.strip() for c in rows[0]] == HF_HEADER
+    if not hf_format:
+        _check_not_a_header(rows[0], source)
     first_row = 2 if hf_format else 1
     body = rows[1:] if hf_format else rows
+    if not body:
+        raise DataError(f"{source}: a header but no questions")
     items = []
     for line_no, row in enumerate(body, start=first_row):
         if len(row) != 6:
@@ -104,11 +113,20 @@ def parse_mmlu_csv(text: str, source: str) -> list[Item]:
     return items
 
 
+def _check_not_a_header(row: list[str], source: str) -> None:
+    """A first row that names columns but is not the Hugging Face header is an unknown header,
+    not a question whose answer is wrong."""
+    cells = [c.strip().lower() for c in row]
+    if cells and (cells[0] in HEADER_WORDS or cells[-1] in HEADER_WORDS):
+        raise DataError(f"{source}: row 1: unknown header {','.join(row)!r:.200}; expected "
+                        f"{','.join(HF_HEADER)} (Hugging Face format) or no header (Hendrycks format)")
+
+
 def _parse_answer(value: str, hf_format: bool, source: str, line_no: int) -> int:
     value = value.strip()
     if hf_format and value in ("0", "1", "2", "3"):
         return int(value)
-    if not hf_format and value in LETTERS and value:
+    if not hf_format and value in tuple(LETTERS):
         return LETTERS.index(value)
     expected = "0-3 (Hugging Face format)" if hf_format else "A-D (Hendrycks format)"
     raise DataError(f"{source}: row {line_no}: answer {value!r} is not in {expected}")
@@ -118,7 +136,7 @@ def read_mmlu_csv(path: str | Path) -> list[Item]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    return parse_mmlu_csv(path.read_text(encoding="utf-8"), str(path))
+    return parse_mmlu_csv(read_text(path, encoding="utf-8-sig"), str(path))
 
 
 def format_mmlu_csv(items: list[Item]) -> str:
@@ -253,7 +271,7 @@ def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
     if len(values) != 6:
         raise DataError(f"{source}: row {index + 2}: expected 6 columns, got {len(values)}")
     answer = values[5].strip()
-    if answer in LETTERS:
+    if answer in tuple(LETTERS):
         return Item(values[0], tuple(values[1:5]), LETTERS.index(answer))
     return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
 
@@ -283,9 +301,14 @@ class MixupHubFallback:
     def __init__(self, local: LocalSource, hub: HubSource | None = None):
         self.local = local
         self.hub = hub or HubSource(MIXUP_HUB)
+        self.noticed: set[str] = set()
 
     def _pick(self, split: str, variant: str):
         if variant == "mixup" and not self.local.has(split, variant):
+            if split not in self.noticed:  # the data then come from elsewhere: say so, once per split
+                self.noticed.add(split)
+                print(f"note: {self.local.describe(split, variant)} not found: {split} mixup from the hub "
+                      f"({self.hub.name}), the paper's released set", file=sys.stderr)
             return self.hub
         return self.local
 

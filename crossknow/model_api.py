@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from crossknow.errors import CrossknowError
 from crossknow.prompts import Prompt
 
 LETTER_SCORES = "letter_scores"
@@ -34,7 +35,7 @@ CAPABILITIES = (LETTER_SCORES, LOGLIKELIHOOD, GENERATION)
 ANSWER_TOKEN_CONVENTIONS = ("paper", "space")
 
 
-class UnsupportedOperation(RuntimeError):
+class UnsupportedOperation(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     """A backend was asked for an operation it does not declare."""
 
 

@@ -14,6 +14,7 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
+from crossknow.errors import CrossknowError
 from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, cut_at_stop, require
 from crossknow.prompts import Prompt
 
@@ -21,7 +22,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRIABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
-class APIError(RuntimeError):
+class APIError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     pass
 
 

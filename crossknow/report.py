@@ -12,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from crossknow.cli import existing_path, run
+from crossknow.errors import CrossknowError
 from crossknow.languages import PAPER_LANGUAGES
 from crossknow.variants import MODES
 
@@ -38,11 +40,35 @@ def load_results(prefix: Path) -> dict[str, dict]:
     return results
 
 
+def question_set(result: dict) -> tuple:
+    """What a result was scored on, to compare like with like: MMLU, the questions per subject;
+    HP, the quiz and the number of its (aligned) rows."""
+    if result["task"] == "mmlu":
+        return ("mmlu", tuple(sorted(result.get("subject_n", {}).items())))
+    return (result["task"], result["config"].get("data", {}).get("source"), result["n"])
+
+
+def same_questions(a: dict | None, b: dict | None) -> bool:
+    return a is not None and b is not None and question_set(a) == question_set(b)
+
+
 def _cell(acc: float | None, english: float | None) -> str:
     if acc is None:
         return "-"
     text = f"{100 * acc:.1f}"
     return text if english is None else f"{text} ({100 * (acc - english):+.1f})"
+
+
+def result_cell(result: dict | None, english: dict | None, metric: str, show_n: bool = False) -> str:
+    """The accuracy, with the gap to English only where both were scored on the same questions;
+    where they were not, ``[n=...]`` marks the cell instead of a gap (and every cell with show_n)."""
+    if result is None:
+        return "-"
+    comparable = same_questions(result, english)
+    text = _cell(result[metric], english[metric] if comparable else None)
+    if show_n or (english is not None and not comparable):
+        text += f" [n={result['n']}]"
+    return text
 
 
 def group_notes(config: dict) -> tuple[str, ...]:
@@ -57,8 +83,9 @@ def group_notes(config: dict) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def format_table(results: dict[str, dict], title: str = "", markdown: bool = False) -> str:
-    """Weighted accuracy (%) per mode and language; the gap to English in brackets."""
+def format_table(results: dict[str, dict], title: str = "", markdown: bool = False, show_n: bool = False) -> str:
+    """Weighted accuracy (%) per mode and language; the gap to English in brackets, only between
+    results on the same questions (``[n=...]`` marks a cell on other questions)."""
     groups: dict[tuple[str, ...], list[dict]] = {}
     for result in results.values():
         groups.setdefault(group_notes(result["config"]), []).append(result)
@@ -66,35 +93,37 @@ def format_table(results: dict[str, dict], title: str = "", markdown: bool = Fal
     lines = [title] if title else []
     for notes, group in groups.items():
         english_result = next((r for r in group if r["config"]["test_variant"] == ""), None) or plain_english
-        english = english_result["weighted_accuracy"] if english_result else None
         if notes:
             lines.append(f"[{', '.join(notes)}]")
         if english_result:
-            lines.append(f"English: {_cell(english, None)} (n={english_result['n']})")
+            lines.append(f"English: {_cell(english_result['weighted_accuracy'], None)} (n={english_result['n']})")
         cells, others, languages = {}, {}, []
         for result in group:
             config = result["config"]
             mode, lang = config["test_mode"], config["test_language"]
             if mode in MODES and lang:
-                cells[mode, lang] = result["weighted_accuracy"]
+                cells[mode, lang] = result
                 languages += [lang] if lang not in languages else []
             elif config["test_variant"]:
                 label = config["test_variant"] if config["test_variant"] not in others else config["name"]
-                others[label] = result["weighted_accuracy"]
+                others[label] = result
         languages.sort(key=lambda lang: (PAPER_LANGUAGES.index(lang) if lang in PAPER_LANGUAGES else 99, lang))
-        rows = [[mode] + [_cell(cells.get((mode, lang)), english) for lang in languages]
+        rows = [[mode] + [result_cell(cells.get((mode, lang)), english_result, "weighted_accuracy", show_n)
+                          for lang in languages]
                 for mode in MODES if any((mode, lang) in cells for lang in languages)]
-        rows += [[name, _cell(acc, english)] + [""] * (len(languages) - 1) for name, acc in others.items()]
+        rows += [[name, result_cell(result, english_result, "weighted_accuracy", show_n)] + [""] * (len(languages) - 1)
+                 for name, result in others.items()]
         if rows:
             lines += _render(["variant", *languages] if languages else ["variant", "accuracy"], rows, markdown)
     return "\n".join(lines)
 
 
 def format_hp_table(results: list[dict], title: str = "", markdown: bool = False) -> str:
-    """HP quiz accuracy (%) per language of one variant, with the gap to English."""
+    """HP quiz accuracy (%) per language of one variant, with the gap to English where both were
+    scored on the same questions."""
     by_lang = {r["config"]["language"]: r for r in results}
-    english = by_lang["en"]["accuracy"] if "en" in by_lang else None
-    rows = [[lang, _cell(r["accuracy"], None if lang == "en" else english), str(r["n"])]
+    english = by_lang.get("en")
+    rows = [[lang, result_cell(r, None if lang == "en" else english, "accuracy"), str(r["n"])]
             for lang, r in by_lang.items()]
     return "\n".join(([title] if title else []) + _render(["language", "accuracy", "n"], rows, markdown))
 
@@ -126,21 +155,20 @@ def collect(root: Path) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results_dir", type=Path)
+    parser.add_argument("results_dir", type=existing_path)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--show_n", action="store_true", help="every cell shows its number of questions")
     parser.add_argument("--plot", action="store_true", help="also write each folder's figures (crossknow/plots.py) "
                         "to {folder}/figures, PNG and SVG")
     parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's MMLU results "
                         "folder, for the gap closed by fine-tuning")
     args = parser.parse_args(argv)
-    if not args.results_dir.exists():
-        raise SystemExit(f"{args.results_dir}: no such folder")
     folders, notes = collect(args.results_dir)
     for folder, by_task in folders.items():
         if "mmlu" in by_task:
             results = {r["config"]["name"]: r for r in by_task["mmlu"]}
             print(format_table(results, title=f"{folder} (MMLU weighted accuracy %, gap to English)",
-                               markdown=args.markdown))
+                               markdown=args.markdown, show_n=args.show_n))
             print()
         if "hp" in by_task:
             print(format_hp_table(by_task["hp"], title=f"{folder} (HP quiz accuracy %, gap to English)",
@@ -155,8 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     for note in notes:
         print(f"Note: {note}")
     if not folders:
-        raise SystemExit(f"{args.results_dir}: no MMLU or HP result found")
+        raise CrossknowError(f"{args.results_dir}: no MMLU or HP result found")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

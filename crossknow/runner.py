@@ -15,18 +15,20 @@ questions with their prompts. The runner
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from crossknow.answers import parse_answer
-from crossknow.io import atomic_write_json, atomic_write_jsonl, read_jsonl
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, atomic_write_jsonl, folder_lock, read_json, read_jsonl
 from crossknow.mmlu import Item
 from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 from crossknow.model_spec import ModelSpec
@@ -36,7 +38,7 @@ from crossknow.results import SCHEMA_VERSION, environment
 INFER_MODES = ("logits", "generation", "loglikelihood")
 
 
-class ResumeError(RuntimeError):
+class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     """Results on disk were made with other settings or inputs."""
 
 
@@ -151,7 +153,12 @@ def fingerprint(backend, run: Run, scoring: Scoring, units: list[Unit]) -> dict:
     numerics = {k: described[k] for k in ("backend", "dtype") if k in described}
     return {"task": run.task, "model": run.spec.describe(), "backend": numerics, "config": _jsonable(run.config),
             "scoring": _jsonable(asdict(scoring)), "units": [u.name for u in units],
-            "inputs_sha256": inputs_sha256(units, scoring)}
+            "data_source": run.data_source, "inputs_sha256": inputs_sha256(units, scoring)}
+
+
+def fingerprint_sha256(current: dict) -> str:
+    """The fingerprint as one hash, recorded in the result: a result is served only under its own."""
+    return hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()
 
 
 def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers = SINGLE_PROCESS) -> dict | None:
@@ -176,9 +183,14 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
         if previous is None:
             raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
                               "is unknown; use --overwrite or another --save_dir")
-        if workers.is_main:
-            print(f"{run.result_file} exists: skipping (use --overwrite to recompute)")
-        return json.loads(run.result_file.read_text())
+        finished = read_json(run.result_file)
+        if finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current):
+            if workers.is_main:
+                print(f"{run.result_file} exists: skipping (use --overwrite to recompute)")
+            return finished
+        # A result that is not the fingerprint's own (an --overwrite killed while swapping, or a
+        # result from before results carried the hash) is never served: it is recomputed from
+        # the records that are complete.
     workers.wait()
     if workers.is_main:
         atomic_write_json(run.fingerprint_file, current)
@@ -275,24 +287,94 @@ class SweepProgress:
 def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
               summarize: Callable[[dict[str, list[dict]]], dict], overwrite: bool = False,
               workers: Workers = SINGLE_PROCESS, progress: SweepProgress | None = None) -> dict:
-    """Score every unit of a run (resuming from finished units) and write its result."""
+    """Score every unit of a run (resuming from finished units) and write its result.
+
+    One process writes a results folder at a time (``crossknow.io.folder_lock``). ``overwrite``
+    computes aside, in ``{records_dir}.overwrite``, and swaps the new records and result in only
+    when they are complete: a killed ``--overwrite`` leaves the old result as it was.
+    """
     require(backend, scoring.capability)
     current = fingerprint(backend, run, scoring, units)
     if progress:
         progress.start(run.result_file.stem.removeprefix("result_"))
-    finished = check_fingerprint(run, current, overwrite, workers)
-    if finished is not None:
-        if progress:
-            progress.skip(sum(len(u.items) for u in units))
-        return finished
+    lock = folder_lock(run.result_file.parent) if workers.is_main else contextlib.nullcontext()
+    with lock:
+        if overwrite:
+            staged = staging_run(run)
+            if check_fingerprint(staged, current, overwrite=_stale(staged, current), workers=workers) is None:
+                _score_and_write(backend, staged, units, scoring, summarize, current, workers, progress,
+                                 records_field=_records_field(run))
+            if workers.is_main:
+                swap_in(staged, run)
+            workers.wait()
+            return read_json(run.result_file)
+        finished = check_fingerprint(run, current, overwrite, workers)
+        if finished is not None:
+            if progress:
+                progress.skip(sum(len(u.items) for u in units))
+            return finished
+        return _score_and_write(backend, run, units, scoring, summarize, current, workers, progress)
+
+
+def staging_run(run: Run) -> Run:
+    """Where ``--overwrite`` computes: beside the records, with the result inside (not ``*.json``,
+    so no reader takes it for a result)."""
+    staging = run.records_dir.with_name(run.records_dir.name + ".overwrite")
+    return replace(run, records_dir=staging, result_file=staging / "result.staged")
+
+
+def _stale(staged: Run, current: dict) -> bool:
+    """A staging folder left by a killed ``--overwrite`` is resumed only under the same settings."""
+    file = staged.fingerprint_file
+    return file.exists() and read_json(file) != current
+
+
+def swap_in(staged: Run, run: Run) -> None:
+    """Replace the old records and result by the staged ones. At every step a kill leaves either
+    the old result with its records, or the new records with a result that is not theirs (never
+    served: its fingerprint hash differs), or no records (refused until ``--overwrite``)."""
+    old = run.records_dir.with_name(run.records_dir.name + ".replaced")
+    if old.exists():
+        shutil.rmtree(old)
+    if run.records_dir.exists():
+        os.replace(run.records_dir, old)
+    result = staged.result_file
+    os.replace(staged.records_dir, run.records_dir)
+    os.replace(run.records_dir / result.name, run.result_file)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def complete_records(path: Path, unit: Unit, scoring: Scoring, unit_field: str) -> list[dict] | None:
+    """The unit's records on disk if they are exactly its questions (every index once, in order,
+    with the unit's prompts and gold labels); None when they are missing, damaged or partial."""
+    try:
+        records = read_jsonl(path)
+    except (CrossknowError, OSError):
+        return None
+    expected = [(unit.name, i, p.text, scoring.labels[item.answer])
+                for i, (p, item) in enumerate(zip(unit.prompts, unit.items))]
+    found = [(r.get(unit_field), r.get("index"), r.get("prompt"), r.get("label")) for r in records]
+    return records if found == expected and all("correct" in r for r in records) else None
+
+
+def _records_field(run: Run) -> str:
+    return os.path.relpath(run.records_dir, run.result_file.parent)
+
+
+def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, summarize, current: dict,
+                     workers: Workers, progress: SweepProgress | None, records_field: str | None = None) -> dict:
     records_by_unit = {}
     for unit in units:
         path = run.records_dir / f"{unit.name}.jsonl"
-        if path.exists():
-            records_by_unit[unit.name] = read_jsonl(path)
+        records = complete_records(path, unit, scoring, run.unit_field) if path.exists() else None
+        if records is not None:
+            records_by_unit[unit.name] = records
             if progress:
                 progress.skip(len(unit.items))
             continue
+        if path.exists() and workers.is_main:
+            print(f"{path}: incomplete or not this unit's questions: scored again")
         shard = workers.shard(len(unit.items))
         records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field))
         if workers.is_main:
@@ -302,9 +384,10 @@ def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
             progress.advance(len(unit.items))
 
     result = {"schema_version": SCHEMA_VERSION, "task": run.task,
-              "config": result_config(backend, run, scoring, units, current["inputs_sha256"], workers),
+              "config": {**result_config(backend, run, scoring, units, current["inputs_sha256"], workers),
+                         "fingerprint_sha256": fingerprint_sha256(current)},
               "environment": environment(),
-              "records": os.path.relpath(run.records_dir, run.result_file.parent)}
+              "records": records_field or _records_field(run)}
     result.update(summarize(records_by_unit))
     if scoring.infer_mode == "generation":
         result["unparsed"] = sum(not r["parsed"] for recs in records_by_unit.values() for r in recs)

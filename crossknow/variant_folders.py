@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 from crossknow.culture import read_culture, row_tags, write_culture
+from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from crossknow.mmlu import DataError, folder_name, format_mmlu_csv, read_mmlu_csv, subject_path, subjects_in_folder
 from crossknow.variants import BUILT_MODES, build_mixup, build_variant, mixup_variant
 
 
-class OverwriteError(RuntimeError):
+class OverwriteError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     pass
 
 

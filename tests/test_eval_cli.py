@@ -131,7 +131,7 @@ def test_a_finished_result_made_with_other_inputs_is_not_served(bpe_model_dir, t
     prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
     with pytest.raises(ResumeError, match=r"holds a finished result made with other settings \(config.limit: 3 on disk"):
         run(bpe_model_dir, tmp_path, "--configs", "en", "--limit", "4")
-    # The same settings on other data: the inputs' hash tells them apart.
+    # The same settings on other data: the data folder and the inputs' hash tell them apart.
     import shutil
 
     data = tmp_path / "data"
@@ -139,7 +139,7 @@ def test_a_finished_result_made_with_other_inputs_is_not_served(bpe_model_dir, t
     csv = data / "test" / "management_test.csv"
     lines = csv.read_text().splitlines(keepends=True)
     csv.write_text(lines[0] + lines[2] + lines[1] + "".join(lines[3:]))
-    with pytest.raises(ResumeError, match=r"other settings \(inputs_sha256: "):
+    with pytest.raises(ResumeError, match=r"other settings \(data_source: .* on disk, .*data/test' now\)"):
         mmlu_eval.main(["--model", str(bpe_model_dir), "--data_dir", str(data), "--save_dir", str(tmp_path),
                         "--subjects", *SUBJECTS, "--limit", "3", "--batch_size", "3", "--dtype", "fp32",
                         "--configs", "en"])

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from crossknow.errors import CrossknowError
 from crossknow.report import format_table, load_results, main
 
 
@@ -61,5 +62,5 @@ def test_cli_reads_every_kind_of_result_and_never_crashes_on_a_sibling(tmp_path,
 
 
 def test_cli_on_a_folder_without_results_says_so(tmp_path):
-    with pytest.raises(SystemExit, match="no MMLU or HP result found"):
+    with pytest.raises(CrossknowError, match="no MMLU or HP result found"):
         main([str(tmp_path)])
