@@ -20,7 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
+    existing_path,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_text  # noqa: E402
 from crossknow.mixing import UNITS, assign_languages, parse_corpus  # noqa: E402
 from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
@@ -29,7 +38,9 @@ def read_lines(args) -> list[str]:
     if args.input_files:
         lines = []
         for path in args.input_files:
-            lines += Path(path).read_text(encoding="utf-8").splitlines()
+            lines += read_text(path).splitlines()
+        if not any(line.strip() for line in lines):
+            raise CrossknowError(f"{', '.join(map(str, args.input_files))}: no text (an empty corpus)")
         return lines
     from datasets import load_dataset
 
@@ -79,15 +90,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--dataset", default="wikitext")
     p.add_argument("--dataset_config", default="wikitext-2-raw-v1")
     p.add_argument("--split", default="train")
-    p.add_argument("--input_files", nargs="+", default=None, help="local text files instead of a hub dataset")
+    p.add_argument("--input_files", nargs="+", default=None, type=existing_path, help="local text files instead of a hub dataset")
     p.add_argument("--unit", default="sentence", choices=UNITS)
-    p.add_argument("--unit_words", type=int, default=8)
-    p.add_argument("--languages", nargs="+", default=["en", "fr", "de", "es", "it"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--unit_words", type=positive_int, default=8)
+    add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, type=model_name)
     p.add_argument("--cache", default=None)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--batch_size", type=positive_int, default=16)
     p.add_argument("--out_dir", type=Path, required=True)
     args = p.parse_args(argv)
     needs_translation = set(args.languages) != {"en"}
@@ -106,4 +117,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -12,52 +12,61 @@ The bundled demo quiz (HP/data/demo-quiz) was written by this project; it is not
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.backends import add_model_arguments, check_model_arguments, make_backend, model_tag  # noqa: E402
-from crossknow.evaluate import Settings, Workers, finished_result, score_prompts  # noqa: E402
-from crossknow.hf_backend import default_device  # noqa: E402
+from crossknow.backends import add_model_arguments, backend_options, check_model_arguments, make_backend  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_data_argument,
+    add_languages_argument,
+    add_limit_argument,
+    add_output_argument,
+    check_limit,  # noqa: E402
+    model_name,
+    run,
+)
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_jsonl  # noqa: E402
-from crossknow.results import bootstrap_interval, environment  # noqa: E402
+from crossknow.io import atomic_write_json, read_json  # noqa: E402
+from crossknow.report import read_result, same_questions  # noqa: E402
+from crossknow.results import bootstrap_interval  # noqa: E402
+from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
 LABELS = ("A", "B", "C", "D")
+RESULTS = "results/hp"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_arguments(p, default_dtype="paper")
-    p.add_argument("--model_name", dest="model", help="the paper's name for --model")
-    p.add_argument("--lang", default=None, help="one language (the paper's flag)")
-    p.add_argument("--langs", nargs="+", default=None, help="languages, or 'all' (default: all)")
-    p.add_argument("--data", default=str(DEMO_QUIZ), help="hub dataset name or local folder")
-    p.add_argument("--save_dir", default="results/hp")
+    add_model_arguments(p, gpu_dtype="bf16")  # the paper ran the quiz in bf16
+    p.add_argument("--model_name", dest="model", type=model_name, help="the paper's name for --model")
+    add_languages_argument(p, None, "languages, or 'all' (default: all)", words=("all",))
+    add_data_argument(p, str(DEMO_QUIZ), "hub dataset name or local folder")
+    add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}/{variant}")
     p.add_argument("--variant", default="none", choices=VARIANTS,
                    help="none (all in one language), question/options/gt (that part in the language, "
                         "the rest English), mixup (question and options in five languages)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"])
-    p.add_argument("--limit", type=int, default=None, help="first N questions")
-    p.add_argument("--model_tag", default=None)
+    add_limit_argument(p, "first N questions")
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
-    check_model_arguments(p, args)
-    if args.dtype == "paper":  # the paper ran the quiz in bf16; bf16 is slow and lossy on CPU
-        args.dtype = "bf16" if (args.device or default_device()).startswith("cuda") else "fp32"
-    langs = args.langs or ([args.lang] if args.lang else ["all"])
-    args.langs = QUIZ_LANGUAGES if langs == ["all"] else langs
+    args.spec = check_model_arguments(p, args)
+    check_limit(p, args.limit)
+    if args.spec.is_api:
+        p.error(f"--model {args.model}: the quiz is scored from letter logits, which an API model does not give")
+    langs = args.languages or ["all"]
+    args.languages = QUIZ_LANGUAGES if langs == ["all"] else langs
     if args.variant == "mixup":
-        args.langs = ["mixup"]
+        args.languages = ["mixup"]
     elif args.variant != "none":
-        args.langs = [lang for lang in args.langs if lang != "en"]
+        args.languages = [lang for lang in args.languages if lang != "en"]
     return args
 
 
-def summarize(records: list[dict]) -> dict:
+def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
+    records = [r for recs in records_by_unit.values() for r in recs]
     correct = [r["correct"] for r in records]
     by_category: dict[str, list[bool]] = {}
     for r in records:
@@ -68,62 +77,64 @@ def summarize(records: list[dict]) -> dict:
             "category_n": {c: len(v) for c, v in sorted(by_category.items())}}
 
 
-def evaluate_language(backend, quiz, lang: str, args, out_dir: Path, run_info: dict, workers: Workers) -> dict:
-    result_file, records_file = out_dir / f"result_{lang}.json", out_dir / f"{lang}.jsonl"
-    finished = finished_result(result_file, args.overwrite, workers)
-    if finished is not None:
-        return finished
+def language_unit(quiz, lang: str, args) -> Unit:
     items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
-    items, prompts = items[: args.limit], prompts[: args.limit]
-    categories = [q.category for q in quiz["en"]]
-    settings = Settings(answer_token=args.answer_token, labels=LABELS, seed=args.seed, limit=args.limit)
-    shard = workers.shard(len(items))
-    records = score_prompts(backend, f"{args.variant}:{lang}", [items[i] for i in shard],
-                            [prompts[i] for i in shard], settings, shard)
-    records = workers.gather(records)
-    for r in records:
-        r["category"] = categories[r["index"]]
-    result = {"config": {**run_info, "language": lang, "variant": args.variant, "data": args.data,
-                         "answer_token": args.answer_token, "limit": args.limit, "seed": args.seed,
-                         "processes": workers.world_size, **environment()},
-              **summarize(records)}
-    if workers.is_main:
-        atomic_write_jsonl(records_file, records)
-        atomic_write_json(result_file, result)
-    workers.wait()
-    return result
+    categories = [{"category": q.category} for q in quiz["en"]]
+    n = len(items) if args.limit is None else min(args.limit, len(items))
+    return Unit(lang, items[:n], prompts[:n], categories[:n])
 
 
-def format_summary(results: dict[str, dict], english: float | None) -> str:
-    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>11}{'n':>6}"]
+def format_summary(results: dict[str, dict], english: dict | None) -> str:
+    """Accuracy per language; the gap to English only where both were scored on the same questions
+    (``other n`` where not)."""
+    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>14}{'n':>6}"]
     for lang, r in results.items():
-        gap = f"{100 * (r['accuracy'] - english):+.1f}" if english is not None and lang != "en" else ""
-        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>11}{r['n']:>6}")
+        gap = ""
+        if english is not None and lang != "en":
+            same = same_questions(r, english)
+            gap = f"{100 * (r['accuracy'] - english['accuracy']):+.1f}" if same else f"other n ({english['n']})"
+        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>14}{r['n']:>6}")
     return "\n".join(lines)
+
+
+def merge_summary(path: Path, results: dict[str, dict]) -> dict:
+    """summary.json keeps the languages of earlier runs; this run's languages replace theirs."""
+    summary = read_json(path) if path.is_file() else {}
+    summary.update({lang: r["accuracy"] for lang, r in results.items()})
+    atomic_write_json(path, summary)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
     args = parse_args(argv)
     # English always: the variants build on it, the categories and the alignment check use it.
-    needed = QUIZ_LANGUAGES if args.variant == "mixup" else ["en", *sorted(set(args.langs) - {"en"})]
-    quiz = load_quiz(args.data, needed)  # validated before the model loads
+    needed = QUIZ_LANGUAGES if args.variant == "mixup" else ["en", *sorted(set(args.languages) - {"en"})]
+    quiz = load_quiz(args.data_dir, needed)  # validated before the model loads
+    units = {lang: language_unit(quiz, lang, args) for lang in args.languages}
+    scoring = Scoring(labels=LABELS, answer_token=args.answer_token, seed=args.seed)
+    out_dir = Path(args.save_dir) / args.spec.tag / args.variant
     workers = Workers()
-    backend, backend_info = make_backend(args, LABELS, workers)
-    run_info = {"model": args.model, "arch": args.arch, **backend_info}
-    out_dir = Path(args.save_dir) / (args.model_tag or model_tag(args.model)) / args.variant
-    results = {lang: evaluate_language(backend, quiz, lang, args, out_dir, run_info, workers) for lang in args.langs}
+    backend = make_backend(args.spec, **backend_options(args, workers))
+    progress = SweepProgress(len(units), sum(len(u.items) for u in units.values()), enabled=workers.is_main)
+    results = {}
+    try:
+        for lang, unit in units.items():
+            run = Run(task="hp", spec=args.spec, config={"language": lang, "variant": args.variant, "limit": args.limit},
+                      data_source=str(args.data_dir), result_file=out_dir / f"result_{lang}.json",
+                      records_dir=out_dir / lang, unit_field="language")
+            results[lang] = run_units(backend, run, [unit], scoring, summarize, args.overwrite, workers, progress)
+    finally:
+        progress.close()
     if workers.is_main:
-        baseline = out_dir.parent / "none" / "result_en.json"  # the gap of a variant is to plain English
-        english = results["en"]["accuracy"] if "en" in results else (
-            json.loads(baseline.read_text())["accuracy"] if baseline.exists() else None)
-        summary = format_summary(results, english)
+        baseline = read_result(out_dir.parent / "none" / "result_en.json")  # a variant's gap is to plain English
+        english = results["en"] if "en" in results else baseline
         if args.variant == "none":
-            atomic_write_json(out_dir / "summary.json", {lang: r["accuracy"] for lang, r in results.items()})
-        print(f"{out_dir} (accuracy %)\n{summary}")
-        if args.data == str(DEMO_QUIZ):
+            merge_summary(out_dir / "summary.json", results)
+        print(f"{out_dir} (accuracy %)\n{format_summary(results, english)}")
+        if args.data_dir == str(DEMO_QUIZ):
             print("Note: the demo quiz is 30 questions written by this project, not the paper's quiz.")
     return results
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import existing_path, non_negative_int, run  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
 
 INDEX = Path(__file__).resolve().parent / "Wiki103-HP" / "HP_related_index_for_wikitext-103.json"
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", default="wikitext", help="local text file, or hub dataset name")
     p.add_argument("--hub_config", default="wikitext-103-v1")
-    p.add_argument("--index", type=Path, default=INDEX)
+    p.add_argument("--index", type=existing_path, default=INDEX)
     p.add_argument("--out_dir", type=Path, required=True)
-    p.add_argument("--expected_documents", type=int, default=PAPER_DOCUMENT_COUNT)
+    p.add_argument("--expected_documents", type=non_negative_int, default=PAPER_DOCUMENT_COUNT)
     args = p.parse_args(argv)
     index = load_index(args.index)
     documents = read_documents(args.input, args.hub_config)
@@ -76,4 +77,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

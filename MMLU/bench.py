@@ -28,6 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import (  # noqa: E402
+    add_limit_argument,
+    batch_size,
+    data_location,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.model_spec import DEFAULT_MODEL  # noqa: E402
+
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 LABELS = ("A", "B", "C", "D")
 
@@ -86,7 +97,8 @@ def rss_mb() -> float:
 def run_method(method: str, args, queue) -> None:
     import torch
 
-    from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
+    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.model_api import letter_token_ids
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     if args.random_init:
@@ -112,9 +124,9 @@ def run_method(method: str, args, queue) -> None:
 
     def engine(groups):
         batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
-        backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method != "engine_full")
-        backend.packed_attention = method == "engine"
-        scores = [backend.score(g, LABELS, desc=method) for g in groups]
+        attention = "packed" if method == "engine" else "batched_cache"
+        backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method != "engine_full", attention=attention)
+        scores = [backend.score_letters(g, LABELS, desc=method) for g in groups]
         # Each group's shared prefix runs once, then every question's own tokens.
         tokens_run[0] = tokens - sum(s.reused_prefix_tokens for g in scores for s in g) + sum(
             max(s.reused_prefix_tokens for s in g) for g in scores)
@@ -162,19 +174,19 @@ def statistics_row(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2")
-    p.add_argument("--data_dir", default=str(DEMO_DATA))
-    p.add_argument("--configs", nargs="+", default=["en", "full_fr", "mixup"])
+    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name)
+    p.add_argument("--data_dir", default=str(DEMO_DATA), type=data_location)
+    p.add_argument("--variants", "--configs", dest="configs", nargs="+", default=["en", "full_fr", "mixup"])
     p.add_argument("--subjects", nargs="+", default=None)
-    p.add_argument("-k", type=int, default=0)
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("-k", type=non_negative_int, default=0)
+    add_limit_argument(p, "first N test questions per subject")
     p.add_argument("--methods", nargs="+", default=["paper", "engine_full", "engine"],
                    choices=["paper", "engine_full", "engine_cache", "engine"])
-    p.add_argument("--batch_size", default="auto")
+    p.add_argument("--batch_size", default="auto", type=batch_size)
     p.add_argument("--dtype", default="auto")
     p.add_argument("--device", default=None)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--repeats", type=int, default=1,
+    p.add_argument("--threads", type=positive_int, default=None)
+    p.add_argument("--repeats", type=positive_int, default=1,
                    help="rounds of all methods in turn; each method's median time is reported")
     p.add_argument("--random_init", choices=sorted(ARCHITECTURES), default=None,
                    help="time a randomly initialised model of this architecture (tokenizer from --model)")
@@ -213,4 +225,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -16,23 +16,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.cli import language_code, model_name, positive_int, run  # noqa: E402
+from crossknow.flores import load_flores  # noqa: E402
 from crossknow.translation import make_translator  # noqa: E402
-
-FLORES = Path(__file__).resolve().parents[1] / "Translation" / "data" / "flores"
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--translator", default="llm", choices=["llm", "hf"])
-    p.add_argument("--model", default=None)
-    p.add_argument("--src", default="en")
-    p.add_argument("--tgt", default="fr")
-    p.add_argument("-n", type=int, default=32, help="number of FLoRes sentences")
-    p.add_argument("--batch_size", type=int, default=16)
-    p.add_argument("--max_new_tokens", type=int, default=96)
+    p.add_argument("--model", default=None, type=model_name)
+    p.add_argument("--src", default="en", type=language_code)
+    p.add_argument("--tgt", default="fr", type=language_code)
+    p.add_argument("--limit", "--num_examples", "-n", dest="limit", type=positive_int, default=32,
+                   help="number of FLoRes sentences")
+    p.add_argument("--batch_size", type=positive_int, default=16)
+    p.add_argument("--max_new_tokens", type=positive_int, default=96)
     args = p.parse_args(argv)
 
-    texts = (FLORES / f"{args.src}.devtest").read_text(encoding="utf-8").splitlines()[: args.n]
+    texts = load_flores(args.src, limit=args.limit)
     translator = make_translator(args.translator, args.model, args.max_new_tokens)
     translator.translate_batch(texts[:2], args.src, args.tgt)  # warm-up
     timings, outputs = {}, {}
@@ -51,4 +52,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

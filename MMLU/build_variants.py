@@ -1,11 +1,14 @@
 """Build the crosslingual MMLU variants from English and full translations (no re-translation).
 
 Reads ``{data_dir}/{split}`` and ``{data_dir}/{split}_full_{lang}`` and writes
-``{split}_{mode}_{lang}`` for question, options, gt, gt_question, onewrong, threewrong, and
-``{split}_mixup``; each folder gets a ``manifest.json``, mixup a ``languages.jsonl`` with the
-language of the question and of each option per row.
+``{split}_{mode}_{lang}`` for question, options, gt, gt_question, onewrong, threewrong, and mixup
+over English and the --mixup_languages (default: --languages; four or more): ``{split}_mixup`` for
+the paper's de/fr/es/it, ``{split}_mixup_ar-hi-ru-zh`` for another set. Each folder gets a
+``manifest.json`` (mixup's records its languages), mixup a ``languages.jsonl`` with the language of
+the question and of each option per row. Any language of crossknow/languages.tsv works.
 
     python MMLU/build_variants.py --data_dir MMLU/data/demo --languages fr de es it
+    python MMLU/build_variants.py --data_dir MMLU/data/demo --languages zh ru ar hi ja --mixup_languages zh ru ar hi
 """
 
 from __future__ import annotations
@@ -16,25 +19,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.cli import add_languages_argument, existing_path, non_negative_int, run  # noqa: E402
+from crossknow.languages import PAPER_LANGUAGES, language_code  # noqa: E402
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
 from crossknow.variants import BUILT_MODES  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data_dir", required=True)
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
+    p.add_argument("--data_dir", required=True, type=existing_path)
+    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
     p.add_argument("--splits", nargs="+", default=["dev", "test"])
     p.add_argument("--modes", nargs="+", default=list(BUILT_MODES), choices=list(BUILT_MODES))
     p.add_argument("--no_mixup", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mixup_languages", nargs="+", type=language_code, default=None,
+                           help="the languages mixed with English in mixup (default: --languages)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")
     args = p.parse_args(argv)
     folders = build_variant_folders(args.data_dir, args.languages, args.splits, args.modes,
-                                    not args.no_mixup, args.seed, args.overwrite)
+                                    not args.no_mixup, args.seed, args.overwrite, args.mixup_languages)
     print(f"wrote {len(folders)} folders under {args.data_dir}")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -8,7 +8,7 @@ Paper-style single configuration:
     python MMLU/eval.py --model meta-llama/Meta-Llama-3-8B --ntrain 0 --config full_fr \\
         --test_trans_lan full_fr --data_dir MMLU/data/full
 A whole sweep with one model load:
-    python MMLU/eval.py --model meta-llama/Meta-Llama-3-8B --ntrain 5 --configs all --demos same en
+    python MMLU/eval.py --model meta-llama/Meta-Llama-3-8B --ntrain 5 --variants all --demos same en
 """
 
 from __future__ import annotations
@@ -19,74 +19,85 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.answers import BLOCK_STOPS  # noqa: E402
 from crossknow.backends import (  # noqa: E402
-    DEFAULT_MODEL,
     add_model_arguments,
+    backend_class,
+    backend_options,
     check_model_arguments,
     make_backend,
-    model_tag,
 )
-from crossknow.evaluate import (  # noqa: E402
-    Settings,
-    Workers,
-    expand_configs,
-    load_config_data,
-    make_config,
-    run_config,
+from crossknow.cli import (  # noqa: E402
+    add_data_argument,
+    add_languages_argument,
+    add_limit_argument,
+    add_output_argument,
+    check_limit,  # noqa: E402
+    non_negative_int,
+    positive_int,
+    run,
 )
+from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.mmlu import open_source  # noqa: E402
+from crossknow.model_api import UnsupportedOperation, require  # noqa: E402
 from crossknow.prompts import LABEL_SETS  # noqa: E402
 from crossknow.report import format_table, load_results  # noqa: E402
+from crossknow.runner import Scoring, SweepProgress, Workers  # noqa: E402
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
+RESULTS = "results/mmlu"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(p)
-    p.add_argument("--ntrain", "-k", type=int, default=0, help="number of demonstrations from dev")
-    p.add_argument("--data_dir", "-d", default=str(DEMO_DATA),
-                   help="folder in the paper's layout (dev, test, test_full_fr, ...) or a hub dataset")
-    p.add_argument("--save_dir", "-s", default="results")
-    p.add_argument("--config", "-c", default=None, help="result name of a single configuration")
+    p.add_argument("--ntrain", "-k", type=non_negative_int, default=0, help="number of demonstrations from dev")
+    add_data_argument(p, str(DEMO_DATA), "folder in the paper's layout (dev, test, test_full_fr, ...) or a hub dataset")
+    add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}_{k}shot[_interv{id}]")
+    p.add_argument("--config", "-c", default=None, help="result name of a single configuration (the paper's flag)")
     p.add_argument("--test_trans_lan", default=None,
                    help="test variant of a single configuration: '' (English), full_fr, mixup, ...")
     p.add_argument("--dev_trans_lan", default=None, help="demo variant of a single configuration")
-    p.add_argument("--configs", nargs="+", default=None,
+    p.add_argument("--variants", "--configs", dest="variants", nargs="+", default=None,
                    help="test variants to run with one model load; 'all' is the paper's sweep")
     p.add_argument("--demos", nargs="+", default=["same"], choices=["same", "en"],
-                   help="with --configs and k>0: demos from the same variant and/or English")
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES, help="languages 'all' expands to")
+                   help="with --variants and k>0: demos from the same variant and/or English")
+    add_languages_argument(p, PAPER_LANGUAGES, "languages 'all' expands to")
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
-    p.add_argument("--limit", type=int, default=None, help="first N test questions per subject")
+    add_limit_argument(p, "first N test questions per subject")
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])
-    p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"])
-    p.add_argument("--max_token", type=int, default=32, help="new tokens in generation mode")
+    p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"],
+                   help="logits: letter scores (open models); generation: parse the answer from free text")
+    p.add_argument("--max_token", "--max_new_tokens", dest="max_token", type=positive_int, default=32,
+                   help="new tokens in generation mode")
     p.add_argument("--do_sample", action="store_true", help="sample in generation mode (the paper did)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
-    p.add_argument("--model_tag", default=None, help="name of the results folder (default: from --model)")
     p.add_argument("--overwrite", action="store_true", help="recompute finished configurations")
     args = p.parse_args(argv)
-    check_model_arguments(p, args)
-    if args.configs and (args.config or args.test_trans_lan is not None):
-        p.error("use either --configs or the single-configuration flags --config/--test_trans_lan")
+    args.spec = check_model_arguments(p, args)
+    check_limit(p, args.limit)
+    if args.variants and (args.config or args.test_trans_lan is not None):
+        p.error("use either --variants (--configs) or the single-configuration flags --config/--test_trans_lan")
+    capability = Scoring(infer_mode=args.infer_mode).capability
+    try:
+        require(backend_class(args.spec, args.backend), capability)
+    except UnsupportedOperation as error:
+        hint = " (the paper ran GPT models with --infer_mode generation --max_token 1)" if args.spec.is_api else ""
+        p.error(f"--model {args.model} --infer_mode {args.infer_mode}: {error}{hint}")
     return args
 
 
 def build_configs(args: argparse.Namespace):
-    if args.configs is None and (args.config or args.test_trans_lan is not None):
+    generation = args.infer_mode == "generation" and not args.spec.is_api
+    if args.variants is None and (args.config or args.test_trans_lan is not None):
         # As in the paper, the demos are English unless --dev_trans_lan names a variant.
-        config = make_config(args.test_trans_lan or "", args.dev_trans_lan or "en", name=args.config)
-        configs = [config]
-    else:
-        demos = args.demos if args.ntrain > 0 else ["same"]
-        configs = expand_configs(args.configs or ["all"], args.languages, demos)
-    if args.infer_mode == "generation" and not args.model.startswith("openai/"):
-        configs = [type(c)(c.name + "_token", c.test_variant, c.dev_variant) for c in configs]
-    return configs
+        return [make_config(args.test_trans_lan or "", args.dev_trans_lan or "en", name=args.config,
+                            generation=generation)]
+    demos = args.demos if args.ntrain > 0 else ["same"]
+    return expand_configs(args.variants or ["all"], args.languages, demos, generation=generation)
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
@@ -95,32 +106,39 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     subjects = args.subjects or source.subjects("test", "")
     if not subjects:
         raise SystemExit(f"{args.data_dir}: no test subjects found")
-    settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, infer_mode=args.infer_mode,
-                        answer_token=args.answer_token, labels=LABEL_SETS[args.labels],
-                        max_token=args.max_token, do_sample=args.do_sample, seed=args.seed,
+    settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
                         limit=args.limit, subjects=subjects)
+    # Generation stops where the model starts inventing the next block of the prompt: parse_answer
+    # ignores everything from there on, so the stop saves time and changes no prediction.
+    scoring = Scoring(infer_mode=args.infer_mode, labels=settings.labels, answer_token=args.answer_token,
+                      max_new_tokens=args.max_token, do_sample=args.do_sample, seed=args.seed,
+                      stop=BLOCK_STOPS if args.infer_mode == "generation" else None)
     configs = build_configs(args)
     # Read and validate every input file before loading the model.
     data = {c.name: load_config_data(source, c, settings) for c in configs}
 
-    prefix = Path(args.save_dir) / f"{args.model_tag or model_tag(args.model)}_{args.ntrain}shot"
+    prefix = Path(args.save_dir) / f"{args.spec.tag}_{args.ntrain}shot"
     if args.interv_prompt_id != -1:
         prefix = prefix.with_name(prefix.name + f"_interv{args.interv_prompt_id}")
     workers = Workers()
-    backend, backend_info = make_backend(args, LABEL_SETS[args.labels], workers)
-    run_info = {"model": args.model, "arch": args.arch, "dtype": args.dtype, **backend_info}
+    backend = make_backend(args.spec, **backend_options(args, workers))
+    questions = sum(len(d.test) for config_data in data.values() for d in config_data.values())
+    progress = SweepProgress(len(configs), questions, enabled=workers.is_main)
     results = {}
-    for config in configs:
-        results[config.name] = run_config(backend, source, config, settings, prefix, run_info,
-                                          overwrite=args.overwrite, data=data[config.name], workers=workers)
+    try:
+        for config in configs:
+            results[config.name] = run_config(backend, source, config, data[config.name], settings, scoring,
+                                              args.spec, prefix, args.overwrite, workers, progress)
+    finally:
+        progress.close()
     if not workers.is_main:
         return results
     print(format_table(load_results(prefix), title=f"{prefix} (weighted accuracy %, gap to English)"))
-    if args.model == DEFAULT_MODEL:
+    if args.spec.is_default:
         print("Note: SmolLM2-135M is near chance on MMLU; these numbers check the pipeline, "
               "they do not measure knowledge.")
     return results
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

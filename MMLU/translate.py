@@ -2,13 +2,22 @@
 
 ``--mode full`` translates the question and each option separately (through the translation
 cache: a re-run translates nothing twice, a killed run resumes). Every other mode is assembled from
-the English files and the ``full`` files, with no re-translation. Existing translations can be
-imported instead (OpenAI's MMMLU, or any folder of per-subject translated CSVs).
+the English files and the ``full`` files, with no re-translation. Any language of
+crossknow/languages.tsv works.
+
+Human translations can be imported instead, aligned to English MMLU by subject and position and
+checked answer by answer, and then every variant is built for the imported languages (mixup, over
+them, when there are four or more): OpenAI's MMMLU (one or more ``mmlu_XX-YY.csv`` files, or a folder
+of them; the language comes from the file name), Global-MMLU (``CohereForAI/Global-MMLU`` on the hub,
+or a local copy: one ``save_to_disk`` folder per language, ``DIR/zh``, ``DIR/hi``; its culture tags go
+to ``culture.json``, see crossknow/culture.py), or any folder of per-subject CSVs for one language.
 
     python MMLU/translate.py --split test --languages fr de es it --mode full --translator hf \\
         --model facebook/nllb-200-distilled-600M --data_dir ../shared/data/mmlu --out_dir MMLU/data/full
     python MMLU/translate.py --split test --mode gt_question --out_dir MMLU/data/full
-    python MMLU/translate.py --split test --languages fr --import_mmmlu mmlu_FR-FR.csv --out_dir MMLU/data/full
+    python MMLU/translate.py --split test --import_mmmlu mmlu_FR-FR.csv mmlu_ZH-CN.csv --out_dir MMLU/data/full
+    python MMLU/translate.py --split test --languages zh hi sw yo --import_global_mmlu CohereForAI/Global-MMLU \\
+        --out_dir MMLU/data/full
 
 Apertium (``--translator apertium``) is the one translator that runs offline here; it is
 rule-based and weak (BLEU 12-16), so its variants measure the pipeline, not the barrier.
@@ -25,86 +34,155 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
+    data_location,
+    model_name,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.culture import TAGS, read_culture, write_culture  # noqa: E402
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, folder_lock, read_json  # noqa: E402
+from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language  # noqa: E402
 from crossknow.mmlu import (  # noqa: E402
     LETTERS,
     DataError,
     Item,
     folder_name,
+    looks_like_hub_name,
+    open_source,
     read_mmlu_csv,
     subject_path,
-    subjects_in_folder,
     write_mmlu_csv,
 )
-from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.translation import (  # noqa: E402
+    TRANSLATORS,
+    RetryBudget,
+    TranslationCache,
+    check_languages,
+    make_translator,
+    translate,
+)
 from crossknow.variant_folders import build_variant_folders  # noqa: E402
+from crossknow.variants import BUILT_MODES  # noqa: E402
 
 MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
 
 
-class TranslationFailed(RuntimeError):
+class TranslationFailed(CrossknowError):
     pass
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--split", default="test", choices=["dev", "test"])
-    p.add_argument("--languages", nargs="+", default=PAPER_LANGUAGES)
+    add_languages_argument(p, None, "language codes (crossknow/languages.tsv); default: the paper's de fr es it, "
+                           "or every file given to --import_mmmlu")
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None, help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
-    p.add_argument("--data_dir", default="MMLU/data/full", help="holds the English {split}/ folder")
+    p.add_argument("--model", default=None, type=model_name,
+                   help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
+    p.add_argument("--data_dir", default="MMLU/data/full", type=data_location,
+                   help="holds the English {split}/ folder; or a hub dataset such as cais/mmlu (then give --out_dir)")
     p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
     p.add_argument("--subjects", nargs="+", default=None)
-    p.add_argument("--limit", type=int, default=None, help="first N rows per subject")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--limit", type=positive_int, default=None, help="first N rows per subject")
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--batch_size", type=positive_int, default=16)
+    p.add_argument("--retry_seconds", type=non_negative_float, default=120.0,
+                   help="time that failed calls and retries may take in the whole run before the "
+                        "strings left are recorded as failed")
     p.add_argument("--cache", default=None, help="translation cache (default: ~/.cache/crossknow/translations.sqlite)")
     p.add_argument("--on_failure", default="stop", choices=["stop", "skip", "keep_english"],
                    help="what a row with an untranslated string becomes: stop and report (default), "
                         "skip the row, or keep the English string (recorded in the manifest)")
-    p.add_argument("--import_mmmlu", default=None, help="an MMMLU CSV (mmlu_FR-FR.csv) for the one --languages")
+    p.add_argument("--import_mmmlu", nargs="+", default=None, metavar="PATH",
+                   help="MMMLU CSVs (mmlu_FR-FR.csv) or folders of them; with --languages, only those languages")
+    p.add_argument("--import_global_mmlu", default=None, metavar="NAME_OR_DIR",
+                   help="Global-MMLU: CohereForAI/Global-MMLU, or a folder of save_to_disk copies, one per "
+                        "language (DIR/zh); imports the --languages")
     p.add_argument("--import_dir", default=None, help="a folder of per-subject translated CSVs for one language")
     p.add_argument("--export", default=None, metavar="VARIANT", help="copy {split}_VARIANT to --export_dir in "
                    "the Hugging Face release layout data/{split}/{subject}_{split}.csv")
     p.add_argument("--export_dir", default=None)
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
+    saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
+    if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
+        p.error(f"--data_dir {args.data_dir} is a hub dataset: give --out_dir for the translated folders")
     args.out_dir = args.out_dir or args.data_dir
-    if (args.import_mmmlu or args.import_dir) and len(args.languages) != 1:
-        p.error("an import fills one language: give exactly one --languages")
+    if sum(x is not None for x in (args.import_mmmlu, args.import_global_mmlu, args.import_dir)) > 1:
+        p.error("give one of --import_mmmlu, --import_global_mmlu, --import_dir")
+    if args.import_dir and (args.languages is None or len(args.languages) != 1):
+        p.error("--import_dir fills one language: give exactly one --languages")
+    if "en" in (args.languages or []) and (args.import_mmmlu or args.import_global_mmlu or args.import_dir):
+        p.error("English is what the imports are aligned to: leave en out of --languages")
+    if args.import_global_mmlu and not args.languages:
+        p.error("--import_global_mmlu needs --languages (Global-MMLU has 42)")
+    for lang in (args.languages or []) if args.import_global_mmlu else []:
+        if get_language(lang).global_mmlu is None:
+            p.error(f"Global-MMLU has no language {lang!r}; it has "
+                    f"{', '.join(sorted(x.iso for x in LANGUAGES.values() if x.global_mmlu))}")
+    if args.languages is None and not args.import_mmmlu:
+        args.languages = list(PAPER_LANGUAGES)
     return args
 
 
 def english_items(args, subject: str) -> list[Item]:
-    return read_mmlu_csv(subject_path(Path(args.data_dir) / args.split, subject, args.split))[: args.limit]
+    return args.english.load(subject, args.split)[: args.limit]
 
 
 def copy_english(args, subjects: list[str]) -> None:
-    """The output folder holds its own English split, so that it is a complete data folder."""
+    """The output folder holds its own English split, so that it is a complete data folder.
+
+    The variants already there were built from the English files there: an English file with other
+    content (another --limit, other data) is refused unless --overwrite, and that is decided for
+    every subject before any file is written.
+    """
+    if Path(args.data_dir).resolve() == Path(args.out_dir).resolve():
+        return
     out = Path(args.out_dir) / args.split
-    for subject in subjects:
-        target = subject_path(out, subject, args.split)
-        if Path(args.data_dir).resolve() != Path(args.out_dir).resolve():
-            write_mmlu_csv(target, english_items(args, subject))
+    planned = {subject_path(out, subject, args.split): english_items(args, subject) for subject in subjects}
+    changed = {path: items for path, items in planned.items() if not path.exists() or read_mmlu_csv(path) != items}
+    conflicts = [path for path in changed if path.exists()]
+    if conflicts and not args.overwrite:
+        raise FileExistsError(f"{conflicts[0]} exists with other content ({len(conflicts)} English file(s) differ "
+                              f"from {args.english.describe(args.split, '')} under these settings); nothing was "
+                              "written; use --overwrite to replace them")
+    for path, items in changed.items():
+        write_mmlu_csv(path, items)
 
 
-def write_full(args, lang: str, subject: str, items: list[Item]) -> None:
-    path = subject_path(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), subject, args.split)
-    if path.exists() and not args.overwrite and read_mmlu_csv(path) != items:
+def full_folder(args, lang: str) -> Path:
+    return Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
+
+
+def incomplete_subjects(args, lang: str) -> set[str]:
+    """Subjects that an earlier run wrote with failed strings (skipped rows or English kept): a
+    re-run retries their failures and may replace them."""
+    manifest = full_folder(args, lang) / "manifest.json"
+    return set(read_json(manifest).get("incomplete_subjects", [])) if manifest.is_file() else set()
+
+
+def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False) -> None:
+    path = subject_path(full_folder(args, lang), subject, args.split)
+    if path.exists() and not (args.overwrite or replace) and read_mmlu_csv(path) != items:
         raise FileExistsError(f"{path} exists with other content; use --overwrite to replace it")
     write_mmlu_csv(path, items)
 
 
-def translate_language(args, translator, cache, lang: str, subjects: list[str]) -> dict:
+def translate_language(args, translator, cache, lang: str, subjects: list[str], budget: RetryBudget) -> dict:
     counts = {"strings": 0, "translated": 0, "failed": 0, "kept_english": 0, "skipped_rows": 0}
-    failures, skipped = [], {}
+    failures, skipped, incomplete = [], {}, []
+    retry = incomplete_subjects(args, lang)
     for subject in subjects:
         english = english_items(args, subject)
         strings = [s for item in english for s in (item.question, *item.choices)]
         results = translate(translator, strings, "en", lang, cache, batch_size=args.batch_size,
-                            desc=f"{lang} {subject}")
+                            desc=f"{lang} {subject}", budget=budget)
         counts["strings"] += len(strings)
         items, subject_failed = [], False
         for row, item in enumerate(english):
@@ -126,12 +204,17 @@ def translate_language(args, translator, cache, lang: str, subjects: list[str]) 
                 skipped.setdefault(subject, []).append(row)
         if args.on_failure == "stop" and subject_failed:
             continue  # nothing written for this subject; its successes are cached
-        write_full(args, lang, subject, items)
+        if subject_failed:
+            incomplete.append(subject)
+        write_full(args, lang, subject, items, replace=subject in retry)
     if failures and args.on_failure == "stop":
-        examples = "\n".join(f"  {s} row {r}: {t[:60]!r}: {e}" for s, r, t, e in failures[:5])
-        raise TranslationFailed(f"{counts['failed']} string(s) failed to translate into {lang} (subjects with "
-                                f"failures were not written; re-run to retry them):\n{examples}")
-    return {**counts, "skipped": skipped}
+        for s, r, t, e in failures[:5]:
+            print(f"failed: {lang} {s} row {r}: {t[:60]!r}: {e}", file=sys.stderr)
+        s, r, t, e = failures[0]
+        raise TranslationFailed(f"{full_folder(args, lang)}: {counts['failed']} string(s) failed to translate "
+                                f"into {lang}, first {s} row {r}: {t[:60]!r}: {e} (subjects with failures "
+                                "were not written; re-run to retry them)")
+    return {**counts, "skipped": skipped, "incomplete_subjects": incomplete}
 
 
 def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[str]) -> None:
@@ -143,10 +226,36 @@ def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[st
     })
 
 
+def mmmlu_files(args) -> dict[str, Path]:
+    """The MMMLU file of each language to import: the locale in the name (``mmlu_FR-FR.csv``) says
+    the language; a file named otherwise needs a single --languages."""
+    files = []
+    for given in map(Path, args.import_mmmlu):
+        files += sorted(given.glob("mmlu_*.csv")) if given.is_dir() else [given]
+    if not files:
+        raise DataError(f"{', '.join(args.import_mmmlu)}: no MMMLU files (mmlu_XX-YY.csv)")
+    by_language = {}
+    for path in files:
+        try:
+            lang = mmmlu_language(path.stem.removeprefix("mmlu_")).iso
+        except ValueError as error:
+            if len(files) == 1 and args.languages and len(args.languages) == 1:
+                lang = args.languages[0]
+            else:
+                raise DataError(f"{path}: {error}; name MMMLU files mmlu_XX-YY.csv") from None
+        if lang in by_language:
+            raise DataError(f"{path}: a second MMMLU file for {lang!r} (the first is {by_language[lang]})")
+        by_language[lang] = path
+    missing = [lang for lang in args.languages or [] if lang not in by_language]
+    if missing:
+        raise DataError(f"no MMMLU file for {', '.join(missing)} among {', '.join(str(p) for p in files)}")
+    return {lang: by_language[lang] for lang in args.languages or by_language}
+
+
 def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject; aligned to English by position."""
     by_subject: dict[str, list[dict]] = {}
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             by_subject.setdefault(row["Subject"], []).append(row)
     rows = 0
@@ -158,6 +267,79 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
         write_full(args, lang, subject, translated)
         rows += len(translated)
     return {"rows": rows}
+
+
+GLOBAL_MMLU_COLUMNS = ("subject", "question", "option_a", "option_b", "option_c", "option_d", "answer",
+                       "cultural_sensitivity_label")
+
+
+def global_mmlu_rows(source: str, config: str, split: str):
+    """One language of Global-MMLU: a local ``save_to_disk`` copy at ``source/config``, else the hub."""
+    local = Path(source) / config
+    if local.exists():
+        from datasets import load_from_disk
+
+        data = load_from_disk(str(local))
+        if hasattr(data, "keys"):
+            if split not in data:
+                raise DataError(f"{local}: no {split} split (it has {', '.join(data)})")
+            data = data[split]
+        where = str(local)
+    elif Path(source).exists():
+        raise DataError(f"{local}: not found; a local Global-MMLU copy holds one save_to_disk folder per language")
+    else:
+        from datasets import load_dataset
+
+        data, where = load_dataset(source, config, split=split), f"hub:{source}/{config}/{split}"
+    missing = [c for c in GLOBAL_MMLU_COLUMNS if c not in data.column_names]
+    if missing:
+        raise DataError(f"{where}: no column(s) {', '.join(missing)}; is this Global-MMLU?")
+    return data, where
+
+
+def culture_tag(row: dict, where: str, index: int) -> str | None:
+    """CS or CA for an annotated question, None for the others."""
+    label = (row["cultural_sensitivity_label"] or "").strip()
+    annotated = row["is_annotated"] if "is_annotated" in row else label in TAGS
+    if not annotated:
+        return None
+    if label not in TAGS:
+        raise DataError(f"{where}: row {index + 1}: cultural_sensitivity_label {label!r} is not CS or CA")
+    return label
+
+
+def tag_english(folder: Path, tags_by_subject: dict[str, list[str | None]], where: str) -> None:
+    """The English questions get the tags too (a tag belongs to the question), so that an English
+    result splits like the translated ones; every language must give the same tags."""
+    for subject, tags in tags_by_subject.items():
+        known = read_culture(folder, subject)
+        if known is not None and known != tags:
+            row = next(i for i, (a, b) in enumerate(zip(known, tags)) if a != b)
+            raise DataError(f"{where}: {subject} row {row + 1}: culture tag {tags[row]!r}, but {folder / 'culture.json'} "
+                            f"has {known[row]!r} from an earlier import")
+    write_culture(folder, tags_by_subject)
+
+
+def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
+    config = get_language(lang).global_mmlu
+    data, where = global_mmlu_rows(args.import_global_mmlu, config, args.split)
+    by_subject: dict[str, list[tuple[int, dict]]] = {}
+    for index, row in enumerate(data):
+        by_subject.setdefault(row["subject"], []).append((index, row))
+    rows, tags_by_subject = 0, {}
+    for subject in subjects:
+        found = by_subject.get(subject, [])[: args.limit]
+        translated = [Item(r["question"], (r["option_a"], r["option_b"], r["option_c"], r["option_d"]),
+                           _letter(r["answer"], where, subject, i)) for i, r in found]
+        check_aligned(english_items(args, subject), translated, f"{where} ({subject})")
+        write_full(args, lang, subject, translated)
+        tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
+        rows += len(translated)
+    write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
+    tag_english(Path(args.out_dir) / args.split, tags_by_subject, where)
+    tags = [t for tags in tags_by_subject.values() for t in tags]
+    return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),
+            "not_annotated": tags.count(None)}
 
 
 def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:
@@ -172,7 +354,7 @@ def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:
 
 
 def _letter(value: str, path: Path, subject: str, index: int) -> int:
-    if value.strip() not in LETTERS:
+    if value.strip() not in tuple(LETTERS):  # exactly one letter: never "BC" or ""
         raise DataError(f"{path}: {subject} row {index + 1}: Answer {value!r} is not one of A-D")
     return LETTERS.index(value.strip())
 
@@ -194,33 +376,56 @@ def export(args, subjects: list[str]) -> None:
     print(f"exported {source} to {target}")
 
 
+def run_imports(args, subjects: list[str]) -> None:
+    """Import the full translation of each language, then build every variant for them."""
+    files = mmmlu_files(args) if args.import_mmmlu else {}
+    languages = list(files) if files else args.languages
+    copy_english(args, subjects)
+    for lang in languages:
+        if args.import_mmmlu:
+            counts = import_mmmlu(args, files[lang], lang, subjects)
+            source = f"import:mmmlu:{files[lang].name}"
+        elif args.import_global_mmlu:
+            counts = import_global_mmlu(args, lang, subjects)
+            source = f"import:global-mmlu:{args.import_global_mmlu}:{get_language(lang).global_mmlu}"
+        else:
+            counts = import_folder(args, Path(args.import_dir), lang, subjects)
+            source = f"import:{args.import_dir}"
+        if not args.import_global_mmlu:
+            write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), dict.fromkeys(subjects))
+        write_manifest(args, lang, source, counts, subjects)
+        print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
+    folders = build_variant_folders(args.out_dir, languages, [args.split], BUILT_MODES, len(set(languages)) >= 4,
+                                    args.seed, args.overwrite, subjects=subjects)
+    print(f"built {len(folders)} variant folders: {', '.join(f.name for f in folders)}")
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
-    subjects = args.subjects or subjects_in_folder(Path(args.data_dir) / args.split, args.split)
+    with folder_lock((args.export and args.export_dir) or args.out_dir):  # one writer per folder
+        build(args)
+
+
+def build(args: argparse.Namespace) -> None:
+    args.english = open_source(args.data_dir, mixup_fallback=False)
+    subjects = args.subjects or args.english.subjects(args.split)
     if not subjects:
-        raise SystemExit(f"{Path(args.data_dir) / args.split}: no English {args.split} files")
+        raise DataError(f"{args.english.describe(args.split, '')}: no English {args.split} files")
     for subject in subjects:  # validate every English file before any translation
         english_items(args, subject)
     if args.export:
         return export(args, subjects)
-    if args.import_mmmlu or args.import_dir:
-        lang = args.languages[0]
-        copy_english(args, subjects)
-        if args.import_mmmlu:
-            counts = import_mmmlu(args, Path(args.import_mmmlu), lang, subjects)
-            source = f"import:mmmlu:{Path(args.import_mmmlu).name}"
-        else:
-            counts = import_folder(args, Path(args.import_dir), lang, subjects)
-            source = f"import:{args.import_dir}"
-        write_manifest(args, lang, source, counts, subjects)
-        print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
-        return
+    if args.import_mmmlu or args.import_global_mmlu or args.import_dir:
+        return run_imports(args, subjects)
     if args.mode == "full":
         translator = make_translator(args.translator, args.model)
         cache = TranslationCache(args.cache)
+        budget = RetryBudget(args.retry_seconds)
+        for lang in args.languages:  # every pair checked before anything is written or translated
+            check_languages(translator, "en", lang)
         copy_english(args, subjects)
         for lang in args.languages:
-            counts = translate_language(args, translator, cache, lang, subjects)
+            counts = translate_language(args, translator, cache, lang, subjects, budget)
             write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, subjects)
             print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
         return
@@ -231,4 +436,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

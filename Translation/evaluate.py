@@ -8,7 +8,9 @@ A hypothesis file whose line count differs from the references is an error, unle
 ``--num_examples N`` says to score the first N lines. A ``test-{src}-{tgt}.comet`` file beside a
 hypothesis file (the format ALMA's scorer writes) gives its COMET score, the mean of its segment
 scores; an empty or incomplete one counts as missing. Where ``unbabel-comet`` is installed and its
-checkpoint loads, ``--compute_comet`` scores with ``Unbabel/wmt22-comet-da``.
+checkpoint loads, ``--compute_comet`` scores with ``Unbabel/wmt22-comet-da``. A direction with
+lines that failed to translate (listed in the system's ``settings.json``, or empty) is refused;
+``--allow_failed`` scores it, flagged with ``!`` in the table and ``failed_lines`` in ``scores.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crossknow.io import atomic_write_json  # noqa: E402
+from crossknow.cli import positive_int, run  # noqa: E402
+from crossknow.errors import CrossknowError  # noqa: E402
+from crossknow.io import atomic_write_json, read_json, read_text  # noqa: E402
+from crossknow.results import result_document  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")
@@ -28,8 +33,18 @@ SEGMENT = re.compile(r"\tSegment (\d+)\tscore: (-?[\d.]+)\s*$")
 SYSTEM = re.compile(r"\tscore: (-?[\d.]+)\s*$")
 
 
-class ScoringError(ValueError):
+class ScoringError(CrossknowError, ValueError):
     pass
+
+
+def failed_lines(hyp_path: Path, hyps: list[str]) -> list[int]:
+    """Line numbers (1-based) whose translation failed: listed in the system's settings.json by
+    Translation/translate.py, or empty in the file."""
+    settings = hyp_path.parent / "settings.json"
+    direction = hyp_path.name.removeprefix("test-")
+    listed = read_json(settings).get("failed", {}).get(direction, []) if settings.is_file() else []
+    empty = [i + 1 for i, line in enumerate(hyps) if not line.strip()]
+    return sorted({n for n in listed if n <= len(hyps)} | set(empty))
 
 
 def read_comet_file(path: Path, expected_segments: int) -> float | None:
@@ -68,8 +83,10 @@ def system_folders(paths: list[Path]) -> list[Path]:
 
 def load_pair(hyp_path: Path, data_dir: Path, num_examples: int | None) -> tuple[list[str], list[str]]:
     tgt = HYPOTHESIS.match(hyp_path.name).group(2)
-    refs = (data_dir / f"{tgt}.devtest").read_text(encoding="utf-8").splitlines()
-    hyps = hyp_path.read_text(encoding="utf-8").splitlines()
+    refs = read_text(data_dir / f"{tgt}.devtest").splitlines()
+    hyps = read_text(hyp_path).splitlines()
+    if not hyps:
+        raise ScoringError(f"{hyp_path}: no lines to score")
     if num_examples is None:
         if len(hyps) != len(refs):
             raise ScoringError(f"{hyp_path}: {len(hyps)} lines but the references have {len(refs)}; "
@@ -80,24 +97,31 @@ def load_pair(hyp_path: Path, data_dir: Path, num_examples: int | None) -> tuple
     return hyps[:num_examples], refs[:num_examples]
 
 
-def score_system(folder: Path, data_dir: Path, num_examples: int | None, comet_model=None) -> dict:
+def score_system(folder: Path, data_dir: Path, num_examples: int | None, comet_model=None,
+                 allow_failed: bool = False) -> dict:
     from sacrebleu.metrics import BLEU, CHRF
 
     bleu, chrf = BLEU(tokenize="13a"), CHRF()
     scores = {}
     for hyp_path in hypothesis_files(folder):
         hyps, refs = load_pair(hyp_path, data_dir, num_examples)
+        failed = failed_lines(hyp_path, hyps)
+        if failed and not allow_failed:
+            raise ScoringError(f"{hyp_path}: {len(failed)} of {len(hyps)} line(s) failed to translate (lines "
+                               f"{failed[:10]}); re-run Translation/translate.py to retry them, or score them "
+                               "as they are (flagged) with --allow_failed")
         src = HYPOTHESIS.match(hyp_path.name).group(1)
-        entry = {"n": len(hyps), "bleu": bleu.corpus_score(hyps, [refs]).score,
+        entry = {"n": len(hyps), "failed_lines": failed, "bleu": bleu.corpus_score(hyps, [refs]).score,
                  "chrf": chrf.corpus_score(hyps, [refs]).score,
                  "comet": read_comet_file(hyp_path.with_name(hyp_path.name + ".comet"), len(hyps))}
         if comet_model is not None:
-            sources = (data_dir / f"{src}.devtest").read_text(encoding="utf-8").splitlines()[: len(hyps)]
+            sources = read_text(data_dir / f"{src}.devtest").splitlines()[: len(hyps)]
             data = [{"src": s, "mt": h, "ref": r} for s, h, r in zip(sources, hyps, refs)]
             entry["comet_computed"] = float(comet_model.predict(data, batch_size=16, progress_bar=False).system_score)
         scores[hyp_path.name.removeprefix("test-")] = entry
-    return {"system": folder.name, "directions": scores,
-            "signatures": {"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())}}
+    return result_document("translation", {"system": folder.name, "data_dir": str(data_dir), "num_examples": num_examples},
+                           system=folder.name, directions=scores,
+                           signatures={"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())})
 
 
 def load_comet():
@@ -119,7 +143,8 @@ def format_table(results: list[dict], metric: str) -> str:
         for d in directions:
             value = r["directions"].get(d, {}).get(metric)
             digits = 3 if metric == "comet" else 1
-            cells.append(f"{'-' if value is None else format(value, f'.{digits}f'):>8}")
+            flag = "!" if r["directions"].get(d, {}).get("failed_lines") else ""
+            cells.append(f"{'-' if value is None else format(value, f'.{digits}f') + flag:>8}")
         lines.append(f"{r['system']:<{width}}" + "".join(cells))
     return "\n".join(lines)
 
@@ -128,20 +153,24 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--outputs_dir", type=Path, nargs="+", required=True)
     p.add_argument("--data_dir", type=Path, default=FLORES)
-    p.add_argument("--num_examples", type=int, default=None)
+    p.add_argument("--num_examples", type=positive_int, default=None)
     p.add_argument("--compute_comet", action="store_true", help="score with unbabel-comet where it loads")
+    p.add_argument("--allow_failed", action="store_true",
+                   help="score directions with failed (empty) lines, flagged with ! and listed in scores.json")
     args = p.parse_args(argv)
     comet_model = load_comet() if args.compute_comet else None
-    results = [score_system(folder, args.data_dir, args.num_examples, comet_model)
+    results = [score_system(folder, args.data_dir, args.num_examples, comet_model, args.allow_failed)
                for folder in system_folders(args.outputs_dir)]
     for folder, result in zip(system_folders(args.outputs_dir), results):
         atomic_write_json(folder / "scores.json", result)
     for metric in ("bleu", "chrf", "comet"):
         if any(d.get(metric) is not None for r in results for d in r["directions"].values()):
             print(format_table(results, metric) + "\n")
+    if any(d["failed_lines"] for r in results for d in r["directions"].values()):
+        print("! some lines failed to translate and were scored as empty (failed_lines in scores.json)")
     print(f"BLEU: {results[0]['signatures']['bleu']}\nchrF: {results[0]['signatures']['chrf']}")
     return results
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

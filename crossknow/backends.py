@@ -1,71 +1,97 @@
-"""Command-line model options shared by the task scripts, and the backend they select."""
+"""The model options every task script shares, and the backend they select.
+
+``make_backend`` takes explicit parameters; ``backend_options`` is the one place that reads them
+from parsed arguments.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
+from crossknow.cli import batch_size, model_name, non_negative_int, positive_int
+from crossknow.model_api import Backend
+from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
 
-DEFAULT_MODEL = "smollm2"
+BACKENDS = ("hf", "vllm")
+DTYPE_CHOICES = ("auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16")
 
 
-def add_model_arguments(p: argparse.ArgumentParser, default_dtype: str = "auto") -> None:
-    p.add_argument("--model", "-m", default=DEFAULT_MODEL,
-                   help="hub name, local folder, .gguf file, openai/<name>, or smollm2 (embedded default)")
-    p.add_argument("--arch", default=None, help="model whose tokenizer to use (fine-tuned checkpoints)")
-    p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
+def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> argparse._ArgumentGroup:
+    """``--model`` and the backend options; ``--dtype auto`` is ``gpu_dtype`` on GPU, fp32 on CPU."""
+    g = p.add_argument_group("model")
+    g.add_argument("--model", "-m", default=DEFAULT_MODEL, type=model_name,
+                   help=f"hub name, local folder, .gguf file, openai/<name>, or {DEFAULT_MODEL} (embedded default)")
+    g.add_argument("--arch", default=None, type=model_name, help="model whose tokenizer to use (fine-tuned checkpoints)")
+    g.add_argument("--model_tag", default=None, help="name of the results folder (default: from --model)")
+    g.add_argument("--backend", default="hf", choices=BACKENDS,
                    help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")
-    p.add_argument("--tensor_parallel_size", type=int, default=1, help="GPUs per model with --backend vllm")
-    p.add_argument("--batch_size", default="auto", help="N or auto (largest that fits, backs off on OOM)")
-    p.add_argument("--no_prefix_cache", action="store_true",
+    g.add_argument("--tensor_parallel_size", type=positive_int, default=1, help="GPUs per model with --backend vllm")
+    g.add_argument("--batch_size", default="auto", type=batch_size, help="N or auto (largest that fits, backs off on OOM)")
+    g.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each shared prefix's KV cache")
-    p.add_argument("--dtype", default=default_dtype, help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16, bf16")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
-    p.add_argument("--seed", type=int, default=0)
+    g.add_argument("--dtype", default="auto", choices=DTYPE_CHOICES,
+                   help=f"auto is {gpu_dtype} on GPU and fp32 on CPU")
+    g.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    g.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
+    g.add_argument("--seed", type=non_negative_int, default=0)
+    p.set_defaults(gpu_dtype=gpu_dtype)
+    return g
 
 
-def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.batch_size != "auto" and not args.batch_size.isdigit():
+def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> ModelSpec:
+    """Validate the model options; the parsed model spec."""
+    if args.batch_size != "auto" and not (args.batch_size.isdigit() and int(args.batch_size) > 0):
         p.error(f"--batch_size must be a positive integer or auto, got {args.batch_size!r}")
+    try:
+        spec = ModelSpec.parse(args.model, tokenizer=args.arch, tag=args.model_tag)
+    except ValueError as error:
+        p.error(f"--model: {error}")
+    if spec.is_api and args.backend != "hf":
+        p.error(f"--backend {args.backend}: {args.model} is served by its API")
+    return spec
 
 
-def model_tag(model: str) -> str:
-    """The results folder name for a model: the hub name, or the folder's name for a local path."""
-    if model.lower() in EMBEDDED_ALIASES:
-        return "SmolLM2-135M-Instruct"
-    if model.lower() in GEMMA_ALIASES:
-        return "gemma-3-270m"
-    path = Path(model)
-    if path.exists():
-        return path.name.removesuffix(".gguf")
-    return model.removeprefix("openai/")
+def backend_options(args: argparse.Namespace, workers=None) -> dict:
+    """The keyword arguments of ``make_backend`` from parsed arguments (and the data-parallel worker)."""
+    return {"backend": args.backend, "dtype": args.dtype, "gpu_dtype": args.gpu_dtype,
+            "device": (workers.device if workers else None) or args.device,
+            "batch_size": "auto" if args.batch_size == "auto" else int(args.batch_size),
+            "prefix_cache": not args.no_prefix_cache, "tensor_parallel_size": args.tensor_parallel_size,
+            "api_base": args.api_base, "seed": args.seed,
+            "show_progress": workers.is_main if workers else True}
 
 
-def make_backend(args: argparse.Namespace, labels: tuple[str, ...], workers=None):
-    """The backend for ``args`` and what the results' config block records about it."""
-    if args.model.startswith("openai/"):
+def backend_class(spec: ModelSpec, backend: str = "hf") -> type:
+    """The class that would serve ``spec``, to check its capabilities before loading anything."""
+    if spec.is_api:
         from crossknow.openai_backend import OpenAIChatBackend
 
-        generation = getattr(args, "infer_mode", "logits") == "generation"
-        backend = OpenAIChatBackend(args.model, max_tokens=args.max_token if generation else 1,
-                                    base_url=args.api_base)
-        return backend, {"backend": "openai", **backend.settings()}
-    from crossknow.hf_backend import ANSWER_TOKEN_CONVENTIONS, HFBackend, default_device, letter_token_ids, load_model
-
-    if args.backend == "vllm":
+        return OpenAIChatBackend
+    if backend == "vllm":
         from crossknow.vllm_backend import VLLMBackend
 
-        backend = VLLMBackend(args.model, args.arch, args.dtype, args.tensor_parallel_size, seed=args.seed)
-        tokenizer, info = backend.tokenizer, {"backend": "vllm", "tensor_parallel_size": args.tensor_parallel_size,
-                                              "prefix_cache": True}
-    else:
-        device = (workers.device if workers else None) or args.device or default_device()
-        model, tokenizer = load_model(args.model, args.arch, args.dtype, device)
-        backend = HFBackend(model, tokenizer, args.batch_size, prefix_cache=not args.no_prefix_cache)
-        backend.show_progress = workers.is_main if workers else True
-        info = {"backend": "hf", "device": device, "dtype": str(model.dtype).removeprefix("torch."),
-                "batch_size": args.batch_size, "prefix_cache": not args.no_prefix_cache}
-    info["answer_token_ids"] = {c: letter_token_ids(tokenizer, labels, c) for c in ANSWER_TOKEN_CONVENTIONS}
-    return backend, info
+        return VLLMBackend
+    from crossknow.hf_backend import HFBackend
+
+    return HFBackend
+
+
+def make_backend(spec: ModelSpec, backend: str = "hf", dtype: str = "auto", gpu_dtype: str = "fp16",
+                 device: str | None = None, batch_size: int | str = "auto", prefix_cache: bool = True,
+                 tensor_parallel_size: int = 1, api_base: str | None = None, seed: int = 0,
+                 show_progress: bool = True) -> Backend:
+    """The backend that serves ``spec``: the API for openai/ models, else vLLM or transformers."""
+    if spec.is_api:
+        from crossknow.openai_backend import OpenAIChatBackend
+
+        return OpenAIChatBackend(spec.path, base_url=api_base)
+    if backend == "vllm":
+        from crossknow.vllm_backend import VLLMBackend
+
+        return VLLMBackend(spec, dtype, tensor_parallel_size, seed=seed)
+    if backend != "hf":
+        raise ValueError(f"unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
+    from crossknow.hf_backend import HFBackend, default_device, load_model
+
+    model, tokenizer = load_model(spec, dtype=dtype, device=device or default_device(), gpu_dtype=gpu_dtype)
+    return HFBackend(model, tokenizer, batch_size, prefix_cache=prefix_cache, show_progress=show_progress)

@@ -8,10 +8,11 @@ gives per-category accuracy.
 from __future__ import annotations
 
 import csv
-import json
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from crossknow.io import read_jsonl, read_text
 from crossknow.languages import get_language
 from crossknow.mmlu import LETTERS, DataError, Item
 from crossknow.prompts import Prompt
@@ -20,7 +21,6 @@ from crossknow.variants import build_mixup, build_variant
 QUIZ_LANGUAGES = ["en", "fr", "de", "es", "it"]
 SPLIT_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
 COLUMNS = ["question", "A", "B", "C", "D", "GT"]
-HUB_NAME = "cross-ling-know/HarryPotter-Quiz"
 VARIANTS = ["none", "question", "options", "gt", "mixup"]
 SUFFIXES = (".csv", ".jsonl", ".parquet")
 
@@ -32,12 +32,10 @@ class QuizItem:
 
 
 def _rows_from_file(path: Path) -> list[dict]:
-    if path.suffix == ".csv":
-        with open(path, encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
+    if path.suffix == ".csv":  # utf-8-sig: a BOM is no part of the first column's name
+        return list(csv.DictReader(io.StringIO(read_text(path, encoding="utf-8-sig"), newline="")))
     if path.suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return read_jsonl(path)
     import pandas as pd
 
     return pd.read_parquet(path).to_dict("records")
@@ -58,11 +56,13 @@ def parse_rows(rows: list[dict], source: str) -> list[QuizItem]:
         if missing:
             raise DataError(f"{source}: row {row_no}: missing column(s) {', '.join(missing)}")
         answer = str(row["GT"]).strip()
-        if answer not in LETTERS:
+        if answer not in tuple(LETTERS):  # exactly one label: never "BC" or ""
             raise DataError(f"{source}: row {row_no}: GT {answer!r} is not one of A, B, C, D")
         category = row.get("category") or None
         items.append(QuizItem(Item(str(row["question"]), tuple(str(row[c]) for c in "ABCD"),
                                    LETTERS.index(answer)), category))
+    if not items:
+        raise DataError(f"{source}: no questions")
     return items
 
 

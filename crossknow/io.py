@@ -1,12 +1,21 @@
-"""Atomic file writes and JSON helpers: a killed run never leaves a half-written result."""
+"""Atomic file writes, JSON readers that name the damaged file, and the one-writer folder lock: a
+killed run never leaves a half-written result, and two runs never write one folder."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import socket
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from crossknow.errors import CrossknowError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -24,6 +33,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as error:  # a full disk names the result it could not write, not the temporary file
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -37,6 +49,66 @@ def atomic_write_jsonl(path: str | Path, records: list[dict]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of ``path``; bytes that are not ``encoding`` are an error naming the file."""
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except UnicodeDecodeError as error:
+        raise CrossknowError(f"{path}: not valid UTF-8 text ({error.reason} at byte {error.start}); "
+                             "save the file as UTF-8") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON in ``path``; a malformed file is an error naming the file, line and column."""
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as error:
+        raise CrossknowError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """One JSON object per non-empty line; a bad line (a truncated write) is named by number."""
+    records = []
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise CrossknowError(f"{path}: line {line_no}: not valid JSON ({error.msg}); "
+                                 "the file is damaged (a killed write?)") from None
+    return records
+
+
+LOCK_NAME = ".crossknow.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path) -> Iterator[None]:
+    """One writer per output folder: a second process is refused with a message naming the holder.
+
+    The lock is an OS file lock (``flock``) on ``{folder}/.crossknow.lock``, which also records the
+    holder's process id, host, start time and command. The OS drops the lock when the holder dies,
+    even by ``kill -9``, so a killed run never leaves a stale lock behind.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the life of the lock
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise CrossknowError(f"{folder}: in use by {holder}; one process writes a folder at a time: wait "
+                                 "for it to finish or write elsewhere") from None
+        handle.seek(0)
+        handle.truncate()
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200]
+        handle.write(f"process {os.getpid()} on {socket.gethostname()} since {started} ({command})\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock; the record stays until the next holder

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from crossknow.io import atomic_write_text
+from crossknow.culture import attach_culture
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_text, read_text
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
+# First or last cells that mark a first row as a header (of some other layout), not a question.
+HEADER_WORDS = {"question", "questions", "prompt", "input", "answer", "answers", "label", "gt", "target"}
 
 # Hendrycks et al.'s subject -> category grouping (four top-level categories).
 _CATEGORY_OF_SUBCATEGORY = {
@@ -60,17 +65,19 @@ SUBJECTS = sorted(SUBCATEGORIES)
 CATEGORIES = {s: _CATEGORY_OF_SUBCATEGORY[sub] for s, sub in SUBCATEGORIES.items()}
 
 
-class DataError(ValueError):
+class DataError(CrossknowError, ValueError):
     """Bad input data; the message names the file, the row and the value."""
 
 
 @dataclass(frozen=True)
 class Item:
-    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice."""
+    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice; ``culture``
+    Global-MMLU's tag (CS/CA, crossknow/culture.py), where the data has one."""
 
     question: str
     choices: tuple[str, str, str, str]
     answer: int
+    culture: str | None = field(default=None, compare=False)
 
 
 def folder_name(split: str, variant: str = "") -> str:
@@ -83,13 +90,18 @@ def subject_path(folder: Path, subject: str, split: str) -> Path:
 
 
 def parse_mmlu_csv(text: str, source: str) -> list[Item]:
-    """Parse either CSV format; ``source`` names the file in error messages."""
-    rows = list(csv.reader(io.StringIO(text)))
+    """Parse either CSV format; ``source`` names the file in error messages. A file without
+    questions (empty, or only a header) is an error."""
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     if not rows:
         raise DataError(f"{source}: the file is empty")
     hf_format = [c.strip() for c in rows[0]] == HF_HEADER
+    if not hf_format:
+        _check_not_a_header(rows[0], source)
     first_row = 2 if hf_format else 1
     body = rows[1:] if hf_format else rows
+    if not body:
+        raise DataError(f"{source}: a header but no questions")
     items = []
     for line_no, row in enumerate(body, start=first_row):
         if len(row) != 6:
@@ -101,11 +113,20 @@ def parse_mmlu_csv(text: str, source: str) -> list[Item]:
     return items
 
 
+def _check_not_a_header(row: list[str], source: str) -> None:
+    """A first row that names columns but is not the Hugging Face header is an unknown header,
+    not a question whose answer is wrong."""
+    cells = [c.strip().lower() for c in row]
+    if cells and (cells[0] in HEADER_WORDS or cells[-1] in HEADER_WORDS):
+        raise DataError(f"{source}: row 1: unknown header {','.join(row)!r:.200}; expected "
+                        f"{','.join(HF_HEADER)} (Hugging Face format) or no header (Hendrycks format)")
+
+
 def _parse_answer(value: str, hf_format: bool, source: str, line_no: int) -> int:
     value = value.strip()
     if hf_format and value in ("0", "1", "2", "3"):
         return int(value)
-    if not hf_format and value in LETTERS and value:
+    if not hf_format and value in tuple(LETTERS):
         return LETTERS.index(value)
     expected = "0-3 (Hugging Face format)" if hf_format else "A-D (Hendrycks format)"
     raise DataError(f"{source}: row {line_no}: answer {value!r} is not in {expected}")
@@ -115,7 +136,7 @@ def read_mmlu_csv(path: str | Path) -> list[Item]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    return parse_mmlu_csv(path.read_text(encoding="utf-8"), str(path))
+    return parse_mmlu_csv(read_text(path, encoding="utf-8-sig"), str(path))
 
 
 def format_mmlu_csv(items: list[Item]) -> str:
@@ -154,38 +175,95 @@ class LocalSource:
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
         folder = self.data_dir / folder_name(split, variant)
-        return read_mmlu_csv(subject_path(folder, subject, split))
+        return attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
+
+
+ENGLISH_HUB = "cais/mmlu"
+MIXUP_HUB = "cross-ling-know/mixup-lang-mmlu"
+# The paper's released variant sets on the hub, laid out as data/{split}/{subject}_{split}.csv.
+RELEASES = {MIXUP_HUB: "mixup"}
 
 
 class HubSource:
-    """MMLU from the Hugging Face hub, through ``datasets``.
+    """MMLU from the Hugging Face hub, or a local copy of it.
 
-    ``cais/mmlu`` (one config per subject; columns question, choices, answer) serves English;
-    datasets laid out like the paper's release (``data/{split}/{subject}_{split}.csv``, e.g.
-    ``cross-ling-know/mixup-lang-mmlu``) serve the variant they hold.
+    ``name`` is a hub dataset: ``cais/mmlu`` style (one config per subject; columns question,
+    choices, answer) serves English; a release in the paper's layout (``data/{split}/{subject}_{split}.csv``,
+    e.g. ``cross-ling-know/mixup-lang-mmlu``) serves the one variant it holds. Local stand-ins: a
+    ``datasets`` DatasetDict saved with ``save_to_disk`` (columns question, subject, choices, answer)
+    serves English; a folder holding ``data/{split}/`` serves ``variant``.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, variant: str | None = None):
         self.name = name
+        self.variant = RELEASES.get(name, "") if variant is None else variant
+        self._saved = None
 
     def describe(self, split: str, variant: str) -> str:
-        return f"hub:{self.name}"
+        return f"hub:{self.name}" if not Path(self.name).exists() else self.name
 
     def has(self, split: str, variant: str) -> bool:
+        if variant not in ("", "en") and variant != self.variant:
+            return False
+        if self._release_folder() is not None:
+            return (self._release_folder() / split).is_dir()
+        if self._is_saved_dataset():
+            return split in self._saved_dataset()
         return True
 
     def subjects(self, split: str, variant: str = "") -> list[str]:
+        if self._release_folder() is not None:
+            return subjects_in_folder(self._release_folder() / split, split)
+        if self._is_saved_dataset():
+            return sorted(set(self._saved_dataset()[split]["subject"]))
         return list(SUBJECTS)
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
-        from datasets import load_dataset
+        if not self.has(split, variant):
+            raise DataError(f"{self.describe(split, variant)}: holds no {folder_name(split, variant)} data "
+                            f"(it serves {folder_name(split, self.variant)})")
+        if self._release_folder() is not None:
+            return read_mmlu_csv(subject_path(self._release_folder() / split, subject, split))
+        if self.variant:
+            from datasets import load_dataset
 
-        if self.name == "cais/mmlu":
+            files = [f"data/{split}/{subject}_{split}.csv"]
+            rows = load_dataset(self.name, data_files=files)["train"]
+            return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+        return self._english(subject, split)
+
+    def _english(self, subject: str, split: str) -> list[Item]:
+        if self._is_saved_dataset():
+            rows = [r for r in self._saved_dataset()[split] if r["subject"] == subject]
+        else:
+            from datasets import load_dataset
+
             rows = load_dataset(self.name, subject, split=split)
-            return [Item(r["question"], tuple(r["choices"]), int(r["answer"])) for r in rows]
-        files = [f"data/{split}/{subject}_{split}.csv"]
-        rows = load_dataset(self.name, data_files=files)["train"]
-        return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
+        source = f"{self.describe(split, '')} ({subject}, {split})"
+        items = []
+        for index, row in enumerate(rows):
+            choices, answer = tuple(row["choices"]), row["answer"]
+            if len(choices) != 4 or answer not in (0, 1, 2, 3):
+                raise DataError(f"{source}: row {index}: expected 4 choices and an answer 0-3, "
+                                f"got {len(choices)} choices and answer {answer!r}")
+            items.append(Item(row["question"], choices, int(answer)))
+        if not items:
+            raise DataError(f"{source}: no questions")
+        return items
+
+    def _release_folder(self) -> Path | None:
+        folder = Path(self.name) / "data"
+        return folder if self.variant and folder.is_dir() else None
+
+    def _is_saved_dataset(self) -> bool:
+        return (Path(self.name) / "dataset_dict.json").is_file()
+
+    def _saved_dataset(self):
+        if self._saved is None:
+            from datasets import load_from_disk
+
+            self._saved = load_from_disk(self.name)
+        return self._saved
 
 
 def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
@@ -193,30 +271,44 @@ def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
     if len(values) != 6:
         raise DataError(f"{source}: row {index + 2}: expected 6 columns, got {len(values)}")
     answer = values[5].strip()
-    if answer in LETTERS:
+    if answer in tuple(LETTERS):
         return Item(values[0], tuple(values[1:5]), LETTERS.index(answer))
     return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
 
 
-def open_source(data_dir: str):
-    """A local folder when it exists (with the hub mixup as fallback, as the paper does), else a
-    hub dataset name such as ``cais/mmlu``."""
-    if Path(data_dir).exists() or data_dir.count("/") != 1:
-        return MixupHubFallback(LocalSource(data_dir))
+def looks_like_hub_name(name: str) -> bool:
+    """``owner/name`` whose first part is not a local folder (``MMLU/full`` is a missing local path)."""
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "~")) and not Path(parts[0]).exists()
+
+
+def open_source(data_dir: str, mixup_fallback: bool = True):
+    """Where MMLU comes from: a folder in the paper's layout (``dev/``, ``test/``, ``test_full_fr/`` ...;
+    a missing mixup falls back to the paper's hub release, as the paper's code does), a local stand-in
+    for the hub (see HubSource), or a hub dataset name such as ``cais/mmlu``."""
+    path = Path(data_dir)
+    if (path / "dataset_dict.json").is_file():
+        return HubSource(data_dir)
+    if path.exists() or not looks_like_hub_name(data_dir):
+        local = LocalSource(data_dir)
+        return MixupHubFallback(local) if mixup_fallback else local
     return HubSource(data_dir)
 
 
 class MixupHubFallback:
     """A local source that falls back to the paper's hub release for a missing ``mixup`` folder."""
 
-    HUB_NAME = "cross-ling-know/mixup-lang-mmlu"
-
     def __init__(self, local: LocalSource, hub: HubSource | None = None):
         self.local = local
-        self.hub = hub or HubSource(self.HUB_NAME)
+        self.hub = hub or HubSource(MIXUP_HUB)
+        self.noticed: set[str] = set()
 
     def _pick(self, split: str, variant: str):
         if variant == "mixup" and not self.local.has(split, variant):
+            if split not in self.noticed:  # the data then come from elsewhere: say so, once per split
+                self.noticed.add(split)
+                print(f"note: {self.local.describe(split, variant)} not found: {split} mixup from the hub "
+                      f"({self.hub.name}), the paper's released set", file=sys.stderr)
             return self.hub
         return self.local
 

@@ -14,20 +14,24 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
+from crossknow.errors import CrossknowError
+from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, cut_at_stop, require
 from crossknow.prompts import Prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRIABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
-class APIError(RuntimeError):
+class APIError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     pass
 
 
 class OpenAIChatBackend:
-    """``--model openai/gpt-3.5-turbo-0125``: temperature 0, ``max_tokens`` 1 as in the paper."""
+    """``--model openai/gpt-3.5-turbo-0125``: temperature 0, ``max_tokens`` 1 as in the paper.
+    The contract's generation only: a chat API gives no letter logits nor likelihoods."""
 
     name = "openai"
+    capabilities = frozenset({GENERATION})
 
     def __init__(self, model: str, max_tokens: int = 1, temperature: float = 0.0,
                  base_url: str | None = None, api_key: str | None = None,
@@ -43,20 +47,22 @@ class OpenAIChatBackend:
         self.backoff_seconds = backoff_seconds
         self.timeout = timeout
 
-    def settings(self) -> dict:
+    def describe(self) -> dict:
         """What goes into the results' config block (no key)."""
-        return {"model": self.model, "base_url": self.base_url, "max_tokens": self.max_tokens,
+        return {"backend": self.name, "model": self.model, "base_url": self.base_url,
                 "temperature": self.temperature, "max_retries": self.max_retries}
 
-    def request_body(self, messages: list[dict]) -> dict:
-        return {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
-                "temperature": self.temperature}
+    def request_body(self, messages: list[dict], max_tokens: int | None = None,
+                     temperature: float | None = None) -> dict:
+        return {"model": self.model, "messages": messages,
+                "max_tokens": self.max_tokens if max_tokens is None else max_tokens,
+                "temperature": self.temperature if temperature is None else temperature}
 
-    def complete_one(self, prompt: str) -> str:
-        return self.chat([{"role": "user", "content": prompt}])
+    def complete_one(self, prompt: str, **request) -> str:
+        return self.chat([{"role": "user", "content": prompt}], **request)
 
-    def chat(self, messages: list[dict]) -> str:
-        body = json.dumps(self.request_body(messages)).encode()
+    def chat(self, messages: list[dict], **request) -> str:
+        body = json.dumps(self.request_body(messages, **request)).encode()
         request = urllib.request.Request(
             f"{self.base_url}/chat/completions", data=body, method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},
@@ -77,6 +83,18 @@ class OpenAIChatBackend:
                 time.sleep(self.backoff_seconds * 2**attempt)
         raise APIError(f"{self.base_url}: request failed after {attempt + 1} attempt(s): {last_error}")
 
-    def generate(self, prompts: list[Prompt], max_new_tokens: int | None = None,
-                 do_sample: bool = False, seed: int = 0, desc: str = "querying") -> list[str]:
-        return [self.complete_one(p.text) for p in tqdm(prompts, desc=desc, leave=False)]
+    def answer_token_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
+        require(self, LETTER_SCORES)
+
+    def score_letters(self, prompts: list[Prompt], labels: tuple[str, ...], desc: str = "scoring"):
+        require(self, LETTER_SCORES)
+
+    def loglikelihood(self, texts: list[str], desc: str = "likelihood") -> list[float]:
+        require(self, LOGLIKELIHOOD)
+
+    def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False, seed: int = 0,
+                 stop: list[str] | None = None, desc: str = "querying") -> list[str]:
+        # OpenAI's API takes at most four stop strings, so they are applied here, to the returned text.
+        request = {"max_tokens": max_new_tokens, "temperature": 1.0 if do_sample else None}
+        return [cut_at_stop(self.complete_one(p.text, **request), stop)
+                for p in tqdm(prompts, desc=desc, leave=False)]

@@ -1,8 +1,15 @@
-"""Aggregate per-question records into the results JSON, and record how a run was made."""
+"""The results JSON: one versioned schema for every task (``crossknow/results_schema.json``), the
+MMLU summary of per-question records, and the environment block (library versions, commit).
+
+Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation,
+synthetic), ``config`` (the settings as structured fields), ``environment``, and the task's
+numbers; MMLU and HP also name the folder of their per-question records (``records``).
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 import platform
 import subprocess
 from importlib import metadata
@@ -13,6 +20,9 @@ import numpy as np
 from crossknow.mmlu import CATEGORIES
 
 TRACKED_PACKAGES = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "crossknow")
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("results_schema.json")
+TASKS = ("mmlu", "hp", "translation", "synthetic")
 
 
 def bootstrap_interval(correct: list[bool], n_resamples: int = 1000, seed: int = 0) -> list[float]:
@@ -67,3 +77,23 @@ def environment() -> dict:
         "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def result_document(task: str, config: dict, **numbers) -> dict:
+    """A result in the schema: version, task, config, environment, then the task's numbers."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    return {"schema_version": SCHEMA_VERSION, "task": task, "config": config, "environment": environment(),
+            **numbers}
+
+
+def validate_result(result: dict, where: str = "result") -> None:
+    """Raise ``ValueError`` naming the first field that breaks the schema (needs jsonschema)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(result), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        field = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ValueError(f"{where}: {field}: {first.message}")

@@ -1,9 +1,12 @@
 """One translator interface for the whole project, its backends, and a persistent cache.
 
 ``translate(translator, texts, src, tgt, cache)`` returns one ``Translation`` per text, each with
-the text and whether it succeeded. A failed call is retried a bounded number of times and then
-recorded as failed: it is never replaced by the source text. Successes go to the cache as soon
-as each batch finishes, so a re-run translates nothing twice and a killed run resumes.
+the text and whether it succeeded. The language pair is checked before any work. A failed batch is
+split until the string that fails is alone, so one bad string fails alone; a failed string is
+retried a bounded number of times, all retries together within a time budget, and then recorded as
+failed: it is never replaced by the source text. Successes go to the cache as soon as each batch
+finishes, each row with a checksum, so a re-run translates nothing twice, retries only what failed,
+and a killed run resumes.
 
 Backends: Hugging Face seq2seq MT (NLLB-200, M2M100, Marian), a causal LLM prompted to translate,
 Google Translate (``googletrans``, online), an OpenAI-compatible chat model, and Apertium (Debian
@@ -24,7 +27,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from crossknow.embedded import cache_dir
+from crossknow.errors import CrossknowError
 from crossknow.languages import get_language
+from crossknow.openai_backend import OpenAIChatBackend
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,38 @@ class Translation:
     error: str | None = None
 
 
+def _checksum(source: str, text: str) -> str:
+    return hashlib.sha256(f"{source}\0{text}".encode()).hexdigest()
+
+
 class TranslationCache:
-    """SQLite store keyed by (backend, model, source language, target language, text hash)."""
+    """SQLite store keyed by (backend, model, source language, target language, text hash); each
+    row carries a checksum of its source and translation, checked on every read."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else cache_dir() / "translations.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS translations (backend TEXT, model TEXT, src TEXT, tgt TEXT, "
-                        "hash TEXT, source TEXT, text TEXT, PRIMARY KEY (backend, model, src, tgt, hash))")
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.db.execute("CREATE TABLE IF NOT EXISTS translations (backend TEXT, model TEXT, src TEXT, tgt TEXT, "
+                            "hash TEXT, source TEXT, text TEXT, checksum TEXT, "
+                            "PRIMARY KEY (backend, model, src, tgt, hash))")
+            columns = [row[1] for row in self.db.execute("PRAGMA table_info(translations)")]
+            if "checksum" not in columns:  # a cache written before rows had checksums
+                self._add_checksums()
+        except sqlite3.DatabaseError as error:
+            raise self.corrupt(f"{error}") from None
+
+    def corrupt(self, what: str) -> CrossknowError:
+        return CrossknowError(f"{self.path}: the translation cache is damaged ({what}); delete the file to "
+                              "rebuild it (its translations are then computed again)")
+
+    def _add_checksums(self) -> None:
+        with self.db:
+            self.db.execute("ALTER TABLE translations ADD COLUMN checksum TEXT")
+            rows = self.db.execute("SELECT rowid, source, text FROM translations").fetchall()
+            self.db.executemany("UPDATE translations SET checksum=? WHERE rowid=?",
+                                [(_checksum(source, text), rowid) for rowid, source, text in rows])
 
     @staticmethod
     def key(text: str) -> str:
@@ -50,25 +78,69 @@ class TranslationCache:
 
     def get_many(self, translator, src: str, tgt: str, texts: list[str]) -> dict[str, str]:
         found = {}
-        for text in texts:
-            row = self.db.execute("SELECT text FROM translations WHERE backend=? AND model=? AND src=? AND tgt=? "
-                                  "AND hash=?", (translator.name, translator.model, src, tgt, self.key(text))).fetchone()
-            if row is not None:
-                found[text] = row[0]
+        try:
+            for text in texts:
+                row = self.db.execute("SELECT source, text, checksum FROM translations WHERE backend=? AND model=? "
+                                      "AND src=? AND tgt=? AND hash=?",
+                                      (translator.name, translator.model, src, tgt, self.key(text))).fetchone()
+                if row is None:
+                    continue
+                source, translated, checksum = row
+                if source != text or not isinstance(translated, str) or checksum != _checksum(source, translated):
+                    raise self.corrupt(f"the row for {text[:40]!r} ({src}->{tgt}) fails its checksum")
+                found[text] = translated
+        except sqlite3.DatabaseError as error:
+            raise self.corrupt(f"{error}") from None
         return found
 
     def put_many(self, translator, src: str, tgt: str, pairs: list[tuple[str, str]]) -> None:
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(translator.name, translator.model, src, tgt, self.key(s), s, t) for s, t in pairs])
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO translations (backend, model, src, tgt, hash, source, "
+                                    "text, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                    [(translator.name, translator.model, src, tgt, self.key(s), s, t, _checksum(s, t))
+                                     for s, t in pairs])
+        except sqlite3.DatabaseError as error:
+            raise self.corrupt(f"{error}") from None
+
+
+class RetryBudget:
+    """The time that failed calls and the waits between retries may take, over a whole run: once it
+    is spent, the strings left are recorded as failed without being tried."""
+
+    def __init__(self, seconds: float = 120.0):
+        self.seconds, self.spent, self.last_error = seconds, 0.0, ""
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent >= self.seconds
+
+    def charge(self, seconds: float, error: str) -> None:
+        self.spent += seconds
+        self.last_error = error
+
+    def not_tried(self) -> Translation:
+        return Translation(None, False, f"not tried: {self.seconds:g} s of failures and retries spent "
+                                        f"(last error: {self.last_error})")
+
+
+def check_languages(translator, src: str, tgt: str) -> None:
+    """An unknown code or a pair the translator cannot do is an error before any work."""
+    for code in (src, tgt):
+        get_language(code)
+    if src == tgt:
+        raise CrossknowError(f"source and target language are both {src!r}")
+    if hasattr(translator, "check_pair"):
+        translator.check_pair(src, tgt)
 
 
 def translate(translator, texts: list[str], src: str, tgt: str, cache: TranslationCache | None = None,
               batch_size: int = 16, max_retries: int = 2, retry_wait: float = 1.0,
-              desc: str | None = None) -> list[Translation]:
-    """Translate ``texts`` (duplicates once), from the cache where possible."""
-    if hasattr(translator, "check_pair"):
-        translator.check_pair(src, tgt)  # an unsupported pair is a usage error, not a failed string
+              desc: str | None = None, budget: RetryBudget | None = None) -> list[Translation]:
+    """Translate ``texts`` (duplicates once), from the cache where possible. ``budget`` bounds the
+    time spent on failures; pass one budget to every call of a run to bound the run's."""
+    check_languages(translator, src, tgt)
+    budget = budget or RetryBudget()
     unique = list(dict.fromkeys(texts))
     done: dict[str, Translation] = {}
     if cache is not None:
@@ -77,7 +149,7 @@ def translate(translator, texts: list[str], src: str, tgt: str, cache: Translati
     with tqdm(total=len(todo), desc=desc or f"{src}->{tgt}", leave=False, disable=not todo) as bar:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
-            results = _with_retries(translator, batch, src, tgt, max_retries, retry_wait)
+            results = _translate_batch(translator, batch, src, tgt, max_retries, retry_wait, budget)
             done.update(zip(batch, results))
             if cache is not None:
                 cache.put_many(translator, src, tgt, [(s, r.text) for s, r in zip(batch, results) if r.ok])
@@ -85,20 +157,37 @@ def translate(translator, texts: list[str], src: str, tgt: str, cache: Translati
     return [done[t] for t in texts]
 
 
-def _with_retries(translator, batch: list[str], src: str, tgt: str, max_retries: int, wait: float) -> list[Translation]:
-    error = ""
-    for attempt in range(max_retries + 1):
+def _call(translator, batch: list[str], src: str, tgt: str) -> list[Translation]:
+    outputs = translator.translate_batch(batch, src, tgt)
+    if len(outputs) != len(batch):
+        raise RuntimeError(f"{len(outputs)} outputs for {len(batch)} inputs")
+    return [Translation(o, True) if o and o.strip() else Translation(None, False, "empty output") for o in outputs]
+
+
+def _translate_batch(translator, batch: list[str], src: str, tgt: str, max_retries: int, wait: float,
+                     budget: RetryBudget) -> list[Translation]:
+    """A failed batch is split in halves (no waiting) until the failing string is alone; that one is
+    retried with exponential waits while the budget lasts."""
+    if budget.exhausted:
+        return [budget.not_tried() for _ in batch]
+    attempts = 1 + (max_retries if len(batch) == 1 else 0)
+    for attempt in range(attempts):
+        started = time.monotonic()
         try:
-            outputs = translator.translate_batch(batch, src, tgt)
-            if len(outputs) != len(batch):
-                raise RuntimeError(f"{len(outputs)} outputs for {len(batch)} inputs")
-            return [Translation(o, True) if o and o.strip() else Translation(None, False, "empty output")
-                    for o in outputs]
-        except Exception as exc:  # noqa: BLE001 - any backend failure is retried, then recorded
+            return _call(translator, batch, src, tgt)
+        except Exception as exc:  # noqa: BLE001 - any backend failure is split or retried, then recorded
             error = f"{type(exc).__name__}: {exc}"
-            if attempt < max_retries:
-                time.sleep(wait * 2**attempt)
-    return [Translation(None, False, error) for _ in batch]
+            budget.charge(time.monotonic() - started, error)
+        if len(batch) > 1:
+            half = len(batch) // 2
+            return (_translate_batch(translator, batch[:half], src, tgt, max_retries, wait, budget)
+                    + _translate_batch(translator, batch[half:], src, tgt, max_retries, wait, budget))
+        if attempt == attempts - 1 or budget.exhausted:
+            break
+        pause = min(wait * 2**attempt, budget.seconds - budget.spent)
+        time.sleep(pause)
+        budget.charge(pause, error)
+    return [Translation(None, False, error)]
 
 
 class HFSeq2SeqTranslator:
@@ -130,11 +219,35 @@ class HFSeq2SeqTranslator:
         raise ValueError(f"{self.model}: unsupported seq2seq model type {model_type!r} (NLLB, M2M100, Marian)")
 
     def codes(self, src: str, tgt: str) -> tuple[str | None, str | None]:
-        if self.family == "nllb":
-            return get_language(src).nllb, get_language(tgt).nllb
-        if self.family == "m2m100":
-            return get_language(src).m2m, get_language(tgt).m2m
-        return None, None
+        """The model's codes from the language table; a language the model lacks is an error."""
+        column = {"nllb": "nllb", "m2m100": "m2m"}.get(self.family)
+        if column is None:
+            return None, None
+        codes = [getattr(get_language(lang), column) for lang in (src, tgt)]
+        for lang, code in zip((src, tgt), codes):
+            if code is None:
+                raise ValueError(f"{self.model}: {self.family} has no code for language {lang!r} "
+                                 f"({get_language(lang).name})")
+        return codes[0], codes[1]
+
+    def check_pair(self, src: str, tgt: str) -> None:
+        """The model must know both language codes (a Marian model is one pair: not checked here)."""
+        for code in self.codes(src, tgt):
+            if code is None:
+                continue
+            if self.family == "m2m100":
+                known = code in getattr(self.tokenizer, "lang_code_to_id", {}) or self._has_lang_id(code)
+            else:
+                known = self.tokenizer.convert_tokens_to_ids(code) != self.tokenizer.unk_token_id
+            if not known:
+                raise CrossknowError(f"{self.model}: the model has no language code {code!r}")
+
+    def _has_lang_id(self, code: str) -> bool:
+        try:
+            self.tokenizer.get_lang_id(code)
+            return True
+        except (KeyError, AttributeError):
+            return False
 
     def generation_inputs(self, texts: list[str], src: str, tgt: str):
         """Tokenized inputs and ``forced_bos_token_id`` for this family and language pair."""
@@ -196,15 +309,41 @@ class CausalLMTranslator:
         return [first_line(o) for o in outputs]
 
 
+OPENAI_PRESETS: dict[str, dict] = {
+    # The paper's Translation/translate_gpt.py: sampled, and cut at 64 tokens.
+    "paper": {"temperature": 0.7, "max_tokens": 64, "top_p": 1.0},
+    "greedy": {"temperature": 0.0, "max_tokens": 1024, "top_p": 1.0},
+}
+"""Request settings of the OpenAI chat translator, by name (``--openai_preset``)."""
+
+
+class _ChatClient(OpenAIChatBackend):
+    """The shared OpenAI backend, sending ``top_p`` as well."""
+
+    def __init__(self, model: str, top_p: float, **kwargs):
+        super().__init__(model, **kwargs)
+        self.top_p = top_p
+
+    def request_body(self, messages: list[dict]) -> dict:
+        return {**super().request_body(messages), "top_p": self.top_p}
+
+
 class OpenAIChatTranslator:
-    """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``."""
+    """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``.
 
-    name = "openai"
+    ``preset`` names the request settings (``OPENAI_PRESETS``): ``paper`` (temperature 0.7,
+    ``max_tokens`` 64, ``top_p`` 1, as the paper) or ``greedy`` (temperature 0, 1,024 tokens). The
+    name is part of the translator's ``name`` (``openai-paper``), so the outputs' settings say which
+    was used and the cache never serves one preset's translation for the other.
+    """
 
-    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, **kwargs):
-        from crossknow.openai_backend import OpenAIChatBackend
-
-        self.client = OpenAIChatBackend(model, max_tokens=1024, base_url=base_url, api_key=api_key, **kwargs)
+    def __init__(self, model: str, preset: str = "greedy", base_url: str | None = None,
+                 api_key: str | None = None, **kwargs):
+        if preset not in OPENAI_PRESETS:
+            raise ValueError(f"unknown OpenAI preset {preset!r}; choose from {', '.join(OPENAI_PRESETS)}")
+        self.preset = preset
+        self.name = f"openai-{preset}"
+        self.client = _ChatClient(model, base_url=base_url, api_key=api_key, **OPENAI_PRESETS[preset], **kwargs)
         self.model = self.client.model
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
@@ -304,7 +443,7 @@ def detect_kind(model: str) -> str:
 
 
 def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256, num_beams: int = 1,
-                    batch_size: int | str = "auto"):
+                    batch_size: int | str = "auto", openai_preset: str = "greedy"):
     """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium; ``auto``
     picks the kind from the model."""
     if kind == "auto":
@@ -315,8 +454,9 @@ def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 2
     if kind == "llm":
         return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens, num_beams=num_beams,
                                   batch_size=batch_size)
-    if kind == "openai":
-        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"))
+    if kind == "openai":  # retries are translate()'s, within its time budget, not the client's as well
+        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"), openai_preset,
+                                    max_retries=0)
     if kind == "google":
         return GoogleTranslator()
     if kind == "apertium":

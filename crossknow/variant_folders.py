@@ -1,16 +1,21 @@
-"""Write the crosslingual variant folders from ``{split}`` and ``{split}_full_{lang}`` folders."""
+"""Write the crosslingual variant folders from ``{split}`` and ``{split}_full_{lang}`` folders.
+
+A full folder's culture tags (``culture.json``, from the Global-MMLU import) follow its rows into
+every variant folder built from it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from crossknow.culture import read_culture, row_tags, write_culture
+from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from crossknow.mmlu import DataError, folder_name, format_mmlu_csv, read_mmlu_csv, subject_path, subjects_in_folder
-from crossknow.variants import BUILT_MODES, build_mixup, build_variant
+from crossknow.variants import BUILT_MODES, build_mixup, build_variant, mixup_variant
 
 
-class OverwriteError(RuntimeError):
+class OverwriteError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     pass
 
 
@@ -34,7 +39,8 @@ def skipped_rows(folder: Path, subject: str) -> set[int]:
 
 
 def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str):
-    """English and full translations, aligned row by row; rows skipped in any language are dropped."""
+    """English and full translations, aligned row by row; rows skipped in any language are dropped.
+    ``row_ids`` are the kept rows' positions in the English file."""
     english = read_mmlu_csv(subject_path(data_dir / split, subject, split))
     folders = {lang: data_dir / folder_name(split, f"full_{lang}") for lang in languages}
     skipped = {lang: skipped_rows(folder, subject) for lang, folder in folders.items()}
@@ -58,42 +64,51 @@ def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str)
 
 def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("dev", "test"),
                           modes=BUILT_MODES, mixup: bool = True, seed: int = 0,
-                          overwrite: bool = False) -> list[Path]:
-    """Build every mode per language, and mixup; returns the folders written."""
+                          overwrite: bool = False, mixup_languages: list[str] | None = None,
+                          subjects: list[str] | None = None) -> list[Path]:
+    """Build every mode per language, and mixup over ``mixup_languages`` (default: ``languages``;
+    the folder is ``mixup`` for the paper's four, ``mixup_ar-hi-ru-zh`` for others, and its manifest
+    records the set); ``subjects`` default to every subject of the English split. Returns the folders
+    written."""
     data_dir = Path(data_dir)
-    written, outputs, logs = set(), {}, {}
+    mixup_languages = sorted(set(mixup_languages or languages) - {"en"})
+    mixup_name = mixup_variant(mixup_languages) if mixup else None
+    needed = list(dict.fromkeys([*languages, *(mixup_languages if mixup else [])]))
+    written, outputs, logs, tags = set(), {}, {}, {}
     for split in splits:
-        subjects = subjects_in_folder(data_dir / split, split)
-        if not subjects:
+        split_subjects = subjects or subjects_in_folder(data_dir / split, split)
+        if not split_subjects:
             raise DataError(f"{data_dir / split}: no {split} CSV files")
         mixup_log = []
-        for subject in subjects:
-            english, translations, row_ids = load_aligned(data_dir, split, languages, subject)
+        for subject in split_subjects:
+            english, translations, row_ids = load_aligned(data_dir, split, needed, subject)
+            culture = {lang: read_culture(data_dir / folder_name(split, f"full_{lang}"), subject) for lang in needed}
             for mode in modes:
                 for lang in languages:
                     folder = data_dir / folder_name(split, f"{mode}_{lang}")
                     rows = build_variant(mode, english, translations[lang], subject, split, seed, row_ids)
                     outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
+                    tags.setdefault(folder, {})[subject] = row_tags({lang: culture[lang]}, row_ids, subject)
                     written.add(folder)
             if mixup:
-                rows, assignment = build_mixup(english, translations, subject, split, seed, row_ids)
-                folder = data_dir / folder_name(split, "mixup")
+                chosen = {lang: translations[lang] for lang in mixup_languages}
+                rows, assignment = build_mixup(english, chosen, subject, split, seed, row_ids)
+                folder = data_dir / folder_name(split, mixup_name)
                 outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
+                tags.setdefault(folder, {})[subject] = row_tags({lang: culture[lang] for lang in chosen}, row_ids, subject)
                 mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", "A", "B", "C", "D"], a))}
                               for i, a in zip(row_ids, assignment)]
                 written.add(folder)
         if mixup:
-            logs[data_dir / folder_name(split, "mixup") / "languages.jsonl"] = mixup_log
+            logs[data_dir / folder_name(split, mixup_name) / "languages.jsonl"] = mixup_log
     _write_all(outputs, overwrite)
     for path, log in logs.items():
         atomic_write_jsonl(path, log)
     for folder in written:
-        atomic_write_json(folder / "manifest.json", {
-            "built_by": "crossknow.variant_folders", "from": sorted({"full_" + lang for lang in languages}),
-            "seed": seed, "subjects": len(list(folder.glob("*.csv"))),
-        })
+        manifest = {"built_by": "crossknow.variant_folders", "from": sorted({"full_" + lang for lang in needed}),
+                    "seed": seed, "subjects": len(list(folder.glob("*.csv")))}
+        if folder.name.endswith(f"_{mixup_name}"):
+            manifest["languages"] = ["en", *mixup_languages]
+        atomic_write_json(folder / "manifest.json", manifest)
+        write_culture(folder, tags[folder])
     return sorted(written)
-
-
-def read_manifest(folder: Path) -> dict:
-    return json.loads((folder / "manifest.json").read_text())

@@ -4,7 +4,8 @@ Per language L (with ``full_L`` the question and every option in L):
 ``question`` (question in L), ``options`` (options in L), ``gt`` (only the correct option in L),
 ``gt_question`` (question and correct option in L), ``onewrong`` (one wrong option in L),
 ``threewrong`` (the three wrong options in L); and ``mixup``: the question and the four options take
-five different languages, a seeded random order of English and four other languages.
+five different languages drawn, seeded per row, from English and a chosen set of four or more other
+languages (the paper's de/fr/es/it by default). Every mode works for any language of the table.
 Answers never change. Random choices are seeded per row (subject, split, row, seed), so a row's
 result does not depend on which other rows or subjects are processed.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import random
 
+from crossknow.languages import PAPER_LANGUAGES
 from crossknow.mmlu import Item
 
 MODES = ("question", "options", "full", "gt", "gt_question", "onewrong", "threewrong")  # the paper's order
@@ -71,6 +73,23 @@ def mixup_languages(rng: random.Random, languages: list[str]) -> list[str]:
     if len(set(pool)) < 5:
         raise ValueError(f"mixup needs English and four other languages, got {languages}")
     return rng.sample(pool, 5)
+
+
+def mixup_variant(languages: list[str]) -> str:
+    """The variant (and folder) name of mixup over ``languages``: the paper's ``mixup`` for its four
+    languages, else ``mixup_`` and the sorted codes (``mixup_ar-hi-ru-zh``)."""
+    chosen = sorted(set(languages) - {"en"})
+    if len(chosen) < 4:
+        raise ValueError(f"mixup needs English and four other languages, got {languages}")
+    return "mixup" if chosen == sorted(PAPER_LANGUAGES) else "mixup_" + "-".join(chosen)
+
+
+def sweep_mixup(languages: list[str]) -> str | None:
+    """The mixup variant of a sweep over ``languages``: the paper's for its languages or a subset of
+    them (as before), the set's own for four or more languages, none for fewer outside the paper's."""
+    if set(languages) <= set(PAPER_LANGUAGES):
+        return "mixup"
+    return mixup_variant(languages) if len(set(languages) - {"en"}) >= 4 else None
 
 
 def build_mixup(english: list[Item], translations: dict[str, list[Item]], subject: str,

@@ -15,13 +15,16 @@ import math
 
 import torch
 
-from crossknow.hf_backend import (
+from crossknow.model_api import (
     ANSWER_TOKEN_CONVENTIONS,
+    GENERATION,
+    LETTER_SCORES,
+    LOGLIKELIHOOD,
     LetterScores,
     letter_token_ids,
-    load_tokenizer,
-    resolve_model_path,
+    require,
 )
+from crossknow.model_spec import ModelSpec
 from crossknow.prompts import Prompt
 
 
@@ -34,15 +37,24 @@ def _vllm():
 
 
 class VLLMBackend:
-    name = "vllm"
+    """The contract on vLLM: letter scores and generation (no loglikelihood)."""
 
-    def __init__(self, model: str, arch: str | None = None, dtype: str = "auto", tensor_parallel_size: int = 1,
+    name = "vllm"
+    capabilities = frozenset({LETTER_SCORES, GENERATION})
+
+    def __init__(self, model: str | ModelSpec, dtype: str = "auto", tensor_parallel_size: int = 1,
                  seed: int = 0, llm=None, tokenizer=None, sampling_params_cls=None, **engine_kwargs):
-        self.tokenizer = tokenizer or load_tokenizer(model, arch)
+        spec = model if isinstance(model, ModelSpec) else ModelSpec.parse(model)
+        if tokenizer is None:
+            from crossknow.hf_backend import load_tokenizer
+
+            tokenizer = load_tokenizer(spec)
+        self.tokenizer = tokenizer
+        self.tensor_parallel_size, self.dtype = tensor_parallel_size, dtype
         if llm is None:
             vllm = _vllm()
-            path, gguf_file = resolve_model_path(model)
-            tokenizer_path = resolve_model_path(arch)[0] if arch else path
+            path, gguf_file = spec.location()
+            tokenizer_path = spec.tokenizer_location()[0]
             llm = vllm.LLM(model=f"{path}/{gguf_file}" if gguf_file else path, tokenizer=tokenizer_path,
                            dtype={"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}.get(dtype, dtype),
                            tensor_parallel_size=tensor_parallel_size, enable_prefix_caching=True,
@@ -51,11 +63,18 @@ class VLLMBackend:
         self.llm = llm
         self.sampling_params_cls = sampling_params_cls
 
+    def describe(self) -> dict:
+        return {"backend": self.name, "dtype": self.dtype, "tensor_parallel_size": self.tensor_parallel_size,
+                "prefix_cache": True}
+
     def prompt_inputs(self, prompts: list[Prompt]) -> list[dict]:
         return [{"prompt_token_ids": self.tokenizer(p.text).input_ids} for p in prompts]
 
-    def score(self, prompts: list[Prompt], labels: tuple[str, ...], desc: str = "scoring") -> list[LetterScores]:
-        ids = {c: letter_token_ids(self.tokenizer, labels, c) for c in ANSWER_TOKEN_CONVENTIONS}
+    def answer_token_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
+        return {c: letter_token_ids(self.tokenizer, labels, c) for c in ANSWER_TOKEN_CONVENTIONS}
+
+    def score_letters(self, prompts: list[Prompt], labels: tuple[str, ...], desc: str = "scoring") -> list[LetterScores]:
+        ids = self.answer_token_ids(labels)
         candidates = sorted(set(ids["paper"] + ids["space"]))
         params = self.sampling_params_cls(max_tokens=1, temperature=0.0, allowed_token_ids=candidates,
                                           logprobs=len(candidates))
@@ -69,9 +88,12 @@ class VLLMBackend:
                 for c in ANSWER_TOKEN_CONVENTIONS}))
         return scores
 
+    def loglikelihood(self, texts: list[str], desc: str = "likelihood") -> list[float]:
+        require(self, LOGLIKELIHOOD)
+
     def generate(self, prompts: list[Prompt], max_new_tokens: int, do_sample: bool = False, seed: int = 0,
-                 desc: str = "generating") -> list[str]:
+                 stop: list[str] | None = None, desc: str = "generating") -> list[str]:
         params = self.sampling_params_cls(max_tokens=max_new_tokens, temperature=1.0 if do_sample else 0.0,
-                                          top_p=1.0, seed=seed if do_sample else None)
+                                          top_p=1.0, seed=seed if do_sample else None, stop=stop or None)
         outputs = self.llm.generate(self.prompt_inputs(prompts), params, use_tqdm=False)
         return [o.outputs[0].text for o in outputs]

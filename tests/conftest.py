@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny random causal LMs with locally trained tokenizers, saved to disk.
+"""Shared fixtures and helpers: tiny random causal LMs with locally trained tokenizers, saved to
+disk; the demo prompts; the paper's scoring method as the reference.
 
 Two tokenizer families, because letter-token handling differs between them:
 - byte-level BPE (GPT-2, Llama-3, SmolLM2 style): "A" and " A" are different tokens;
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEMO_DATA = ROOT / "MMLU" / "data" / "demo"
+LABELS = ("A", "B", "C", "D")
 
 
 def load_script(relative_path: str):
@@ -27,14 +29,20 @@ def load_script(relative_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def _corpus() -> list[str]:
+    """The demo's English and paper-language rows (the non-Latin demo languages would crowd the tiny vocabularies)."""
+    import re
+
     from crossknow.mmlu import read_mmlu_csv
 
+    paper_folder = re.compile(r"(dev|test)(_mixup|_.*_(fr|de|es|it))?")
     lines = []
-    for path in sorted(DEMO_DATA.glob("*/*.csv")):
+    for path in sorted(p for p in DEMO_DATA.glob("*/*.csv") if paper_folder.fullmatch(p.parent.name)):
         for item in read_mmlu_csv(path):
             lines.append(item.question + " " + " ".join(item.choices))
     lines.append("The following are multiple choice questions (with answers) about A. B. C. D. Answer: A B C D")
@@ -93,3 +101,23 @@ def bpe_model_dir(tmp_path_factory) -> Path:
     build_tiny_model(tokenizer).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def demo_prompts(k: int = 0, variant: str = "mixup"):
+    """The demo slice's prompts for two subjects, as MMLU/eval.py builds them."""
+    from crossknow.evaluate import Settings, load_config_data, make_config, subject_prompts
+    from crossknow.mmlu import LocalSource
+
+    settings = Settings(k=k, subjects=["management", "high_school_geography"])
+    data = load_config_data(LocalSource(DEMO_DATA), make_config(variant), settings)
+    return [p for s, d in data.items() for p in subject_prompts(s, d, settings)]
+
+
+def paper_method_probs(model, tokenizer, prompt_text: str, ids: list[int]) -> list[float]:
+    """The paper's scoring: batch 1, full-sequence logits, softmax over the letters' logits."""
+    import torch
+
+    input_ids = tokenizer(prompt_text, return_tensors="pt").input_ids
+    with torch.no_grad():
+        logits = model(input_ids=input_ids).logits[0, -1]
+    return torch.softmax(logits[ids].float(), dim=0).tolist()

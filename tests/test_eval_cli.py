@@ -6,9 +6,10 @@ import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
 from crossknow import hf_backend
-from crossknow.evaluate import ResumeError
 from crossknow.io import read_jsonl
 from crossknow.mmlu import DataError
+from crossknow.results import validate_result
+from crossknow.runner import ResumeError
 
 mmlu_eval = load_script("MMLU/eval.py")
 
@@ -22,8 +23,19 @@ def run(model_dir, save_dir, *extra):
 
 
 def strip_volatile(result: dict) -> dict:
-    config = {k: v for k, v in result["config"].items() if k not in ("date", "batch_size")}
-    return {**result, "config": config}
+    environment = {k: v for k, v in result["environment"].items() if k != "date"}
+    return {**result, "environment": environment}
+
+
+def validate_records(path):
+    import jsonschema
+
+    from crossknow.results import SCHEMA_FILE
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    record_schema = {**schema["$defs"]["record"], "$defs": schema["$defs"]}
+    for record in read_jsonl(path):
+        jsonschema.validate(record, record_schema)
 
 
 def test_results_layout_and_contents(bpe_model_dir, tmp_path):
@@ -33,21 +45,33 @@ def test_results_layout_and_contents(bpe_model_dir, tmp_path):
         "result_en.json", "result_full_fr.json", "result_mixup.json"]
     result = json.loads((prefix / "result_full_fr.json").read_text())
     assert result == results["full_fr"]
+    validate_result(result)
+    assert result["schema_version"] == 1 and result["task"] == "mmlu" and result["records"] == "full_fr"
     assert result["n"] == 8 and set(result["subject"]) == set(SUBJECTS)
     assert result["category"].keys() == {"humanities", "other"}
     low, high = result["ci95"]
     assert low <= result["weighted_accuracy"] <= high
     config = result["config"]
-    assert config["test_variant"] == "full_fr" and config["dev_variant"] == "full_fr" and config["k"] == 0
+    assert config["test_variant"] == "full_fr" and config["dev_variant"] == "full_fr" and config["shots"] == 0
+    assert (config["test_mode"], config["test_language"], config["intervention"]) == ("full", "fr", None)
+    assert config["model"] == {"name": str(bpe_model_dir), "kind": "local", "path": str(bpe_model_dir),
+                               "tokenizer": str(bpe_model_dir), "tag": bpe_model_dir.name}
+    assert config["backend"] == {"backend": "hf", "device": "cpu", "dtype": "float32", "batch_size": 3,
+                                 "prefix_cache": True, "attention": "packed"}
     assert config["answer_token"] == "paper" and set(config["answer_token_ids"]) == {"paper", "space"}
-    assert config["versions"]["transformers"] and config["date"] and "git_commit" in config
-    assert result["prefix_reuse"] == {"questions_with_reuse": 8, "questions_without": 0, "attention": "packed"}
+    assert config["units"] == SUBJECTS and len(config["data"]["inputs_sha256"]) == 64
+    assert config["data"]["source"].endswith("test_full_fr")
+    assert result["environment"]["versions"]["transformers"] and result["environment"]["date"]
+    assert "git_commit" in result["environment"]
+    assert result["prefix_reuse"] == {"questions_with_reuse": 8, "questions_without": 0}
+    validate_records(prefix / "full_fr" / "management.jsonl")
     records = read_jsonl(prefix / "full_fr" / "management.jsonl")
     assert len(records) == 4
     first = records[0]
     assert first["prompt"].startswith(
         "The following are multiple choice questions (with answers) about  management.\n\n"
         "Quel est le terme désignant un résultat sous-optimal")
+    assert first["subject"] == "management" and first["index"] == 0
     assert first["label"] == "B" and first["correct"] == (first["prediction"] == "B")
     assert sum(first["probs"].values()) == pytest.approx(1.0, abs=1e-5)
     assert first["probs"] == dict(zip("ABCD", first["probs_by_answer_token"]["paper"]))
@@ -57,7 +81,7 @@ def test_killed_run_resumes_to_the_same_results(bpe_model_dir, tmp_path, monkeyp
     reference = run(bpe_model_dir, tmp_path / "ref", "--configs", "full_de")["full_de"]
 
     calls = {"n": 0}
-    real_score = hf_backend.HFBackend.score
+    real_score = hf_backend.HFBackend.score_letters
 
     def dies_on_second_subject(self, *args, **kwargs):
         calls["n"] += 1
@@ -65,14 +89,14 @@ def test_killed_run_resumes_to_the_same_results(bpe_model_dir, tmp_path, monkeyp
             raise KeyboardInterrupt
         return real_score(self, *args, **kwargs)
 
-    monkeypatch.setattr(hf_backend.HFBackend, "score", dies_on_second_subject)
+    monkeypatch.setattr(hf_backend.HFBackend, "score_letters", dies_on_second_subject)
     with pytest.raises(KeyboardInterrupt):
         run(bpe_model_dir, tmp_path / "resumed", "--configs", "full_de")
     prefix = tmp_path / "resumed" / f"{bpe_model_dir.name}_0shot"
     assert (prefix / "full_de" / "management.jsonl").exists()
     assert not (prefix / "full_de" / "world_religions.jsonl").exists()
     assert not (prefix / "result_full_de.json").exists()
-    monkeypatch.setattr(hf_backend.HFBackend, "score", real_score)
+    monkeypatch.setattr(hf_backend.HFBackend, "score_letters", real_score)
     resumed = run(bpe_model_dir, tmp_path / "resumed", "--configs", "full_de")["full_de"]
     assert strip_volatile(resumed) == strip_volatile(reference)
     for subject in SUBJECTS:
@@ -87,7 +111,7 @@ def test_finished_result_is_not_recomputed_or_overwritten(bpe_model_dir, tmp_pat
     def must_not_score(*args, **kwargs):
         raise AssertionError("a finished configuration was scored again")
 
-    monkeypatch.setattr(hf_backend.HFBackend, "score", must_not_score)
+    monkeypatch.setattr(hf_backend.HFBackend, "score_letters", must_not_score)
     assert run(bpe_model_dir, tmp_path, "--configs", "en")["en"] == first
     with pytest.raises(AssertionError, match="scored again"):
         run(bpe_model_dir, tmp_path, "--configs", "en", "--overwrite")
@@ -97,8 +121,29 @@ def test_partial_results_with_other_settings_are_refused(bpe_model_dir, tmp_path
     prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
     run(bpe_model_dir, tmp_path, "--configs", "en")
     (prefix / "result_en.json").unlink()  # as if killed before the end
-    with pytest.raises(ResumeError, match=r"answer_token: 'paper' on disk, 'space' now"):
+    with pytest.raises(ResumeError, match=r"partial results made with other settings "
+                                          r"\(scoring.answer_token: 'paper' on disk, 'space' now\)"):
         run(bpe_model_dir, tmp_path, "--configs", "en", "--answer_token", "space")
+
+
+def test_a_finished_result_made_with_other_inputs_is_not_served(bpe_model_dir, tmp_path, monkeypatch):
+    run(bpe_model_dir, tmp_path, "--configs", "en", "--limit", "3")
+    prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
+    with pytest.raises(ResumeError, match=r"holds a finished result made with other settings \(config.limit: 3 on disk"):
+        run(bpe_model_dir, tmp_path, "--configs", "en", "--limit", "4")
+    # The same settings on other data: the data folder and the inputs' hash tell them apart.
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DEMO_DATA / "test", data / "test")
+    csv = data / "test" / "management_test.csv"
+    lines = csv.read_text().splitlines(keepends=True)
+    csv.write_text(lines[0] + lines[2] + lines[1] + "".join(lines[3:]))
+    with pytest.raises(ResumeError, match=r"other settings \(data_source: .* on disk, .*data/test' now\)"):
+        mmlu_eval.main(["--model", str(bpe_model_dir), "--data_dir", str(data), "--save_dir", str(tmp_path),
+                        "--subjects", *SUBJECTS, "--limit", "3", "--batch_size", "3", "--dtype", "fp32",
+                        "--configs", "en"])
+    assert (prefix / "result_en.json").exists()
 
 
 def test_bad_data_stops_before_the_model_is_loaded(bpe_model_dir, tmp_path, monkeypatch):
@@ -120,7 +165,7 @@ def test_bad_data_stops_before_the_model_is_loaded(bpe_model_dir, tmp_path, monk
 
 
 def test_five_shot_english_and_same_variant_demos(bpe_model_dir, tmp_path):
-    results = run(bpe_model_dir, tmp_path, "-k", "5", "--configs", "en", "gt_it", "--demos", "same", "en")
+    results = run(bpe_model_dir, tmp_path, "-k", "5", "--variants", "en", "gt_it", "--demos", "same", "en")
     assert sorted(results) == ["en", "gt_it", "gt_it_en_demo"]
     prefix = tmp_path / f"{bpe_model_dir.name}_5shot"
     same = read_jsonl(prefix / "gt_it" / "management.jsonl")[0]["prompt"]
@@ -130,6 +175,7 @@ def test_five_shot_english_and_same_variant_demos(bpe_model_dir, tmp_path):
     assert same.count(demo) == 1 and "D. Strutturazione iniziale e considerazione\nAnswer: D\n\n" in same
     assert results["gt_it"]["config"]["dev_variant"] == "gt_it"
     assert results["gt_it_en_demo"]["config"]["dev_variant"] == ""
+    assert results["gt_it"]["config"]["shots"] == 5
 
 
 def test_paper_style_single_config_and_translate_then_answer(bpe_model_dir, tmp_path):
@@ -144,6 +190,13 @@ def test_paper_style_single_config_and_translate_then_answer(bpe_model_dir, tmp_
     assert "Question: What is the term for power derived from" not in records[0]["prompt"]
     assert all("generated" in r and r["parsed"] == (r["prediction"] is not None) for r in records)
     result = results["mixup_8_token"]
+    validate_result(result)
+    assert (result["config"]["name"], result["config"]["infer_mode"], result["config"]["intervention"]) == (
+        "mixup_8_token", "generation", 2)
+    assert result["config"]["max_new_tokens"] == 8 and result["config"]["test_mode"] == "mixup"
+    from crossknow.answers import BLOCK_STOPS
+
+    assert result["config"]["stop"] == list(BLOCK_STOPS)
     assert result["unparsed"] == sum(not r["parsed"] for s in SUBJECTS
                                      for r in read_jsonl(prefix / "mixup_8_token" / f"{s}.jsonl"))
 
@@ -168,6 +221,7 @@ def test_a_launcher_runs_with_its_arguments_overridden(bpe_model_dir, tmp_path):
     prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
     assert len(list(prefix.glob("result_*.json"))) == 1 + 7 + 1
     assert "threewrong" in out.stdout and "English:" in out.stdout
+    assert "setting 9/9 mixup" in out.stderr  # the sweep's overall progress
 
 
 def test_two_process_data_parallel_run_equals_one_process(bpe_model_dir, tmp_path):

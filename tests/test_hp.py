@@ -10,6 +10,7 @@ from crossknow import hf_backend
 from crossknow.hp import QUIZ_LANGUAGES, hp_prompt, load_quiz, variant_prompts
 from crossknow.io import read_jsonl
 from crossknow.mmlu import DataError, Item
+from crossknow.results import validate_result
 
 DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
 
@@ -109,22 +110,38 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     assert list(results) == QUIZ_LANGUAGES
     out_dir = tmp_path / bpe_model_dir.name / "none"
     fr = json.loads((out_dir / "result_fr.json").read_text())
+    validate_result(fr)
+    assert fr["task"] == "hp" and fr["records"] == "fr"
     assert fr["n"] == 30 and set(fr["category"]) == {"characters", "spells"} and fr["category_n"]["spells"] == 14
-    assert fr["config"]["language"] == "fr" and fr["config"]["dtype"] == "float32"
-    records = read_jsonl(out_dir / "fr.jsonl")
+    assert fr["config"]["language"] == "fr" and fr["config"]["variant"] == "none"
+    assert fr["config"]["backend"]["dtype"] == "float32" and fr["config"]["units"] == ["fr"]
+    records = read_jsonl(out_dir / "fr" / "fr.jsonl")
+    assert records[0]["language"] == "fr" and "subject" not in records[0]
+    assert records[0]["category"] == "characters" and records[0]["index"] == 0
     assert records[0]["prompt"].startswith("Vous trouverez ci-dessous") and records[0]["prompt"].endswith("Answer: ")
     assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
     table = capsys.readouterr().out
     assert "gap to en" in table and "not the paper's quiz" in table
 
-    monkeypatch.setattr(hf_backend.HFBackend, "score", lambda *a, **k: pytest.fail("finished language rescored"))
+    monkeypatch.setattr(hf_backend.HFBackend, "score_letters", lambda *a, **k: pytest.fail("finished language rescored"))
     assert hp.main(args) == results
+
+    from crossknow.report import main as report
+
+    report([str(tmp_path)])
+    table = capsys.readouterr().out
+    assert "(HP quiz accuracy %, gap to English)" in table
+    assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f})" in table
 
 
 def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):
     hp = load("evaluate")
     results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "de", "--limit", "5"])
     assert list(results) == ["de"] and results["de"]["n"] == 5
+    assert hp.parse_args(["--langs", "fr", "it"]).languages == ["fr", "it"]
+    assert hp.parse_args(["--lang", "it"]).languages == ["it"] and hp.parse_args([]).languages == QUIZ_LANGUAGES
+    assert hp.parse_args(["--output_dir", "x", "--num_examples", "3"]).save_dir == "x"
+    assert hp.parse_args([]).save_dir == "results/hp"
     results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--variant", "mixup"])
     assert list(results) == ["mixup"] and results["mixup"]["n"] == 30
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import DEMO_DATA, load_script
 from crossknow.openai_backend import APIError, OpenAIChatBackend
 from crossknow.prompts import Prompt
+from crossknow.results import validate_result
 
 
 class FakeChatServer:
@@ -51,7 +52,7 @@ def test_request_is_the_papers_and_retries_are_bounded():
     with FakeChatServer([(500, "busy"), (429, "slow down"), (200, "C")]) as server:
         backend = OpenAIChatBackend("openai/gpt-3.5-turbo-0125", base_url=server.url, api_key="sk-test",
                                     max_retries=3, backoff_seconds=0.01)
-        assert backend.generate([Prompt("header\n\n", "q\nAnswer:")]) == ["C"]
+        assert backend.generate([Prompt("header\n\n", "q\nAnswer:")], max_new_tokens=1) == ["C"]
     assert len(server.requests) == 3
     request = server.requests[-1]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"
@@ -88,10 +89,31 @@ def test_eval_with_an_openai_model_never_writes_the_key(tmp_path, monkeypatch):
     with FakeChatServer([(200, "B")] * 3 + [(200, "Answer: D")] * 3) as server:
         results = mmlu_eval.main(["--model", "openai/gpt-3.5-turbo-0125", "--api_base", server.url,
                                   "--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path),
-                                  "--subjects", "management", "--limit", "6", "--configs", "en"])
+                                  "--subjects", "management", "--limit", "6", "--configs", "en",
+                                  "--infer_mode", "generation", "--max_token", "1"])
     result = results["en"]
+    validate_result(result)
     assert result["n"] == 6 and result["unparsed"] == 0
-    assert result["config"]["backend"] == "openai" and result["config"]["max_tokens"] == 1
+    assert result["config"]["backend"]["backend"] == "openai" and result["config"]["max_new_tokens"] == 1
+    assert result["config"]["model"]["kind"] == "openai" and result["config"]["model"]["tag"] == "gpt-3.5-turbo-0125"
     written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     assert "sk-secret-123" not in written
     assert all(r["body"]["max_tokens"] == 1 for r in server.requests)
+
+
+def test_an_api_model_in_logits_mode_is_refused_before_any_request(monkeypatch, capsys):
+    mmlu_eval = load_script("MMLU/eval.py")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with pytest.raises(SystemExit):
+        mmlu_eval.main(["--model", "openai/gpt-4-0613", "--api_base", "http://127.0.0.1:9", "--configs", "en"])
+    assert ("--model openai/gpt-4-0613 --infer_mode logits: the openai backend cannot give letter scores; "
+            "it offers: generation (the paper ran GPT models with --infer_mode generation --max_token 1)"
+            in capsys.readouterr().err)
+
+
+def test_stop_strings_cut_the_returned_text():
+    stops = [f"\n\nStop{i}" for i in range(6)]  # more than the four the API takes
+    with FakeChatServer([(200, "Answer: B\n\nStop4 Answer: D")]) as server:
+        backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k")
+        assert backend.generate([Prompt("", "q")], max_new_tokens=7, stop=stops) == ["Answer: B"]
+    assert "stop" not in server.requests[0]["body"] and server.requests[0]["body"]["max_tokens"] == 7

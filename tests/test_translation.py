@@ -74,7 +74,8 @@ def test_failures_are_flagged_never_replaced_by_the_source(tmp_path):
     assert translator.batches.count(["FAIL here"]) == 3  # bounded retries
     retry = FakeTranslator()
     translate(retry, ["ok", "EMPTY out", "FAIL here"], "en", "it", cache, retry_wait=0, max_retries=0)
-    assert retry.batches == [["EMPTY out", "FAIL here"]]  # only the failures are tried again
+    # only the failures are tried again; the failed batch is split so that the bad string fails alone
+    assert retry.batches == [["EMPTY out", "FAIL here"], ["EMPTY out"], ["FAIL here"]]
 
 
 def sentencepiece_model(tmp_path):

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 
@@ -52,6 +53,9 @@ def test_scores_equal_sacrebleus_command_line(system):
     assert 0 < bleu < 100
     assert result["signatures"]["bleu"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert json.loads((folder / "scores.json").read_text()) == result
+    from crossknow.results import validate_result
+
+    validate_result(result)  # the project's results schema
 
 
 def test_line_count_mismatch_is_an_error_unless_num_examples(system):
@@ -110,7 +114,7 @@ def run_analysis(monkeypatch, tmp_path, model):
     analysis = load("embedding_analysis")
     monkeypatch.setattr(analysis, "make_translator", lambda kind, model=None: WordSwap())
     results = analysis.main(["--model", model, "--num_examples", "6", "--output_dir", str(tmp_path),
-                             "--languages", "fr", "de", "--p", "0", "0.5", "1"])
+                             "--languages", "fr", "de", "--p", "0", "0.5", "1", "--translator", "apertium"])
     return results
 
 
@@ -133,3 +137,30 @@ def test_embedding_analysis_on_the_use_encoder(tmp_path, monkeypatch):
     fr = results["alignment"]["sentence"]["fr"]
     assert fr["retrieval_top1"] == [1.0] and fr["matched_cosine"][0] > fr["mismatched_cosine"][0] + 0.3
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["alignment_sentence.png", "perturbation_sentence.png"]
+
+
+def test_bundled_unit_translations_refuse_what_they_do_not_cover():
+    analysis = load("embedding_analysis")
+    english = (FLORES / "en.devtest").read_text(encoding="utf-8").splitlines()
+    units = sorted({w for s in english for w in s.split()})
+    table = analysis.bundled_units("es", 1, units)
+    assert table["Literature"] == "Literatura" and "will" not in table  # Apertium left "will" untranslated
+    assert len(table) == len(units) - 2
+    with pytest.raises(SystemExit, match="covers --unit_words 1 into es, fr, it; for --perturb_language de"):
+        analysis.bundled_units("de", 1, units)
+    with pytest.raises(SystemExit, match="--unit_words 2"):
+        analysis.bundled_units("es", 2, units)
+    with pytest.raises(SystemExit, match="'Zyzzyva' are not among them"):
+        analysis.bundled_units("es", 1, ["Zyzzyva"])
+
+
+@pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (.ci/run installs it)")
+def test_bundled_unit_translations_equal_apertium(tmp_path, monkeypatch):
+    from crossknow.translation import make_translator, translate
+
+    monkeypatch.setenv("CROSSKNOW_CACHE", str(tmp_path))
+    analysis = load("embedding_analysis")
+    english = (FLORES / "en.devtest").read_text(encoding="utf-8").splitlines()[:10]
+    units = sorted({w for s in english for w in s.split()})
+    fresh = translate(make_translator("apertium"), units, "en", "es", batch_size=64)
+    assert analysis.bundled_units("es", 1, units) == {u: t.text for u, t in zip(units, fresh) if t.ok}

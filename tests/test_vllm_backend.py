@@ -6,9 +6,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from crossknow.hf_backend import HFBackend, letter_token_ids, load_model
+from conftest import LABELS, demo_prompts
+from crossknow.hf_backend import HFBackend, load_model
+from crossknow.model_api import letter_token_ids
 from crossknow.vllm_backend import VLLMBackend
-from test_scoring import LABELS, demo_prompts
 
 
 @dataclass
@@ -17,6 +18,7 @@ class FakeSamplingParams:
     temperature: float = 1.0
     top_p: float = 1.0
     seed: int | None = None
+    stop: list[str] | None = None
     logprobs: int | None = None
     allowed_token_ids: list[int] = field(default_factory=list)
 
@@ -57,8 +59,8 @@ def backends(tiny_model_dir):
 def test_letter_scoring_requests_and_agreement_with_hf(backends):
     hf, vllm, fake = backends
     prompts = demo_prompts(k=1)[:6]
-    expected = hf.score(prompts, LABELS)
-    got = vllm.score(prompts, LABELS)
+    expected = hf.score_letters(prompts, LABELS)
+    got = vllm.score_letters(prompts, LABELS)
     inputs, params = fake.calls[-1]
     tokenizer = hf.tokenizer
     assert [i["prompt_token_ids"] for i in inputs] == [tokenizer(p.text).input_ids for p in prompts]
@@ -80,6 +82,18 @@ def test_generation_requests(backends):
     vllm.generate(prompts, max_new_tokens=4, do_sample=True, seed=7)
     _, params = fake.calls[-1]
     assert params.temperature == 1.0 and params.seed == 7
+    vllm.generate(prompts, max_new_tokens=4, stop=["\n\n"])
+    assert fake.calls[-1][1].stop == ["\n\n"]
+
+
+def test_the_backend_declares_what_it_offers(backends):
+    from crossknow.model_api import GENERATION, LETTER_SCORES, UnsupportedOperation
+
+    _, vllm, _ = backends
+    assert vllm.capabilities == {LETTER_SCORES, GENERATION}
+    with pytest.raises(UnsupportedOperation, match="the vllm backend cannot give loglikelihood"):
+        vllm.loglikelihood(["text"])
+    assert vllm.describe() == {"backend": "vllm", "dtype": "auto", "tensor_parallel_size": 1, "prefix_cache": True}
 
 
 def test_missing_vllm_is_a_clear_error(monkeypatch):

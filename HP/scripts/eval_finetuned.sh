@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# Harry Potter quiz for the paper's released fine-tuned checkpoints (English vs mixed-language
-# WikiText fine-tuning); the tokenizer comes from the base model (--arch).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-data="${HP_DATA:-cross-ling-know/HarryPotter-Quiz}"
-save_dir="${SAVE_DIR:-results/hp}"
-
-for suffix in en mixed-lang-document mixed-lang-sentence mixed-lang-sentence8words; do
-  python HP/evaluate.py --model_name "cross-ling-know/llama2-7b-wiki2-$suffix" --arch meta-llama/Llama-2-7b-hf \
-      --langs all --data "$data" --save_dir "$save_dir" "$@"
-done
-for suffix in en mixed-lang-sentence mixed-lang-sentence8words; do
-  python HP/evaluate.py --model_name "cross-ling-know/llama3-8b-wiki103-$suffix" --arch meta-llama/Meta-Llama-3-8B \
-      --langs all --data "$data" --save_dir "$save_dir" "$@"
-done
+model="${MODEL:-
+  cross-ling-know/llama2-7b-wiki2-en cross-ling-know/llama2-7b-wiki2-mixed-lang-document
+  cross-ling-know/llama2-7b-wiki2-mixed-lang-sentence cross-ling-know/llama2-7b-wiki2-mixed-lang-sentence8words
+  cross-ling-know/llama3-8b-wiki2-en cross-ling-know/llama3-8b-wiki2-mixed-lang-document
+  cross-ling-know/llama3-8b-wiki2-mixed-lang-sentence cross-ling-know/llama3-8b-wiki2-mixed-lang-sentence8words
+  cross-ling-know/llama3-8b-wiki103-en cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence
+  cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words
+}"
+# Harry Potter quiz for every fine-tuned checkpoint the paper released: Llama-2-7B and Llama-3-8B
+# fine-tuned on WikiText-2 (English; mixed-language per document, per sentence, per 8 words) and
+# Llama-3-8B on WikiText-103 (English; per sentence, per 8 words); each with its own tokenizer, as
+# the paper's HP code. MODEL=name (or several, separated by spaces) evaluates others; extra
+# arguments go to HP/evaluate.py.
+source "$(dirname "$0")/common.sh"
+run_quiz "$@"

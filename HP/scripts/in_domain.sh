@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# The in-domain experiment: fine-tune on the Harry-Potter-related part of WikiText-103, in English
-# and mixed-language (sentence units), then ask the quiz in all five languages.
-source "$(dirname "$0")/../../FT/scripts/common.sh"
-
 model="${MODEL:-meta-llama/Llama-2-7b-hf}"
+# The in-domain experiment: fine-tune on the Harry-Potter-related part of WikiText-103, in English
+# and mixed-language (sentence units), then ask the quiz in all five languages. Extra arguments are
+# FT/finetune.py overrides; the fine-tuning settings and environment are scripts/lib/finetune.sh's.
+source "$(dirname "$0")/../../scripts/lib/finetune.sh"
+overrides=("$@")
 python HP/extract_wiki103_hp.py --out_dir data/wiki103-hp
-python FT/make_mixed_corpus.py --input_files data/wiki103-hp/hp_related.txt --unit sentence \
-    --translator "$TRANSLATOR" --model "$TRANSLATION_MODEL" --out_dir data/wiki103-hp-mixed
+mix_file data/wiki103-hp/hp_related.txt data/wiki103-hp-mixed sentence
 for arm in en mixed; do
   train=data/wiki103-hp/hp_related.txt
   [ "$arm" = mixed ] && train=data/wiki103-hp-mixed/mixed.txt
-  finetune "$model" "$train" "checkpoints/hp-$arm" "$@"
-  python HP/evaluate.py --model_name "checkpoints/hp-$arm" --arch "$model" --langs all \
-      --data "${HP_DATA:-cross-ling-know/HarryPotter-Quiz}" --save_dir results/hp
+  finetune "$model" "$train" "checkpoints/hp-$arm" "${overrides[@]}"
+  evaluate_hp "checkpoints/hp-$arm" "$model"
 done

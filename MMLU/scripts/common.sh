@@ -1,35 +1,61 @@
-# Shared by the MMLU launchers: they set model= (and arch= for fine-tuned checkpoints), source
-# this file, and call one of the functions below; extra arguments go to MMLU/eval.py.
+# Shared by the MMLU launchers. A launcher sets model= on its first line (one model, or several
+# separated by spaces; MODEL in the environment overrides it), sources this file and calls one of
+# the functions below, which run each model in turn; extra arguments go to MMLU/eval.py.
+# The dtype is left to MMLU/eval.py (auto: fp16 on a GPU, fp32 on a CPU).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-data_dir="${DATA_DIR:-MMLU/data/full}"  # built by MMLU/translate.py (see MMLU/README.md)
+data_dir="${DATA_DIR:-MMLU/data/full}"  # built by MMLU/scripts/prepare_data.sh (see MMLU/README.md)
 save_dir="${SAVE_DIR:-results/mmlu}"
-arch="${arch:-}"
 
-eval_mmlu() {
-  python MMLU/eval.py --model "$model" ${arch:+--arch "$arch"} --data_dir "$data_dir" --save_dir "$save_dir" "$@"
+# A local data folder that is not there (a hub name, owner/name, is left to MMLU/eval.py): say how
+# to build it before any model loads.
+if [ ! -d "$data_dir/test" ] && [[ "$data_dir" == /* || "$data_dir" == .* || "$data_dir" == */*/* ]]; then
+  echo "error: $data_dir/test: no such folder; build the MMLU data with: bash MMLU/scripts/prepare_data.sh" \
+      "(or set DATA_DIR; see MMLU/README.md)" >&2
+  exit 2
+fi
+
+# The tokenizer of a model: ARCH if set, the base model's for the paper's released fine-tuned
+# checkpoints (--arch, as the paper passes it), none otherwise (the model's own).
+tokenizer_of() {
+  if [ -n "${ARCH:-}" ]; then echo "$ARCH"; return; fi
+  case "$1" in
+    cross-ling-know/llama2-7b-*) echo meta-llama/Llama-2-7b-hf ;;
+    cross-ling-know/llama3-8b-*) echo meta-llama/Meta-Llama-3-8B ;;
+    *) echo "" ;;
+  esac
 }
 
-# English, 7 modes x de/fr/es/it, and mixup, with one model load.
+eval_mmlu() {
+  local arch
+  arch="$(tokenizer_of "$1")"
+  python MMLU/eval.py --model "$1" ${arch:+--arch "$arch"} --data_dir "$data_dir" --save_dir "$save_dir" "${@:2}"
+}
+
+# English, 7 modes x de/fr/es/it, and mixup, with one model load per model.
 run_0shot() {
-  eval_mmlu --ntrain 0 --configs all "$@"
-  python -m crossknow.report "$save_dir"
+  for m in $model; do
+    eval_mmlu "$m" --ntrain 0 --configs all "$@"
+  done
 }
 
 # 5-shot, demonstrations from the same variant and from English.
 run_5shot() {
-  eval_mmlu --ntrain 5 --configs all --demos same en "$@"
-  python -m crossknow.report "$save_dir"
+  for m in $model; do
+    eval_mmlu "$m" --ntrain 5 --configs all --demos same en "$@"
+  done
 }
 
 # The paper's intervention prompts on mixup MMLU: 0-shot with prompts 0 and 1, then 5-shot
 # translate-then-answer (mixup demos with their English versions, free generation).
 run_intervention() {
-  for id in 0 1; do
-    eval_mmlu --ntrain 0 --config mixup --test_trans_lan mixup --interv_prompt_id "$id" "$@"
-  done
   local max_token=256
-  eval_mmlu --ntrain 5 --config "mixup_$max_token" --test_trans_lan mixup --dev_trans_lan mixup \
-      --interv_prompt_id 2 --infer_mode generation --max_token "$max_token" "$@"
+  for m in $model; do
+    for id in 0 1; do
+      eval_mmlu "$m" --ntrain 0 --config mixup --test_trans_lan mixup --interv_prompt_id "$id" "$@"
+    done
+    eval_mmlu "$m" --ntrain 5 --config "mixup_$max_token" --test_trans_lan mixup --dev_trans_lan mixup \
+        --interv_prompt_id 2 --infer_mode generation --max_token "$max_token" "$@"
+  done
 }

@@ -1,9 +1,15 @@
-# Shared by the Translation launchers: they set model= and system= and source this file, which
-# translates FLoRes (the paper's 100 sentences) en<->de/fr/es/it with that system, then scores
-# every system under the output folder. Extra arguments go to Translation/translate.py.
+# Shared by the Translation launchers. A launcher sets model= on its first line (one model, or
+# several separated by spaces; MODEL in the environment overrides it), and openai_preset= for
+# OpenAI models, then sources this file, which translates FLoRes (the paper's 100 sentences)
+# en<->de/fr/es/it with each model into {OUTPUT_DIR}/{model's name}[-{preset}], then scores every
+# system under OUTPUT_DIR. Extra arguments go to Translation/translate.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 out="${OUTPUT_DIR:-Translation/outputs}"
-python Translation/translate.py --model "$model" --system_name "$system" --direction both --output_dir "$out" "$@"
+for m in $model; do
+  system="$(basename "$m")${openai_preset:+-$openai_preset}"  # one folder per model and setting
+  python Translation/translate.py --model "$m" --system_name "$system" ${openai_preset:+--openai_preset "$openai_preset"} \
+      --direction both --output_dir "$out" "$@"
+done
 bash Translation/scripts/evaluate_all.sh

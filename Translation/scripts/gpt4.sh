@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# FLoRes en<->de/fr/es/it with openai/gpt-4-0613, then BLEU/chrF for every system.
-# Needs OPENAI_API_KEY.
-# Edit model= to translate with another model; extra arguments go to Translation/translate.py.
-model="openai/gpt-4-0613"
-system="gpt4"
+model="${MODEL:-openai/gpt-4-0613}"
+openai_preset="${OPENAI_PRESET:-paper}"  # the paper's temperature 0.7, max_tokens 64, top_p 1; or greedy
+# FLoRes en<->de/fr/es/it with an OpenAI chat model as the paper did, then BLEU/chrF for every system.
+# Needs OPENAI_API_KEY. MODEL=name (or several, separated by spaces) translates with others;
+# OPENAI_PRESET=greedy for temperature 0. Extra arguments go to Translation/translate.py.
 source "$(dirname "$0")/common.sh"

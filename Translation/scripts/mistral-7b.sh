@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# FLoRes en<->de/fr/es/it with mistralai/Mistral-7B-v0.1, then BLEU/chrF for every system.
-# Edit model= to translate with another model; extra arguments go to Translation/translate.py.
-model="mistralai/Mistral-7B-v0.1"
-system="mistral-7b"
+model="${MODEL:-mistralai/Mistral-7B-v0.1}"
+# FLoRes en<->de/fr/es/it, then BLEU/chrF for every system.
+# MODEL=name (or several, separated by spaces) translates with others; extra arguments go to
+# Translation/translate.py.
 source "$(dirname "$0")/common.sh"

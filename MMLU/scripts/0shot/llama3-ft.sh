@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# 0-shot crosslingual MMLU for cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words: English, 7 modes x de/fr/es/it, and mixup.
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words"
-# model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence"
-# model="cross-ling-know/llama3-8b-wiki103-en"
-arch="meta-llama/Meta-Llama-3-8B"  # the tokenizer of the base model
+model="${MODEL:-
+  cross-ling-know/llama3-8b-wiki103-en cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence
+  cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words
+}"
+# 0-shot crosslingual MMLU (English, 7 modes x de/fr/es/it, and mixup).
+# The paper's released Llama-3-8B checkpoints fine-tuned on WikiText-103 (English, mixed per
+# sentence, mixed per 8 words), as its MMLU launchers; each with the base model's tokenizer.
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_0shot --dtype fp16 "$@"
+run_0shot "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 0-shot crosslingual MMLU for mistralai/Mistral-7B-v0.1: English, 7 modes x de/fr/es/it, and mixup.
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="mistralai/Mistral-7B-v0.1"
+model="${MODEL:-mistralai/Mistral-7B-v0.1}"
+# 0-shot crosslingual MMLU (English, 7 modes x de/fr/es/it, and mixup).
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_0shot --dtype fp16 "$@"
+run_0shot "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 5-shot crosslingual MMLU for meta-llama/Llama-2-7b-hf: demos from the same variant and from English.
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="meta-llama/Llama-2-7b-hf"
+model="${MODEL:-meta-llama/Llama-2-7b-hf}"
+# 5-shot crosslingual MMLU (demos from the same variant and from English).
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_5shot --dtype fp16 "$@"
+run_5shot "$@"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# 5-shot crosslingual MMLU for cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words: demos from the same variant and from English.
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words"
-# model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence"
-# model="cross-ling-know/llama3-8b-wiki103-en"
-arch="meta-llama/Meta-Llama-3-8B"  # the tokenizer of the base model
+model="${MODEL:-
+  cross-ling-know/llama3-8b-wiki103-en cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence
+  cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words
+}"
+# 5-shot crosslingual MMLU (demos from the same variant and from English).
+# The paper's released Llama-3-8B checkpoints fine-tuned on WikiText-103 (English, mixed per
+# sentence, mixed per 8 words), as its MMLU launchers; each with the base model's tokenizer.
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_5shot --dtype fp16 "$@"
+run_5shot "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 5-shot crosslingual MMLU for mistralai/Mistral-7B-v0.1: demos from the same variant and from English.
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="mistralai/Mistral-7B-v0.1"
+model="${MODEL:-mistralai/Mistral-7B-v0.1}"
+# 5-shot crosslingual MMLU (demos from the same variant and from English).
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_5shot --dtype fp16 "$@"
+run_5shot "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Intervention prompts on mixup MMLU for meta-llama/Llama-2-7b-hf (0-shot prompts 0 and 1, 5-shot translate-then-answer).
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="meta-llama/Llama-2-7b-hf"
+model="${MODEL:-meta-llama/Llama-2-7b-hf}"
+# Intervention prompts on mixup MMLU (0-shot prompts 0 and 1, 5-shot translate-then-answer).
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_intervention --dtype fp16 "$@"
+run_intervention "$@"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Intervention prompts on mixup MMLU for cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words (0-shot prompts 0 and 1, 5-shot translate-then-answer).
-# Edit model= to evaluate another model; extra arguments are passed to MMLU/eval.py.
-model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words"
-# model="cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence"
-# model="cross-ling-know/llama3-8b-wiki103-en"
-arch="meta-llama/Meta-Llama-3-8B"  # the tokenizer of the base model
+model="${MODEL:-
+  cross-ling-know/llama3-8b-wiki103-en cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence
+  cross-ling-know/llama3-8b-wiki103-mixed-lang-sentence8words
+}"
+# Intervention prompts on mixup MMLU (0-shot prompts 0 and 1, 5-shot translate-then-answer).
+# The paper's released Llama-3-8B checkpoints fine-tuned on WikiText-103 (English, mixed per
+# sentence, mixed per 8 words), as its MMLU launchers; each with the base model's tokenizer.
+# MODEL=name (or several, separated by spaces) evaluates others; extra arguments go to MMLU/eval.py.
 source "$(dirname "$0")/../common.sh"
-run_intervention --dtype fp16 "$@"
+run_intervention "$@"

@@ -1,0 +1,423 @@
+"""The task-agnostic runner: a task hands it units of prompts; it scores, records, resumes, writes.
+
+A *run* is one result file: a list of units (MMLU subjects, one HP language), each a list of
+questions with their prompts. The runner
+
+- refuses a finished or partial run on disk that was made with other settings or inputs
+  (``check_fingerprint``: the one place that decides what may be reused);
+- scores each unit through the backend contract (letter scores, or generation and parsing),
+  sharding its questions across data-parallel processes and gathering them in order;
+- writes each unit's per-question records atomically (``{records_dir}/{unit}.jsonl``), so that a
+  killed run restarts at the first unfinished unit and ends as an uninterrupted run would;
+- writes the result (``crossknow/results_schema.json``): the task's summary of the records, the
+  configuration as structured fields, the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from crossknow.answers import parse_answer
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, atomic_write_jsonl, folder_lock, read_json, read_jsonl
+from crossknow.mmlu import Item
+from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
+from crossknow.model_spec import ModelSpec
+from crossknow.prompts import Prompt
+from crossknow.results import SCHEMA_VERSION, environment
+
+INFER_MODES = ("logits", "generation", "loglikelihood")
+
+
+class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
+    """Results on disk were made with other settings or inputs."""
+
+
+class Workers:
+    """Data-parallel evaluation under ``accelerate launch --multi_gpu`` or ``torchrun``: each process
+    scores a strided shard of every unit, the main process gathers and writes. One process
+    otherwise. (On CPU, ``accelerate launch --cpu`` starts a single process; use torchrun.)"""
+
+    def __init__(self, distributed: bool = True):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1")) if distributed else 1
+        self.rank, self.state = 0, None
+        if self.world_size > 1:
+            import torch
+            from accelerate import PartialState
+
+            self.state = PartialState(cpu=not torch.cuda.is_available())
+            self.rank = self.state.process_index
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def device(self) -> str | None:
+        return str(self.state.device) if self.state else None
+
+    def shard(self, n: int) -> list[int]:
+        return list(range(self.rank, n, self.world_size))
+
+    def gather(self, records: list[dict]) -> list[dict]:
+        if self.world_size == 1:
+            return records
+        from accelerate.utils import gather_object
+
+        return sorted(gather_object(records), key=lambda r: r["index"])
+
+    def wait(self) -> None:
+        if self.state:
+            self.state.wait_for_everyone()
+
+
+SINGLE_PROCESS = Workers(distributed=False)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How an answer is chosen; part of every run's fingerprint."""
+
+    # logits: letter scores; generation: free text, then parsed; loglikelihood: the option whose
+    # text, after the prompt, has the highest summed log-probability
+    infer_mode: str = "logits"
+    labels: tuple[str, ...] = ("A", "B", "C", "D")
+    answer_token: str = "paper"  # the letter-token convention that decides predictions
+    max_new_tokens: int = 32
+    do_sample: bool = False
+    seed: int = 0
+    stop: tuple[str, ...] | None = None  # generation ends before the first of these
+
+    def __post_init__(self):
+        if self.infer_mode not in INFER_MODES:
+            raise ValueError(f"unknown infer_mode {self.infer_mode!r}; choose {' or '.join(INFER_MODES)}")
+
+    @property
+    def capability(self) -> str:
+        return {"logits": LETTER_SCORES, "generation": GENERATION, "loglikelihood": LOGLIKELIHOOD}[self.infer_mode]
+
+
+@dataclass
+class Unit:
+    """One unit of a run: its questions, their prompts, and optional per-question record fields."""
+
+    name: str
+    items: list[Item]
+    prompts: list[Prompt]
+    extras: list[dict] | None = None
+
+    def __post_init__(self):
+        if len(self.items) != len(self.prompts):
+            raise ValueError(f"unit {self.name}: {len(self.items)} items but {len(self.prompts)} prompts")
+
+
+@dataclass
+class Run:
+    """What one result file is: task, model, task configuration, data, where it is written."""
+
+    task: str
+    spec: ModelSpec
+    config: dict  # the task's structured settings (variants, shots, language, ...)
+    data_source: str
+    result_file: Path
+    records_dir: Path
+    unit_field: str = "unit"  # the records' name for the unit ("subject" in MMLU)
+
+    @property
+    def fingerprint_file(self) -> Path:
+        return self.records_dir / "settings.json"
+
+
+def inputs_sha256(units: list[Unit], scoring: Scoring) -> str:
+    """The identity of what is scored: every unit's prompts and gold answers."""
+    digest = hashlib.sha256()
+    for unit in units:
+        digest.update(json.dumps([unit.name, [[p.text, scoring.labels[i.answer]]
+                                              for p, i in zip(unit.prompts, unit.items)]]).encode())
+    return digest.hexdigest()
+
+
+def fingerprint(backend, run: Run, scoring: Scoring, units: list[Unit]) -> dict:
+    """Everything that decides a run's records; a resumed or reused run must match it exactly.
+    (Batch size, device and the prefix-reuse path do not: the tests hold the scores equal across them.)"""
+    described = backend.describe()
+    numerics = {k: described[k] for k in ("backend", "dtype") if k in described}
+    return {"task": run.task, "model": run.spec.describe(), "backend": numerics, "config": _jsonable(run.config),
+            "scoring": _jsonable(asdict(scoring)), "units": [u.name for u in units],
+            "data_source": run.data_source, "inputs_sha256": inputs_sha256(units, scoring)}
+
+
+def fingerprint_sha256(current: dict) -> str:
+    """The fingerprint as one hash, recorded in the result: a result is served only under its own."""
+    return hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()
+
+
+def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers = SINGLE_PROCESS) -> dict | None:
+    """Resume and reuse, decided in one place. Returns a finished result to serve, or None to
+    compute (after clearing the records with ``overwrite``). Raises ``ResumeError`` when what is
+    on disk was made with other settings or inputs. Every process decides alike; only the main
+    one writes."""
+    workers.wait()
+    if overwrite:
+        if workers.is_main:
+            if run.records_dir.exists():
+                shutil.rmtree(run.records_dir)
+            atomic_write_json(run.fingerprint_file, current)
+        workers.wait()
+        return None
+    previous = json.loads(run.fingerprint_file.read_text()) if run.fingerprint_file.exists() else None
+    if previous is not None and previous != current:
+        what = "a finished result" if run.result_file.exists() else "partial results"
+        raise ResumeError(f"{run.records_dir} holds {what} made with other settings "
+                          f"({_first_difference(previous, current)}); use --overwrite or another --save_dir")
+    if run.result_file.exists():
+        if previous is None:
+            raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
+                              "is unknown; use --overwrite or another --save_dir")
+        finished = read_json(run.result_file)
+        if finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current):
+            if workers.is_main:
+                print(f"{run.result_file} exists: skipping (use --overwrite to recompute)")
+            return finished
+        # A result that is not the fingerprint's own (an --overwrite killed while swapping, or a
+        # result from before results carried the hash) is never served: it is recomputed from
+        # the records that are complete.
+    workers.wait()
+    if workers.is_main:
+        atomic_write_json(run.fingerprint_file, current)
+    workers.wait()
+    return None
+
+
+def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str = "unit",
+               desc: str | None = None) -> list[dict]:
+    """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations."""
+    prompts = [unit.prompts[i] for i in indices]
+    labels = scoring.labels
+    records = []
+    if scoring.infer_mode == "logits":
+        scores = backend.score_letters(prompts, labels, desc=desc or unit.name)
+        for index, score in zip(indices, scores):
+            probs = score.probs[scoring.answer_token]
+            prediction = labels[max(range(len(labels)), key=probs.__getitem__)]
+            record = _record(unit, unit_field, index, labels, prediction)
+            record["probs"] = dict(zip(labels, probs))
+            record["probs_by_answer_token"] = score.probs
+            record["reused_prefix_tokens"] = score.reused_prefix_tokens
+            records.append(record)
+        return records
+    if scoring.infer_mode == "loglikelihood":
+        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc)
+    outputs = backend.generate(prompts, max_new_tokens=scoring.max_new_tokens, do_sample=scoring.do_sample,
+                               seed=scoring.seed, stop=list(scoring.stop) if scoring.stop else None,
+                               desc=desc or unit.name)
+    for index, text in zip(indices, outputs):
+        prediction = parse_answer(text, labels)
+        record = _record(unit, unit_field, index, labels, prediction)
+        record["generated"] = text
+        record["parsed"] = prediction is not None
+        records.append(record)
+    return records
+
+
+def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str,
+                           desc: str | None) -> list[dict]:
+    labels = scoring.labels
+    for i in indices:
+        if len(unit.items[i].choices) != len(labels):
+            raise ValueError(f"unit {unit.name}: question {i} has {len(unit.items[i].choices)} options "
+                             f"for {len(labels)} labels")
+    texts = [unit.prompts[i].text + choice for i in indices for choice in unit.items[i].choices]
+    values = backend.loglikelihood(texts, desc=desc or unit.name)
+    records = []
+    for j, index in enumerate(indices):
+        own = values[j * len(labels):(j + 1) * len(labels)]
+        prediction = labels[max(range(len(labels)), key=own.__getitem__)]
+        record = _record(unit, unit_field, index, labels, prediction)
+        record["loglikelihoods"] = dict(zip(labels, own))
+        records.append(record)
+    return records
+
+
+def _record(unit: Unit, unit_field: str, index: int, labels: tuple[str, ...], prediction: str | None) -> dict:
+    label = labels[unit.items[index].answer]
+    record = {unit_field: unit.name, "index": index, "prompt": unit.prompts[index].text, "label": label,
+              "prediction": prediction, "correct": prediction == label}
+    if unit.extras is not None:
+        record.update(unit.extras[index])
+    return record
+
+
+class SweepProgress:
+    """One bar over every question of a sweep: setting k of N, questions done, time left."""
+
+    def __init__(self, settings: int, questions: int, enabled: bool = True):
+        self.settings, self.k = settings, 0
+        self.done, self.total = 0, questions
+        self.bar = tqdm(total=questions, unit="q", disable=not enabled, dynamic_ncols=True)
+
+    def start(self, name: str) -> None:
+        self.k += 1
+        self.bar.set_description(f"setting {self.k}/{self.settings} {name}")
+
+    def skip(self, questions: int) -> None:
+        """Questions served from disk leave the total: they take no time, so they must not
+        shorten the estimate of the time left."""
+        self.total -= questions
+        self.bar.total = self.total
+        self.bar.refresh()
+
+    def advance(self, questions: int) -> None:
+        self.done += questions
+        self.bar.update(questions)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
+              summarize: Callable[[dict[str, list[dict]]], dict], overwrite: bool = False,
+              workers: Workers = SINGLE_PROCESS, progress: SweepProgress | None = None) -> dict:
+    """Score every unit of a run (resuming from finished units) and write its result.
+
+    One process writes a results folder at a time (``crossknow.io.folder_lock``). ``overwrite``
+    computes aside, in ``{records_dir}.overwrite``, and swaps the new records and result in only
+    when they are complete: a killed ``--overwrite`` leaves the old result as it was.
+    """
+    require(backend, scoring.capability)
+    current = fingerprint(backend, run, scoring, units)
+    if progress:
+        progress.start(run.result_file.stem.removeprefix("result_"))
+    lock = folder_lock(run.result_file.parent) if workers.is_main else contextlib.nullcontext()
+    with lock:
+        if overwrite:
+            staged = staging_run(run)
+            if check_fingerprint(staged, current, overwrite=_stale(staged, current), workers=workers) is None:
+                _score_and_write(backend, staged, units, scoring, summarize, current, workers, progress,
+                                 records_field=_records_field(run))
+            if workers.is_main:
+                swap_in(staged, run)
+            workers.wait()
+            return read_json(run.result_file)
+        finished = check_fingerprint(run, current, overwrite, workers)
+        if finished is not None:
+            if progress:
+                progress.skip(sum(len(u.items) for u in units))
+            return finished
+        return _score_and_write(backend, run, units, scoring, summarize, current, workers, progress)
+
+
+def staging_run(run: Run) -> Run:
+    """Where ``--overwrite`` computes: beside the records, with the result inside (not ``*.json``,
+    so no reader takes it for a result)."""
+    staging = run.records_dir.with_name(run.records_dir.name + ".overwrite")
+    return replace(run, records_dir=staging, result_file=staging / "result.staged")
+
+
+def _stale(staged: Run, current: dict) -> bool:
+    """A staging folder left by a killed ``--overwrite`` is resumed only under the same settings."""
+    file = staged.fingerprint_file
+    return file.exists() and read_json(file) != current
+
+
+def swap_in(staged: Run, run: Run) -> None:
+    """Replace the old records and result by the staged ones. At every step a kill leaves either
+    the old result with its records, or the new records with a result that is not theirs (never
+    served: its fingerprint hash differs), or no records (refused until ``--overwrite``)."""
+    old = run.records_dir.with_name(run.records_dir.name + ".replaced")
+    if old.exists():
+        shutil.rmtree(old)
+    if run.records_dir.exists():
+        os.replace(run.records_dir, old)
+    result = staged.result_file
+    os.replace(staged.records_dir, run.records_dir)
+    os.replace(run.records_dir / result.name, run.result_file)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def complete_records(path: Path, unit: Unit, scoring: Scoring, unit_field: str) -> list[dict] | None:
+    """The unit's records on disk if they are exactly its questions (every index once, in order,
+    with the unit's prompts and gold labels); None when they are missing, damaged or partial."""
+    try:
+        records = read_jsonl(path)
+    except (CrossknowError, OSError):
+        return None
+    expected = [(unit.name, i, p.text, scoring.labels[item.answer])
+                for i, (p, item) in enumerate(zip(unit.prompts, unit.items))]
+    found = [(r.get(unit_field), r.get("index"), r.get("prompt"), r.get("label")) for r in records]
+    return records if found == expected and all("correct" in r for r in records) else None
+
+
+def _records_field(run: Run) -> str:
+    return os.path.relpath(run.records_dir, run.result_file.parent)
+
+
+def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, summarize, current: dict,
+                     workers: Workers, progress: SweepProgress | None, records_field: str | None = None) -> dict:
+    records_by_unit = {}
+    for unit in units:
+        path = run.records_dir / f"{unit.name}.jsonl"
+        records = complete_records(path, unit, scoring, run.unit_field) if path.exists() else None
+        if records is not None:
+            records_by_unit[unit.name] = records
+            if progress:
+                progress.skip(len(unit.items))
+            continue
+        if path.exists() and workers.is_main:
+            print(f"{path}: incomplete or not this unit's questions: scored again")
+        shard = workers.shard(len(unit.items))
+        records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field))
+        if workers.is_main:
+            atomic_write_jsonl(path, records)
+        records_by_unit[unit.name] = records
+        if progress:
+            progress.advance(len(unit.items))
+
+    result = {"schema_version": SCHEMA_VERSION, "task": run.task,
+              "config": {**result_config(backend, run, scoring, units, current["inputs_sha256"], workers),
+                         "fingerprint_sha256": fingerprint_sha256(current)},
+              "environment": environment(),
+              "records": records_field or _records_field(run)}
+    result.update(summarize(records_by_unit))
+    if scoring.infer_mode == "generation":
+        result["unparsed"] = sum(not r["parsed"] for recs in records_by_unit.values() for r in recs)
+    if workers.is_main:
+        atomic_write_json(run.result_file, result)
+    workers.wait()
+    return result
+
+
+def result_config(backend, run: Run, scoring: Scoring, units: list[Unit], sha: str, workers: Workers) -> dict:
+    """The config block: the task's fields, then model, backend, scoring, units, data, processes."""
+    config = {**_jsonable(run.config), "model": run.spec.describe(), "backend": backend.describe(),
+              **_jsonable(asdict(scoring)), "units": [u.name for u in units],
+              "data": {"source": run.data_source, "inputs_sha256": sha}, "processes": workers.world_size}
+    if scoring.infer_mode == "logits":
+        config["answer_token_ids"] = backend.answer_token_ids(scoring.labels)
+    return config
+
+
+def _first_difference(old: dict, new: dict, path: str = "") -> str:
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found = _first_difference(a, b, f"{path}{key}.")
+            if found:
+                return found
+        elif a != b:
+            return f"{path}{key}: {a!r} on disk, {b!r} now"
+    return ""
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj))

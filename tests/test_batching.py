@@ -1,0 +1,53 @@
+"""The shared batching: left padding with true positions, input order kept, and the embedding
+analysis batched by it (its vectors do not depend on the batch size)."""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import load_script
+from crossknow.batching import Batcher, pad_left
+
+
+def test_pad_left_puts_every_last_token_in_the_last_column_with_its_own_positions():
+    ids, mask, positions = pad_left([[5, 6, 7], [8]], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert mask.tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert positions.tolist() == [[0, 1, 2], [0, 0, 0]]
+
+
+def test_batches_run_longest_first_and_outputs_come_back_in_input_order():
+    seen = []
+
+    def step(batch):
+        seen.append([len(s) for s in batch])
+        return [sum(s) for s in batch]
+
+    sequences = [[1], [1, 2, 3], [4, 4], [9, 9, 9, 9]]
+    assert Batcher(2, min_batch_fill=0.0, show_progress=False).run(sequences, step) == [1, 6, 8, 36]
+    assert seen == [[4, 3], [2, 1]]
+    # A batch stops growing at a sequence shorter than min_batch_fill of its longest one.
+    seen.clear()
+    Batcher(4, min_batch_fill=0.75, show_progress=False).run(sequences, step)
+    assert seen == [[4, 3], [2], [1]]
+
+
+def test_a_bad_batch_size_is_refused():
+    with pytest.raises(ValueError, match="batch size must be a positive integer or auto, got 0"):
+        Batcher(0)
+
+
+def test_embedding_analysis_vectors_do_not_depend_on_the_batch_size(bpe_model_dir):
+    analysis = load_script("Translation/embedding_analysis.py")
+    texts = ["The cat sleeps.", "A much longer sentence about the weather in Paris today.", "Hi"]
+    one = analysis.LMEmbedder(str(bpe_model_dir), batch_size=1).embed(texts)
+    three = analysis.LMEmbedder(str(bpe_model_dir), batch_size=3).embed(texts)
+    assert one["mean"].shape == (3, 3, 64)  # 2 layers + embeddings, 3 texts, hidden size 64
+    for pooling in ("mean", "last"):
+        np.testing.assert_allclose(one[pooling], three[pooling], atol=1e-5)
+    # The last-token vector of a text is the model's final hidden state at its last token, alone.
+    embedder = analysis.LMEmbedder(str(bpe_model_dir), batch_size=3)
+    ids = torch.tensor([embedder.tokenizer(texts[0]).input_ids])
+    with torch.no_grad():
+        alone = embedder.model(input_ids=ids, output_hidden_states=True).hidden_states[-1][0, -1]
+    np.testing.assert_allclose(three["last"][-1, 0], alone.numpy(), atol=1e-5)
