@@ -1,20 +1,27 @@
-"""The crosslingual knowledge barrier, and its mitigation, on knowledge we put in ourselves.
+"""The crosslingual knowledge barrier, and the paper's mitigation, on knowledge we put in ourselves.
 
-Teach a small model invented facts (people, their birth year, hometown, instrument and pet) by
-fine-tuning on sentences (a) in English only and (b) each in a random language of en/fr/de/es/it,
-with the same token budget; then quiz every arm, and the untouched base model, in each language,
-in mixup, and on held-out people never trained on (a chance control). Writes results.json, a
-table and a plot.
+Teach a small model invented facts (people, their birth year, hometown, instrument and pet), after a
+first fine-tuning stage on general text, in three arms with the same token budget:
+
+- (a) ``english``: general English text, then the facts in English;
+- (b) ``mixed``: general English text, then the facts with each sentence in a random language of
+  en/fr/de/es/it (a translation augmentation of the facts themselves);
+- (c) ``mixed_general``: general text of the same size with each line in a random language, then
+  the facts in English (the paper's mitigation: out-of-domain mixed-language fine-tuning).
+
+The general text is the parallel text that ships with the repository (``general_text.py``). Every
+arm, and the untouched base model, is quizzed in each language, in mixup, and on held-out people
+never trained on (a chance control), for several seeds; the script reports each arm's crosslingual
+gap (English minus the mean of the other languages) and a paired test of (c), and of (b), against
+(a) on it, with the smallest difference the design could detect.
 
 The quiz is each fact's 4-option question, scored the way small models can be: the model picks
 the option whose statement it finds most likely (summed log-probability), the statement written
-with a template held out of training, so that no arm has seen it verbatim. A 135M model does not
-follow the letter-answer format of multiple-choice prompts after fine-tuning on plain sentences
-(its letter choice stays a fixed bias), so letters would measure nothing here. In mixup, the
-statement's template and its value are in two different languages.
+with a template held out of training. Small models do not follow the letter-answer format after
+fine-tuning on plain sentences (their letter choice stays a fixed bias). In mixup, the statement's
+template and its value are in two different languages.
 
-    python Synthetic/experiment.py                          # SmolLM2-135M, ~15 minutes on 2 CPU cores
-    python Synthetic/experiment.py --model gemma3-270m
+    python Synthetic/experiment.py --model gemma3-270m      # see README.md for the measured run
     python Synthetic/experiment.py --quick --model PATH     # plumbing check (CI): tiny sizes
 """
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -31,15 +39,46 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import analysis as A  # noqa: E402
 import facts as F  # noqa: E402
+import general_text as G  # noqa: E402
 
 from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
 from crossknow.results import bootstrap_interval, result_document  # noqa: E402
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
+OTHER_LANGUAGES = F.LANGUAGES[1:]
 CHANCE = 0.25
+# arm -> (general text stage, language of the facts)
+ARMS = {"english": ("general_en", "english"), "mixed": ("general_en", "mixed"),
+        "mixed_general": ("general_mixed", "english")}
+ARM_LABELS = {"base": "base model", "english": "(a) English general, English facts",
+              "mixed": "(b) English general, mixed facts", "mixed_general": "(c) mixed general, English facts"}
 
+
+# --- engine calls: fine-tuning and model loading go through these three functions only ---
+
+def finetune(argv: list[str]) -> dict:
+    """Run the project's fine-tuning core with command-line style arguments."""
+    from crossknow import finetuning
+
+    return finetuning.main(argv)
+
+
+def load_backend(model_path: str, batch_size: int):
+    from crossknow.hf_backend import HFBackend, load_model
+
+    return HFBackend(*load_model(model_path, dtype="fp32", device="cpu"), batch_size=batch_size)
+
+
+def load_tokenizer(model: str):
+    from crossknow.hf_backend import load_tokenizer as load
+
+    return load(model)
+
+
+# --- data ---
 
 def corpus(facts: list[F.Fact], arm: str, templates: int, seed: int) -> list[str]:
     """One line per (fact, template): English, or a language drawn per line (seeded per line)."""
@@ -64,54 +103,161 @@ def option_statements(question: F.Question, variant: str, template: int, seed: i
             for value in question.options]
 
 
-def score(model_path: str, question_sets: dict, template: int, seed: int, batch_size: int) -> dict:
-    from crossknow.hf_backend import HFBackend, load_model
+def steps_for(tokenizer, lines: list[str], epochs: float, block_size: int, batch_size: int) -> int:
+    """Optimizer steps for ``epochs`` passes over ``lines`` packed into ``block_size`` blocks."""
+    tokens = sum(len(ids) + 1 for ids in tokenizer(lines, add_special_tokens=False)["input_ids"])
+    steps_per_pass = math.ceil(max(1, tokens // block_size) / batch_size)  # the last batch of a pass may be short
+    return max(1, math.ceil(epochs * steps_per_pass))
 
-    backend = HFBackend(*load_model(model_path, dtype="fp32", device="cpu"), batch_size=batch_size)
+
+# --- the stages ---
+
+def score(model_path: str, question_sets: dict, args, seed: int) -> dict:
+    backend = load_backend(model_path, args.score_batch_size)
     out = {}
     for set_name, questions in question_sets.items():
-        for variant in VARIANTS:
+        for variant in args.variants:
             statements = [s for row, q in enumerate(questions)
-                          for s in option_statements(q, variant, template, seed, row)]
+                          for s in option_statements(q, variant, args.templates, seed, row)]
             logliks = backend.loglikelihood(statements, desc=f"{set_name} {variant}")
-            correct = [max(range(4), key=lambda j, i=i: logliks[4 * i + j]) == q.answer
+            correct = [int(max(range(4), key=lambda j, i=i: logliks[4 * i + j]) == q.answer)
                        for i, q in enumerate(questions)]
             out.setdefault(set_name, {})[variant] = {"accuracy": sum(correct) / len(correct), "n": len(correct),
-                                                     "ci95": bootstrap_interval(correct)}
+                                                     "ci95": bootstrap_interval(correct), "correct": correct}
     return out
 
 
-def train_arm(args, arm: str, lines: list[str], max_steps: int) -> Path:
-    from crossknow import finetuning
+def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int,
+          log: dict) -> Path:
+    atomic_write_text(out_dir / "train.txt", "\n".join(lines) + "\n")
+    log[out_dir.name] = finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
+              str(out_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
+              str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(lr),
+              "--max_steps", str(steps), "--warmup_ratio", "0.05", "--logging_steps", "10",
+              "--save_steps", "100000", "--seed", str(seed), "--precision", "fp32"])
+    log[out_dir.name] = {k: v for k, v in log[out_dir.name].items()  # train_tokens_seen: the engine's older name
+                         if k in ("train_loss", "global_step", "train_tokens", "train_tokens_seen", "seconds")}
+    return out_dir / "model"
 
-    arm_dir = Path(args.output_dir) / arm
-    atomic_write_text(arm_dir / "train.txt", "\n".join(lines) + "\n")
-    finetuning.main(["--model", args.model, "--train_file", str(arm_dir / "train.txt"), "--output_dir",
-                   str(arm_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
-                   str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(args.lr),
-                   "--max_steps", str(max_steps), "--warmup_ratio", "0.05", "--logging_steps", "10",
-                   "--save_steps", "100000", "--seed", str(args.seed), "--precision", "fp32"])
-    return arm_dir / "model"
+
+def timed(timings: dict, label: str, fn, *fn_args):
+    start = time.time()
+    value = fn(*fn_args)
+    timings[label] = round(time.time() - start, 1)
+    print(f"[{label}] {timings[label]:.0f} s", flush=True)
+    return value
 
 
-def token_budget(args, lines: list[str]) -> int:
-    """Optimizer steps for ``epochs`` passes over the English arm; every arm gets the same steps
-    of packed ``block_size`` blocks, so the same number of training tokens."""
-    from crossknow.hf_backend import load_tokenizer
+def train_general(args, seed: int, tokenizer, units: list[dict], work: Path, log: dict, timings: dict) -> dict:
+    """The general-text stage(s) the chosen arms need: stage name -> fine-tuned model folder. Both
+    stages take the same number of steps (passes over the English text), so the same tokens."""
+    corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
+               "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
+    steps = steps_for(tokenizer, corpora["general_en"], args.general_epochs, args.block_size, args.batch_size)
+    log["general_steps"] = steps
+    return {stage: timed(timings, f"{work.name}/train {stage}", train, args, args.model, corpora[stage], work / stage,
+                         steps, args.general_lr, seed, log)
+            for stage in dict.fromkeys(ARMS[arm][0] for arm in args.arms)}
 
-    tokenizer = load_tokenizer(args.model)
-    tokens = sum(len(ids) + 1 for ids in tokenizer(lines, add_special_tokens=False)["input_ids"])
-    return max(1, math.ceil(args.epochs * (tokens // args.block_size) / args.batch_size))
+
+def run_seed(args, seed: int, tokenizer, units: list[dict], shared_general: dict | None, timings: dict) -> dict:
+    people = F.make_people(args.num_people + args.heldout_people, seed)
+    trained, held_out = people[: args.num_people], people[args.num_people:]
+    train_facts = F.make_facts(trained, seed)
+    question_sets = {"trained": [F.make_question(f, seed) for f in train_facts]}
+    if held_out:
+        question_sets["held_out"] = [F.make_question(f, seed) for f in F.make_facts(held_out, seed)]
+    english_facts = corpus(train_facts, "english", args.templates, seed)
+    fact_steps = steps_for(tokenizer, english_facts, args.epochs, args.block_size, args.batch_size)
+    work = args.work_dir / f"seed{seed}"
+    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}}
+    if not args.skip_base:
+        out["arms"]["base"] = timed(timings, f"seed{seed}/score base", score, args.model, question_sets, args, seed)
+    stage_one = shared_general or train_general(args, seed, tokenizer, units, work, out["training"], timings)
+    for arm in args.arms:
+        stage, facts_language = ARMS[arm]
+        lines = english_facts if facts_language == "english" else corpus(train_facts, "mixed", args.templates, seed)
+        model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(stage_one[stage]), lines, work / arm,
+                          fact_steps, args.lr, seed, out["training"])
+        out["arms"][arm] = timed(timings, f"seed{seed}/score {arm}", score, str(model_dir), question_sets, args, seed)
+        if not args.keep_checkpoints:
+            shutil.rmtree(model_dir)
+    if not args.keep_checkpoints and not shared_general:
+        for model_dir in stage_one.values():
+            shutil.rmtree(model_dir)
+    return out
+
+
+# --- results ---
+
+def summarize(seeds: dict, variants: list[str]) -> dict:
+    """Per arm, pooled over seeds: accuracy per variant with its interval, and the crosslingual gap;
+    paired tests of (b) and (c) against (a) on the gap."""
+    arms = list(next(iter(seeds.values()))["arms"])
+    summary = {"arms": {}, "gaps": {}, "paired": {}}
+    gaps = {}
+    for arm in arms:
+        entry = {}
+        for set_name in next(iter(seeds.values()))["arms"][arm]:
+            entry[set_name] = {}
+            for v in variants:
+                correct = [c for s in seeds.values() for c in s["arms"][arm][set_name][v]["correct"]]
+                entry[set_name][v] = {"accuracy": sum(correct) / len(correct), "n": len(correct),
+                                      "ci95": bootstrap_interval(correct)}
+        if set(F.LANGUAGES) <= set(variants):
+            gaps[arm] = {k: A.fact_gaps(s["arms"][arm]["trained"], "en", OTHER_LANGUAGES) for k, s in seeds.items()}
+            summary["gaps"][arm] = A.summarize_gap(gaps[arm])
+        summary["arms"][arm] = entry
+    for arm in ("mixed_general", "mixed"):
+        if arm in gaps and "english" in gaps:
+            summary["paired"][f"{arm}_vs_english"] = A.paired_comparison(gaps[arm], gaps["english"])
+    return summary
+
+
+def write_results(results: dict, output_dir: Path) -> None:
+    """results.json (every setting, per-question correctness) and table.md, written atomically."""
+    atomic_write_json(output_dir / "results.json", results)
+    if results.get("complete"):
+        atomic_write_text(output_dir / "table.md", format_table(results) + "\n")
+
+
+def pct(x: float) -> str:
+    return "nan" if x is None or math.isnan(x) else f"{100 * x:.1f}"
 
 
 def format_table(results: dict) -> str:
+    """Markdown: accuracy % per arm, seed and variant (pooled rows with 95% intervals), the gap, and
+    the paired tests."""
+    variants = results["config"]["variants"]
+    seeds = results["seeds"]
+    has_gap = set(F.LANGUAGES) <= set(variants)
     lines = []
-    for set_name in ("trained", "held_out"):
-        lines.append(f"[{set_name} facts: accuracy %, chance 25]")
-        lines.append(f"{'arm':<10}" + "".join(f"{v:>8}" for v in VARIANTS))
-        for arm, by_set in results["arms"].items():
-            lines.append(f"{arm:<10}" + "".join(f"{100 * by_set[set_name][v]['accuracy']:>8.1f}" for v in VARIANTS))
-    return "\n".join(lines)
+    for set_name in next(iter(results["arms"].values())):
+        lines += [f"**{set_name.replace('_', '-')} facts**: accuracy %, chance 25", "",
+                  "| arm | seed | " + " | ".join(variants) + (" | gap (en - others) |" if has_gap else " |"),
+                  "| --- | --- |" + " --- |" * (len(variants) + has_gap)]
+        for arm, entry in results["arms"].items():
+            for seed, s in seeds.items():
+                cells = [pct(s["arms"][arm][set_name][v]["accuracy"]) for v in variants]
+                if has_gap:
+                    cells.append(pct(results["gaps"][arm]["per_seed"][list(seeds).index(seed)])
+                                 if set_name == "trained" else "")
+                lines.append(f"| {arm} | {seed} | " + " | ".join(cells) + " |")
+            cells = [f"**{pct(c['accuracy'])}** [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
+                     for c in (entry[set_name][v] for v in variants)]
+            if has_gap:
+                g = results["gaps"][arm]
+                cells.append(f"**{pct(g['mean'])}** [{pct(g['ci95'][0])}, {pct(g['ci95'][1])}]"
+                             if set_name == "trained" else "")
+            lines.append(f"| {arm} | all | " + " | ".join(cells) + " |")
+        lines.append("")
+    for name, p in results["paired"].items():
+        f, s = p["per_fact"], p["per_seed"]
+        lines.append(f"- {name}: gap difference {pct(f['mean'])} points, 95% interval [{pct(f['ci95'][0])}, "
+                     f"{pct(f['ci95'][1])}] over {f['n']} facts (sign-flip p = {f['p_sign_flip']:.3f}; detectable "
+                     f"with 80% power: {pct(f['detectable_80'])}); per seed {', '.join(pct(d) for d in s['differences'])}"
+                     f" (t interval [{pct(s['ci95'][0])}, {pct(s['ci95'][1])}], detectable: {pct(s['detectable_80'])})")
+    return "\n".join(lines).rstrip()
 
 
 def plot(results: dict, path: Path) -> None:
@@ -121,79 +267,160 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    variants = results["config"]["variants"]
     arms = list(results["arms"])
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharey=True)
-    for ax, set_name in zip(axes, ("trained", "held_out")):
-        width = 0.8 / len(arms)
+    has_gap = bool(results["gaps"])
+    fig, axes = plt.subplots(1, 2 if has_gap else 1, figsize=(14 if has_gap else 9, 4.4), squeeze=False,
+                             gridspec_kw={"width_ratios": [2.2, 1] if has_gap else [1]})
+    ax = axes[0][0]
+    width = 0.8 / len(arms)
+    for i, arm in enumerate(arms):
+        cells = [results["arms"][arm]["trained"][v] for v in variants]
+        acc = np.array([c["accuracy"] for c in cells])
+        err = np.array([[a - c["ci95"][0], c["ci95"][1] - a] for a, c in zip(acc, cells)]).T
+        ax.bar(np.arange(len(variants)) + (i - (len(arms) - 1) / 2) * width, 100 * acc, width,
+               yerr=100 * err, capsize=2, label=ARM_LABELS[arm])
+    ax.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance")
+    n = results["arms"][arms[0]]["trained"][variants[0]]["n"]
+    ax.set(xticks=range(len(variants)), xticklabels=variants, ylim=(0, 100), ylabel="accuracy %",
+           title=f"trained facts, all seeds (n={n} questions per bar, 95% bootstrap CI)")
+    ax.legend(fontsize=7)
+    if has_gap:
+        ax = axes[0][1]
         for i, arm in enumerate(arms):
-            cells = [results["arms"][arm][set_name][v] for v in VARIANTS]
-            acc = np.array([c["accuracy"] for c in cells])
-            err = np.array([[a - c["ci95"][0], c["ci95"][1] - a] for a, c in zip(acc, cells)]).T
-            ax.bar(np.arange(len(VARIANTS)) + (i - (len(arms) - 1) / 2) * width, 100 * acc, width,
-                   yerr=100 * err, capsize=2, label=arm)
-        ax.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance")
-        n = cells[0]["n"]
-        ax.set(xticks=range(len(VARIANTS)), xticklabels=VARIANTS, ylim=(0, 100), ylabel="accuracy %",
-               title=f"{set_name.replace('_', '-')} facts (n={n} questions, 95% bootstrap CI)")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Invented facts taught in English vs mixed languages ({results['config']['model']})")
+            g = results["gaps"][arm]
+            ax.bar(i, 100 * g["mean"], 0.6, yerr=[[100 * (g["mean"] - g["ci95"][0])], [100 * (g["ci95"][1] - g["mean"])]],
+                   capsize=3, color=f"C{i}")
+            ax.scatter([i] * len(g["per_seed"]), [100 * v for v in g["per_seed"]], color="black", s=12, zorder=3)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set(xticks=range(len(arms)), xticklabels=arms, ylabel="points",
+               title="crosslingual gap: en minus mean(fr, de, es, it)\nbars: pooled 95% CI; dots: seeds")
+        ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle(f"Invented facts: the paper's mitigation on {results['config']['model']}, "
+                 f"seeds {', '.join(results['seeds'])}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", type=model_name)
-    p.add_argument("--num_people", type=positive_int, default=40, help="people whose facts are taught")
-    p.add_argument("--heldout_people", type=positive_int, default=25, help="people never trained on (chance control)")
-    p.add_argument("--templates", type=positive_int, default=2,
-                   help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
-    p.add_argument("--epochs", type=positive_float, default=12, help="passes over the English arm; sets the token budget")
-    p.add_argument("--lr", type=positive_float, default=4e-4)
-    p.add_argument("--batch_size", type=positive_int, default=8)
-    p.add_argument("--block_size", type=positive_int, default=128)
-    p.add_argument("--arms", nargs="+", default=["english", "mixed"], choices=["english", "mixed"])
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
-    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.num_people, args.heldout_people, args.epochs, args.block_size, args.batch_size = 4, 4, 1, 32, 4
-
-    start = time.time()
-    people = F.make_people(args.num_people + args.heldout_people, args.seed)
-    trained, held_out = people[: args.num_people], people[args.num_people:]
-    train_facts = F.make_facts(trained, args.seed)
-    question_sets = {"trained": [F.make_question(f, args.seed) for f in train_facts],
-                     "held_out": [F.make_question(f, args.seed) for f in F.make_facts(held_out, args.seed)]}
-    english_lines = corpus(train_facts, "english", args.templates, args.seed)
-    max_steps = token_budget(args, english_lines)
-    results = result_document("synthetic", {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                                            "max_steps": max_steps, "facts": len(train_facts),
-                                            "tokens_per_arm": max_steps * args.batch_size * args.block_size},
-                              arms={"base": score(args.model, question_sets, args.templates, args.seed, args.batch_size)})
-    for arm in args.arms:
-        lines = english_lines if arm == "english" else corpus(train_facts, arm, args.templates, args.seed)
-        model_dir = train_arm(args, arm, lines, max_steps)
-        results["arms"][arm] = score(str(model_dir), question_sets, args.templates, args.seed, args.batch_size)
-    results["minutes"] = round((time.time() - start) / 60, 1)
-    atomic_write_json(args.output_dir / "results.json", results)
-    plot(results, args.output_dir / "accuracy_by_language.png")
-    print(format_table(results))
-    verdict(results)
-    return results
-
-
 def verdict(results: dict) -> None:
     english = results["arms"].get("english", {}).get("trained", {}).get("en")
     if english is None or english["ci95"][0] <= CHANCE:
-        print("The English-trained arm is not clearly above chance in English (95% interval reaches 25%): "
+        print("The English-trained arm (a) is not clearly above chance in English (95% interval reaches 25%): "
               "the facts were not learned, so no conclusion about the barrier can be drawn.")
         return
-    worst = min(F.LANGUAGES[1:], key=lambda v: results["arms"]["english"]["trained"][v]["accuracy"])
-    print(f"English-trained arm: {100 * english['accuracy']:.1f}% in English; lowest other language {worst}: "
-          f"{100 * results['arms']['english']['trained'][worst]['accuracy']:.1f}%.")
+    gap = results["gaps"].get("english")
+    if gap:
+        print(f"Arm (a): {pct(english['accuracy'])}% in English, crosslingual gap {pct(gap['mean'])} points "
+              f"[{pct(gap['ci95'][0])}, {pct(gap['ci95'][1])}].")
+
+
+# --- command line ---
+
+def parse_args(argv: list[str] | None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="gemma3-270m", type=model_name, help="hub name, local folder, .gguf, smollm2 or gemma3-270m")
+    p.add_argument("--num_people", type=positive_int, default=40, help="people whose facts are taught (4 facts each)")
+    p.add_argument("--heldout_people", type=non_negative_int, default=25, help="people never trained on (chance control; 0: none)")
+    p.add_argument("--templates", type=positive_int, default=2,
+                   help="training sentences per fact (templates 0..N-1); template N is held out for the quiz")
+    p.add_argument("--epochs", type=positive_float, default=12, help="passes over the English facts; sets the fact stage's steps")
+    p.add_argument("--general_epochs", type=positive_float, default=1,
+                   help="passes over the English general text; sets the general stage's steps (all arms)")
+    p.add_argument("--general_units", type=non_negative_int, default=0, help="use only the first N parallel lines (0: all 175)")
+    p.add_argument("--shared_general", action="store_true",
+                   help="train the general stages once (first seed) and start every seed's fact stage from them")
+    p.add_argument("--lr", type=positive_float, default=4e-4, help="learning rate of the fact stage")
+    p.add_argument("--general_lr", type=positive_float, default=None, help="learning rate of the general stage (default: --lr)")
+    p.add_argument("--batch_size", type=positive_int, default=8)
+    p.add_argument("--score_batch_size", type=positive_int, default=32)
+    p.add_argument("--block_size", type=positive_int, default=128)
+    p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    p.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS, help="quiz languages (and mixup)")
+    p.add_argument("--seeds", nargs="+", type=non_negative_int, default=None, help="default 0 1 2 (--quick: 0)")
+    p.add_argument("--skip_base", action="store_true", help="do not quiz the untouched base model")
+    p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
+    p.add_argument("--work_dir", type=Path, default=None, help="checkpoints and training text (default OUTPUT_DIR/work)")
+    p.add_argument("--keep_checkpoints", action="store_true", help="keep the fine-tuned models (about 1 GB each)")
+    p.add_argument("--no_plot", action="store_true", help="skip the figure (no matplotlib needed)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.num_people, args.heldout_people, args.epochs, args.general_epochs = 3, 1, 1, 1
+        args.general_units, args.block_size, args.batch_size = 12, 32, 4
+    args.seeds = args.seeds if args.seeds is not None else ([0] if args.quick else [0, 1, 2])
+    args.general_lr = args.lr if args.general_lr is None else args.general_lr
+    args.work_dir = args.work_dir or args.output_dir / "work"
+    return args
+
+
+def check_before_work(args) -> None:
+    """Refuse bad settings, a missing plot library or a result made under other settings, before
+    any model is loaded."""
+    if len(set(args.seeds)) != len(args.seeds):
+        raise SystemExit(f"--seeds {args.seeds}: repeated seed")
+    if args.num_people < 1 or args.heldout_people < 0 or args.epochs <= 0 or args.general_epochs <= 0:
+        raise SystemExit("--num_people must be >= 1, --heldout_people >= 0, --epochs and --general_epochs > 0")
+    if not 1 <= args.templates < 3:
+        raise SystemExit(f"--templates {args.templates}: must be 1 or 2 (template 2 is held out for the quiz)")
+    if not args.no_plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise SystemExit("Synthetic/experiment.py: the figure needs matplotlib (pip install matplotlib), "
+                             "or pass --no_plot") from None
+    existing = args.output_dir / "results.json"
+    if existing.is_file():
+        import json
+
+        old = json.loads(existing.read_text()).get("config", {})
+        if not same_settings(old, config_of(args)):
+            raise SystemExit(f"{existing}: made under other settings; choose another --output_dir or remove it")
+
+
+# Where files go and whether a figure is drawn do not change a number.
+NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot"}
+
+
+def same_settings(a: dict, b: dict) -> bool:
+    strip = lambda config: {k: v for k, v in config.items() if k not in NEUTRAL_SETTINGS}  # noqa: E731
+    return strip(a) == strip(b)
+
+
+def config_of(args) -> dict:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    check_before_work(args)
+    start = time.time()
+    units = G.parallel_units()
+    units = units[: args.general_units] if args.general_units else units
+    tokenizer = load_tokenizer(args.model)
+    results = result_document("synthetic", config_of(args), complete=False, general_units=len(units), arms={},
+                              seeds={}, timings={})
+    shared = None
+    if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
+        results["shared_general"] = {}
+        shared = train_general(args, args.seeds[0], tokenizer, units, args.work_dir / "shared",
+                               results["shared_general"], results["timings"])
+    for seed in args.seeds:
+        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, shared, results["timings"])
+        results["minutes"] = round((time.time() - start) / 60, 1)
+        write_results(results, args.output_dir)  # partial: complete stays false until every seed is done
+    if shared and not args.keep_checkpoints:
+        for model_dir in shared.values():
+            shutil.rmtree(model_dir)
+    results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), gaps, paired
+    results["complete"] = True
+    results["minutes"] = round((time.time() - start) / 60, 1)
+    write_results(results, args.output_dir)
+    if not args.no_plot:
+        plot(results, args.output_dir / "accuracy_by_language.png")
+    print(format_table(results))
+    verdict(results)
+    return results
 
 
 if __name__ == "__main__":
