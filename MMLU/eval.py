@@ -39,13 +39,12 @@ from crossknow.cli import (  # noqa: E402
 )
 from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
-from crossknow.mmlu import open_source  # noqa: E402
+from crossknow.mmlu import DEMO_DATA, open_source  # noqa: E402
 from crossknow.model_api import UnsupportedOperation, require  # noqa: E402
 from crossknow.prompts import LABEL_SETS  # noqa: E402
 from crossknow.report import format_table, load_results  # noqa: E402
 from crossknow.runner import Scoring, SweepProgress, Workers  # noqa: E402
 
-DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 RESULTS = "results/mmlu"
 
 

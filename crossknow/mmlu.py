@@ -21,6 +21,9 @@ from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_text, read_text
 
+# The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
+# folder reads it through this constant.
+DEMO_DATA = Path(__file__).resolve().parents[1] / "MMLU" / "data" / "demo"
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
 # First or last cells that mark a first row as a header (of some other layout), not a question.

@@ -2,6 +2,7 @@
 tokenizers' own lists, and unknown codes refused with the list of known ones."""
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -69,10 +70,13 @@ def test_unknown_code_is_a_usage_error_listing_the_known_ones(capsys):
         get_language("klingon")
 
 
+DEMO = Path(__file__).resolve().parents[1] / "MMLU" / "data" / "demo"  # an existing data folder
+
+
 @pytest.mark.parametrize("script,argv", [
     ("MMLU/eval.py", ["--languages", "xx"]),
-    ("MMLU/build_variants.py", ["--data_dir", "d", "--languages", "xx"]),
-    ("MMLU/translate.py", ["--languages", "xx"]),
+    ("MMLU/build_variants.py", ["--data_dir", str(DEMO), "--languages", "xx"]),
+    ("MMLU/translate.py", ["--data_dir", str(DEMO), "--languages", "xx"]),
     ("HP/evaluate.py", ["--langs", "xx"]),
     ("HP/evaluate.py", ["--lang", "xx"]),
     ("Translation/translate.py", ["--languages", "xx"]),
