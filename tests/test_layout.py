@@ -11,15 +11,11 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 from conftest import ROOT
 
 TASKS = ("MMLU", "HP", "Translation", "FT", "Synthetic")
 SH_REFERENCE = re.compile(rf"(?<![\w.-])(?:\.\./)*({'|'.join(TASKS)})/")
 PATH_CONSTANT = re.compile(rf"^(?:\.\./)*({'|'.join(TASKS)})(?:/\S*)?$")
-# Being fixed on the arch branch (issue 12.5): FLoRes loading moves into crossknow.
-KNOWN = {("MMLU/bench_translate.py", "Translation")}
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -91,10 +87,4 @@ def test_the_scan_sees_every_kind_of_reach(tmp_path):
 
 
 def test_no_task_folder_reaches_into_another():
-    assert reaches(ROOT) - KNOWN == set()
-
-
-@pytest.mark.parametrize("case", sorted(KNOWN))
-def test_known_reach_being_fixed_elsewhere(case):
-    if case in reaches(ROOT):
-        pytest.xfail(f"{case[0]} reads {case[1]}/ files: fixed on the arch branch (issue 12.5), not merged yet")
+    assert reaches(ROOT) == set()
