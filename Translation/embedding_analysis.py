@@ -40,6 +40,7 @@ from crossknow.cli import (  # noqa: E402
 from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, read_text  # noqa: E402
 from crossknow.languages import flores_file  # noqa: E402
+from crossknow.model_spec import DEFAULT_MODEL  # noqa: E402
 from crossknow.translation import make_translator, translate  # noqa: E402
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
@@ -234,7 +235,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", type=model_name, help="a causal LM, or use (multilingual USE)")
+    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name, help="a causal LM, or use (multilingual USE)")
     add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
     p.add_argument("--data_dir", type=existing_path, default=FLORES)
     p.add_argument("--num_examples", type=positive_int, default=100)

@@ -35,6 +35,7 @@ from crossknow.cli import (  # noqa: E402
 from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text, folder_lock, read_json, read_text  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES, flores_file  # noqa: E402
+from crossknow.model_spec import DEFAULT_MODEL, ModelSpec  # noqa: E402
 from crossknow.translation import (  # noqa: E402
     OPENAI_PRESETS,
     TRANSLATORS,
@@ -125,11 +126,20 @@ def translate_direction(translator, cache, budget, out_dir: Path, src: str, tgt:
     return [i + 1 for i, r in zip(indices, results) if not r.ok]
 
 
+def default_system_name(model: str, openai_preset: str) -> str:
+    """The model's tag (``SmolLM2-135M-Instruct``, ``nllb-200-3.3B``), the folder name every task
+    uses; an OpenAI model's folder also names its request preset (``gpt-4-0613-paper``)."""
+    spec = ModelSpec.parse(model)
+    return f"{spec.tag}-{openai_preset}" if spec.is_api else spec.tag
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="smollm2", type=model_name,
+    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name,
                    help="causal LM, seq2seq MT model, openai/<name>, apertium, google")
-    p.add_argument("--system_name", default=None, help="output folder name (default: from --model)")
+    p.add_argument("--system_name", default=None,
+                   help="output folder name (default: the model's tag, as in every task's results; OpenAI models "
+                        "add -{preset})")
     p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
     add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
@@ -150,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "en" in args.languages:
         p.error("--languages: en is the other side of every direction; give the languages paired with it")
 
-    system = args.system_name or Path(args.model).name.removeprefix("openai/")
+    system = args.system_name or default_system_name(args.model, args.openai_preset)
     pairs = directions(args.direction, args.languages)
     sources = {src: read_source(args.input_dir, src, args.num_examples) for src in {s for s, _ in pairs}}
     with folder_lock(args.output_dir / system):  # one writer per system folder

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from crossknow.embedded import cache_dir
 from crossknow.errors import CrossknowError
 from crossknow.languages import get_language
+from crossknow.model_spec import DEFAULT_MODEL
 from crossknow.openai_backend import OpenAIChatBackend
 
 
@@ -452,7 +453,7 @@ def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 2
         return HFSeq2SeqTranslator(model or "facebook/nllb-200-distilled-600M", max_new_tokens=max_new_tokens,
                                    num_beams=max(num_beams, 1))
     if kind == "llm":
-        return CausalLMTranslator(model or "smollm2", max_new_tokens=max_new_tokens, num_beams=num_beams,
+        return CausalLMTranslator(model or DEFAULT_MODEL, max_new_tokens=max_new_tokens, num_beams=num_beams,
                                   batch_size=batch_size)
     if kind == "openai":  # retries are translate()'s, within its time budget, not the client's as well
         return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"), openai_preset,

@@ -154,13 +154,20 @@ def test_mmlu_launchers_say_how_to_build_missing_data(tmp_path):
 def test_gpt_translation_launchers_use_the_papers_settings_in_their_own_folder(tmp_path):
     translate, score = run_launcher("Translation/scripts/gpt3.5.sh", tmp_path)
     assert translate == ["python", "Translation/translate.py", "--model", "openai/gpt-3.5-turbo-0125",
-                         "--system_name", "gpt-3.5-turbo-0125-paper", "--openai_preset", "paper",
-                         "--direction", "both", "--output_dir", "Translation/outputs"]
+                         "--openai_preset", "paper", "--direction", "both", "--output_dir", "Translation/outputs"]
     assert score == ["python", "Translation/evaluate.py", "--outputs_dir", "Translation/outputs"]
     greedy = run_launcher("Translation/scripts/gpt4.sh", tmp_path, OPENAI_PRESET="greedy")[0]
-    assert flag(greedy, "--system_name") == "gpt-4-0613-greedy" and flag(greedy, "--openai_preset") == "greedy"
+    assert flag(greedy, "--openai_preset") == "greedy"
     llama = run_launcher("Translation/scripts/llama3-8b.sh", tmp_path, MODEL="org/other-model")[0]
-    assert flag(llama, "--system_name") == "other-model" and "--openai_preset" not in llama
+    assert "--openai_preset" not in llama
+    # No launcher names the folder: translate.py uses the model's tag (+ the OpenAI preset).
+    from conftest import load_script
+
+    translate_script = load_script("Translation/translate.py")
+    assert translate_script.default_system_name("openai/gpt-4-0613", "greedy") == "gpt-4-0613-greedy"
+    assert translate_script.default_system_name("org/other-model", "greedy") == "other-model"
+    assert translate_script.default_system_name("smollm2", "greedy") == "SmolLM2-135M-Instruct"
+    assert not any("--system_name" in c for c in (translate, greedy, llama))
 
 
 def test_translation_demo_writes_apart_from_the_full_launchers(tmp_path):
@@ -168,8 +175,8 @@ def test_translation_demo_writes_apart_from_the_full_launchers(tmp_path):
     full = run_launcher("Translation/scripts/llama2-7b.sh", tmp_path, OUTPUT_DIR="out")
     demo_dirs = {flag(c, "--output_dir") for c in demo if c[1] == "Translation/translate.py"}
     assert demo_dirs == {"out/demo"} and flag(full[0], "--output_dir") == "out"
-    assert flag(demo[3], "--num_examples") == "20" and demo[3][3:6] == ["out/demo/smollm2", "out/demo/gemma3-270m",
-                                                                        "out/demo/apertium"]
+    assert flag(demo[3], "--num_examples") == "20" and demo[3][1:4] == ["Translation/evaluate.py", "--outputs_dir",
+                                                                        "out/demo"]
     assert flag(demo[2], "--languages") == "es"  # Apertium: es fr it, no German
 
 

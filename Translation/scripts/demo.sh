@@ -23,14 +23,12 @@ if ((${#missing[@]})); then
   exit 1
 fi
 out="${OUTPUT_DIR:-Translation/outputs}/demo"
-systems=()
 for m in $model; do
   languages=()
   [ "$m" = apertium ] && languages=(--languages es fr it)  # Apertium has no German pair
-  python Translation/translate.py --model "$m" --system_name "$(basename "$m")" "${languages[@]}" \
-      --num_examples 20 --max_new_tokens 96 --output_dir "$out"
-  systems+=("$out/$(basename "$m")")
+  python Translation/translate.py --model "$m" "${languages[@]}" --num_examples 20 --max_new_tokens 96 \
+      --output_dir "$out"  # into $out/{the model's tag}
 done
-python Translation/evaluate.py --outputs_dir "${systems[@]}" --num_examples 20
+python Translation/evaluate.py --outputs_dir "$out" --num_examples 20
 python Translation/embedding_analysis.py --model use --output_dir Translation/analysis/use
 python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/analysis/smollm2
