@@ -11,12 +11,11 @@ import pytest
 import torch
 import yaml
 
-from conftest import ROOT, SHARED_DATA, build_tiny_model, build_tokenizer, load_script
+from conftest import ROOT, build_tiny_model, build_tokenizer, load_script
 from crossknow import finetuning as ft
 from crossknow.mixing import assign_languages, parse_corpus
 
-WIKI2 = SHARED_DATA / "wikitext-2-raw" / "wiki.test.raw"
-needs_wiki2 = pytest.mark.skipif(not WIKI2.is_file(), reason="../shared/data/wikitext-2-raw not present")
+WIKI2 = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"  # bundled: the first 200 lines of WikiText-2's test split
 LANGS = ["en", "fr", "de", "es", "it"]
 
 
@@ -28,7 +27,6 @@ def wiki_lines(n=40):
     return WIKI2.read_text(encoding="utf-8").splitlines()[:n]
 
 
-@needs_wiki2
 def test_units_on_real_wikitext_keep_headings_and_text():
     lines = wiki_lines()
     for unit in ("document", "sentence", "words"):
@@ -43,13 +41,12 @@ def test_units_on_real_wikitext_keep_headings_and_text():
     chunks = [u for p in parse_corpus(lines, "words", 8) for u in p.units]
     assert max(len(c.split()) for c in chunks) == 8
     assert "actor . He" not in " | ".join(chunks)  # word units never cross a sentence end
-    documents = {p.document for p in parse_corpus(wiki_lines(400), "document")}
+    documents = {p.document for p in parse_corpus(wiki_lines(200), "document")}
     assert len(documents) > 1
 
 
-@needs_wiki2
 def test_language_assignment_is_per_unit_and_order_free():
-    lines = wiki_lines(400)
+    lines = wiki_lines(200)
     for unit in ("sentence", "words", "document"):
         parsed = parse_corpus(lines, unit)
         langs = assign_languages(parsed, unit, LANGS, seed=3)
@@ -76,7 +73,6 @@ class Upper:
         return ["" if "Boulter" in t and tgt == "de" else f"<{tgt}> {t.upper()}" for t in texts]
 
 
-@needs_wiki2
 def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
     mixer = load("make_mixed_corpus")
     src = tmp_path / "wiki.txt"
@@ -106,7 +102,6 @@ def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
     assert json.loads((tmp_path / "out" / "stats.json").read_text())["failed"] == stats["failed"]
 
 
-@needs_wiki2
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (.ci/run installs it)")
 def test_corpus_builder_with_apertium(tmp_path):
     mixer = load("make_mixed_corpus")
