@@ -13,7 +13,7 @@ or a local copy: one ``save_to_disk`` folder per language, ``DIR/zh``, ``DIR/hi`
 to ``culture.json``, see crossknow/culture.py), or any folder of per-subject CSVs for one language.
 
     python MMLU/translate.py --split test --languages fr de es it --mode full --translator hf \\
-        --model facebook/nllb-200-distilled-600M --data_dir ../shared/data/mmlu --out_dir MMLU/data/full
+        --model facebook/nllb-200-distilled-600M --data_dir cais/mmlu --out_dir MMLU/data/full
     python MMLU/translate.py --split test --mode gt_question --out_dir MMLU/data/full
     python MMLU/translate.py --split test --import_mmmlu mmlu_FR-FR.csv mmlu_ZH-CN.csv --out_dir MMLU/data/full
     python MMLU/translate.py --split test --languages zh hi sw yo --import_global_mmlu CohereForAI/Global-MMLU \\
