@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.cli import looks_like_path
 from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_text, read_text
@@ -280,9 +281,10 @@ def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
 
 
 def looks_like_hub_name(name: str) -> bool:
-    """``owner/name`` whose first part is not a local folder (``MMLU/full`` is a missing local path)."""
+    """``owner/name`` that is not path-like (``crossknow.cli.looks_like_path``) and whose first part is
+    not a local folder (``MMLU/full`` is a missing local path)."""
     parts = name.split("/")
-    return len(parts) == 2 and all(parts) and not name.startswith((".", "~")) and not Path(parts[0]).exists()
+    return len(parts) == 2 and all(parts) and not looks_like_path(name) and not Path(parts[0]).exists()
 
 
 def open_source(data_dir: str, mixup_fallback: bool = True):
