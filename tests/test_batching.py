@@ -47,7 +47,7 @@ def test_embedding_analysis_vectors_do_not_depend_on_the_batch_size(bpe_model_di
         np.testing.assert_allclose(one[pooling], three[pooling], atol=1e-5)
     # The last-token vector of a text is the model's final hidden state at its last token, alone.
     embedder = analysis.LMEmbedder(str(bpe_model_dir), batch_size=3)
-    ids = torch.tensor([embedder.tokenizer(texts[0]).input_ids])
+    ids = torch.tensor([embedder.tokenizer(texts[0]).input_ids], device=embedder.model.device)
     with torch.no_grad():
         alone = embedder.model(input_ids=ids, output_hidden_states=True).hidden_states[-1][0, -1]
-    np.testing.assert_allclose(three["last"][-1, 0], alone.numpy(), atol=1e-5)
+    np.testing.assert_allclose(three["last"][-1, 0], alone.float().cpu().numpy(), atol=1e-5)
