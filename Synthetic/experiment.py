@@ -19,7 +19,9 @@ The quiz is each fact's 4-option question, scored the way small models can be: t
 the option whose statement it finds most likely (summed log-probability), the statement written
 with a template held out of training. Small models do not follow the letter-answer format after
 fine-tuning on plain sentences (their letter choice stays a fixed bias). In mixup, the statement's
-template and its value are in two different languages.
+template and its value are in two different languages. Each arm's quiz goes through the shared
+runner (``crossknow/runner.py``): per-question records, and a rerun of a killed experiment serves
+the arms already quizzed under the same settings without training them again.
 
     python Synthetic/experiment.py --model gemma3-270m      # see README.md for the measured run
     python Synthetic/experiment.py --quick --model PATH     # plumbing check (CI): tiny sizes
@@ -33,6 +35,7 @@ import random
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,8 +47,12 @@ import facts as F  # noqa: E402
 import general_text as G  # noqa: E402
 
 from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
+from crossknow.io import atomic_write_json, atomic_write_text, read_json  # noqa: E402
+from crossknow.mmlu import Item  # noqa: E402
+from crossknow.model_spec import ModelSpec  # noqa: E402
+from crossknow.prompts import Prompt  # noqa: E402
 from crossknow.results import bootstrap_interval, result_document  # noqa: E402
+from crossknow.runner import Run, Scoring, Unit, reusable_result, run_units  # noqa: E402
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
 OTHER_LANGUAGES = F.LANGUAGES[1:]
@@ -55,6 +62,9 @@ ARMS = {"english": ("general_en", "english"), "mixed": ("general_en", "mixed"),
         "mixed_general": ("general_mixed", "english")}
 ARM_LABELS = {"base": "base model", "english": "(a) English general, English facts",
               "mixed": "(b) English general, mixed facts", "mixed_general": "(c) mixed general, English facts"}
+# The option whose statement (after no prompt at all) has the highest summed log-probability.
+QUIZ_SCORING = Scoring(infer_mode="loglikelihood")
+QUIZ_SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
 
 
 # --- engine calls: fine-tuning and model loading go through these three functions only ---
@@ -112,19 +122,58 @@ def steps_for(tokenizer, lines: list[str], epochs: float, block_size: int, batch
 
 # --- the stages ---
 
-def score(model_path: str, question_sets: dict, args, seed: int) -> dict:
-    backend = load_backend(model_path, args.score_batch_size)
-    out = {}
+def quiz_units(question_sets: dict, variants: list[str], template: int, seed: int) -> list[Unit]:
+    """One runner unit per fact set and variant: each question's four options as whole statements,
+    scored with no prompt before them."""
+    units = []
     for set_name, questions in question_sets.items():
-        for variant in args.variants:
-            statements = [s for row, q in enumerate(questions)
-                          for s in option_statements(q, variant, args.templates, seed, row)]
-            logliks = backend.loglikelihood(statements, desc=f"{set_name} {variant}")
-            correct = [int(max(range(4), key=lambda j, i=i: logliks[4 * i + j]) == q.answer)
-                       for i, q in enumerate(questions)]
-            out.setdefault(set_name, {})[variant] = {"accuracy": sum(correct) / len(correct), "n": len(correct),
-                                                     "ci95": bootstrap_interval(correct), "correct": correct}
-    return out
+        for variant in variants:
+            items = [Item(f"{q.fact.person}: {q.fact.relation}", tuple(option_statements(q, variant, template, seed, row)),
+                          q.answer) for row, q in enumerate(questions)]
+            extras = [{"set": set_name, "variant": variant, "person": q.fact.person, "relation": q.fact.relation}
+                      for q in questions]
+            units.append(Unit(f"{set_name}_{variant}", items, [Prompt("", "")] * len(items), extras))
+    return units
+
+
+def quiz_run(args, seed: int, arm: str, model: str) -> Run:
+    """One arm of one seed is one runner result: ``quiz/seed{S}/{arm}.json`` and its records."""
+    folder = args.output_dir / "quiz" / f"seed{seed}"
+    config = {"arm": arm, "experiment_seed": seed, "settings": number_settings(config_of(args))}
+    return Run(task="synthetic_quiz", spec=ModelSpec.parse(model), config=config, data_source=QUIZ_SOURCE,
+               result_file=folder / f"{arm}.json", records_dir=folder / arm)
+
+
+def quiz_summary(records_by_unit: dict[str, list[dict]]) -> dict:
+    """Accuracy per fact set and variant, with the per-question correctness the analysis pairs."""
+    sets = {}
+    for records in records_by_unit.values():
+        correct = [int(r["correct"]) for r in records]
+        sets.setdefault(records[0]["set"], {})[records[0]["variant"]] = {
+            "accuracy": sum(correct) / len(correct), "n": len(correct), "ci95": bootstrap_interval(correct),
+            "correct": correct}
+    return {"sets": sets}
+
+
+def quiz(args, seed: int, arm: str, question_sets: dict, make_model: Callable[[], tuple], timings: dict) -> dict:
+    """The arm's quiz result. One finished under these settings is served from disk, and the arm is
+    not trained again; otherwise ``make_model`` returns (model folder, training log, whether the
+    folder is a checkpoint to delete once scored) and the runner scores it, resuming from the
+    finished units."""
+    units = quiz_units(question_sets, args.variants, args.templates, seed)
+    planned = quiz_run(args, seed, arm, args.model)
+    if not args.overwrite and (finished := reusable_result(planned, QUIZ_SCORING, units)) is not None:
+        print(f"{planned.result_file}: quizzed under these settings: reused (--overwrite recomputes)", flush=True)
+        return finished
+    model_dir, training, checkpoint = make_model()
+    run = quiz_run(args, seed, arm, str(model_dir))
+    backend = load_backend(str(model_dir), args.score_batch_size)
+    summarize = lambda records: {**quiz_summary(records), **training}  # noqa: E731
+    result = timed(timings, f"seed{seed}/score {arm}", run_units, backend, run, units, QUIZ_SCORING, summarize,
+                   args.overwrite)
+    if checkpoint and not args.keep_checkpoints:
+        shutil.rmtree(model_dir)
+    return result
 
 
 def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int,
@@ -148,19 +197,36 @@ def timed(timings: dict, label: str, fn, *fn_args):
     return value
 
 
-def train_general(args, seed: int, tokenizer, units: list[dict], work: Path, log: dict, timings: dict) -> dict:
-    """The general-text stage(s) the chosen arms need: stage name -> fine-tuned model folder. Both
-    stages take the same number of steps (passes over the English text), so the same tokens."""
-    corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
-               "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
-    steps = steps_for(tokenizer, corpora["general_en"], args.general_epochs, args.block_size, args.batch_size)
-    log["general_steps"] = steps
-    return {stage: timed(timings, f"{work.name}/train {stage}", train, args, args.model, corpora[stage], work / stage,
-                         steps, args.general_lr, seed, log)
-            for stage in dict.fromkeys(ARMS[arm][0] for arm in args.arms)}
+class GeneralStages:
+    """The general-text stage models, each trained on first use (a rerun whose arms were all
+    quizzed trains none). Both stages take the same number of steps (passes over the English
+    text), so the same tokens."""
+
+    def __init__(self, args, seed: int, tokenizer, units: list[dict], work: Path, timings: dict):
+        self.args, self.seed, self.work, self.timings = args, seed, work, timings
+        self.corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
+                        "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
+        self.steps = steps_for(tokenizer, self.corpora["general_en"], args.general_epochs, args.block_size,
+                               args.batch_size)
+        self.models, self.log = {}, {}
+
+    def model(self, stage: str) -> Path:
+        if stage not in self.models:
+            self.models[stage] = timed(self.timings, f"{self.work.name}/train {stage}", train, self.args,
+                                       self.args.model, self.corpora[stage], self.work / stage, self.steps,
+                                       self.args.general_lr, self.seed, self.log)
+        return self.models[stage]
+
+    def log_of(self, stage: str) -> dict:
+        return {stage: self.log[stage], "general_steps": self.steps}
+
+    def remove_checkpoints(self) -> None:
+        for model_dir in self.models.values():
+            shutil.rmtree(model_dir)
 
 
-def run_seed(args, seed: int, tokenizer, units: list[dict], shared_general: dict | None, timings: dict) -> dict:
+def run_seed(args, seed: int, tokenizer, units: list[dict], shared: GeneralStages | None, timings: dict,
+             shared_log: dict) -> dict:
     people = F.make_people(args.num_people + args.heldout_people, seed)
     trained, held_out = people[: args.num_people], people[args.num_people:]
     train_facts = F.make_facts(trained, seed)
@@ -170,21 +236,26 @@ def run_seed(args, seed: int, tokenizer, units: list[dict], shared_general: dict
     english_facts = corpus(train_facts, "english", args.templates, seed)
     fact_steps = steps_for(tokenizer, english_facts, args.epochs, args.block_size, args.batch_size)
     work = args.work_dir / f"seed{seed}"
-    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}}
-    if not args.skip_base:
-        out["arms"]["base"] = timed(timings, f"seed{seed}/score base", score, args.model, question_sets, args, seed)
-    stage_one = shared_general or train_general(args, seed, tokenizer, units, work, out["training"], timings)
-    for arm in args.arms:
+    general = shared or GeneralStages(args, seed, tokenizer, units, work, timings)
+    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}, "quiz": {}}
+
+    def fine_tuned(arm: str) -> tuple[Path, dict, bool]:
         stage, facts_language = ARMS[arm]
         lines = english_facts if facts_language == "english" else corpus(train_facts, "mixed", args.templates, seed)
-        model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(stage_one[stage]), lines, work / arm,
-                          fact_steps, args.lr, seed, out["training"])
-        out["arms"][arm] = timed(timings, f"seed{seed}/score {arm}", score, str(model_dir), question_sets, args, seed)
-        if not args.keep_checkpoints:
-            shutil.rmtree(model_dir)
-    if not args.keep_checkpoints and not shared_general:
-        for model_dir in stage_one.values():
-            shutil.rmtree(model_dir)
+        log = {}
+        model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(general.model(stage)), lines,
+                          work / arm, fact_steps, args.lr, seed, log)
+        return model_dir, {"training": log, "general_stage": general.log_of(stage)}, True
+
+    for arm in ([] if args.skip_base else ["base"]) + args.arms:
+        make_model = (lambda: (args.model, {}, False)) if arm == "base" else (lambda arm=arm: fine_tuned(arm))
+        result = quiz(args, seed, arm, question_sets, make_model, timings)
+        out["arms"][arm] = result["sets"]
+        out["quiz"][arm] = str(Path("quiz") / f"seed{seed}" / f"{arm}.json")
+        out["training"].update(result.get("training", {}))
+        (shared_log if shared else out["training"]).update(result.get("general_stage", {}))
+    if not args.keep_checkpoints and not shared:
+        general.remove_checkpoints()
     return out
 
 
@@ -342,6 +413,9 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
     p.add_argument("--work_dir", type=Path, default=None, help="checkpoints and training text (default OUTPUT_DIR/work)")
     p.add_argument("--keep_checkpoints", action="store_true", help="keep the fine-tuned models (about 1 GB each)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="recompute every arm, replacing results made under other settings (default: reuse "
+                        "the arms already quizzed under these settings)")
     p.add_argument("--no_plot", action="store_true", help="skip the figure (no matplotlib needed)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
     args = p.parse_args(argv)
@@ -369,22 +443,34 @@ def check_before_work(args) -> None:
         except ImportError:
             raise SystemExit("Synthetic/experiment.py: the figure needs matplotlib (pip install matplotlib), "
                              "or pass --no_plot") from None
+    if not args.overwrite:
+        check_earlier_results(args)
+
+
+def check_earlier_results(args) -> None:
+    """The experiment's result and every arm's quiz on disk must have been made under these
+    settings: they are reused, never mixed with new ones."""
     existing = args.output_dir / "results.json"
-    if existing.is_file():
-        import json
+    if existing.is_file() and not same_settings(read_json(existing).get("config", {}), config_of(args)):
+        raise SystemExit(f"{existing}: made under other settings; use --overwrite, another --output_dir, or remove it")
+    settings = number_settings(config_of(args))
+    for fingerprint in sorted(args.output_dir.glob("quiz/seed*/*/settings.json")):
+        if read_json(fingerprint).get("config", {}).get("settings") != settings:
+            raise SystemExit(f"{fingerprint}: a quiz made under other settings; use --overwrite, another "
+                             "--output_dir, or remove it")
 
-        old = json.loads(existing.read_text()).get("config", {})
-        if not same_settings(old, config_of(args)):
-            raise SystemExit(f"{existing}: made under other settings; choose another --output_dir or remove it")
+
+# Where files go, whether a figure is drawn, the scoring batch size and whether old results are
+# replaced do not change a number.
+NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot", "score_batch_size", "overwrite"}
 
 
-# Where files go and whether a figure is drawn do not change a number.
-NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot"}
+def number_settings(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in NEUTRAL_SETTINGS}
 
 
 def same_settings(a: dict, b: dict) -> bool:
-    strip = lambda config: {k: v for k, v in config.items() if k not in NEUTRAL_SETTINGS}  # noqa: E731
-    return strip(a) == strip(b)
+    return number_settings(a) == number_settings(b)
 
 
 def config_of(args) -> dict:
@@ -403,15 +489,14 @@ def main(argv: list[str] | None = None) -> dict:
     shared = None
     if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
         results["shared_general"] = {}
-        shared = train_general(args, args.seeds[0], tokenizer, units, args.work_dir / "shared",
-                               results["shared_general"], results["timings"])
+        shared = GeneralStages(args, args.seeds[0], tokenizer, units, args.work_dir / "shared", results["timings"])
     for seed in args.seeds:
-        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, shared, results["timings"])
+        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, shared, results["timings"],
+                                               results.get("shared_general", {}))
         results["minutes"] = round((time.time() - start) / 60, 1)
         write_results(results, args.output_dir)  # partial: complete stays false until every seed is done
     if shared and not args.keep_checkpoints:
-        for model_dir in shared.values():
-            shutil.rmtree(model_dir)
+        shared.remove_checkpoints()
     results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), gaps, paired
     results["complete"] = True
     results["minutes"] = round((time.time() - start) / 60, 1)

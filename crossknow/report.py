@@ -18,7 +18,8 @@ from crossknow.languages import PAPER_LANGUAGES
 from crossknow.variants import MODES
 
 OTHER_TASKS = {"translation": "Translation/evaluate.py prints its table",
-               "synthetic": "Synthetic/experiment.py prints its table"}
+               "synthetic": "Synthetic/experiment.py prints its table",
+               "synthetic_quiz": "one arm's quiz; Synthetic/experiment.py pools the arms into results.json"}
 
 
 def read_result(path: Path) -> dict | None:

@@ -2,8 +2,9 @@
 MMLU summary of per-question records, and the environment block (library versions, commit).
 
 Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation,
-synthetic), ``config`` (the settings as structured fields), ``environment``, and the task's
-numbers; MMLU and HP also name the folder of their per-question records (``records``).
+synthetic, synthetic_quiz), ``config`` (the settings as structured fields), ``environment``, and the task's
+numbers; the runner's results (MMLU, HP, Synthetic quizzes) also name the folder of their
+per-question records (``records``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from crossknow.mmlu import CATEGORIES
 TRACKED_PACKAGES = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "crossknow")
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("results_schema.json")
-TASKS = ("mmlu", "hp", "translation", "synthetic")
+TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
 
 
 def bootstrap_interval(correct: list[bool], n_resamples: int = 1000, seed: int = 0) -> list[float]:

@@ -4,7 +4,8 @@ A *run* is one result file: a list of units (MMLU subjects, one HP language), ea
 questions with their prompts. The runner
 
 - refuses a finished or partial run on disk that was made with other settings or inputs
-  (``check_fingerprint``: the one place that decides what may be reused);
+  (``check_fingerprint``: the one place that decides what may be reused; ``reusable_result`` asks
+  the same question before the model exists, for a task that would first have to train it);
 - scores each unit through the backend contract (letter scores, or generation and parsing),
   sharding its questions across data-parallel processes and gathering them in order;
 - writes each unit's per-question records atomically (``{records_dir}/{unit}.jsonl``), so that a
@@ -138,12 +139,18 @@ class Run:
 
 
 def inputs_sha256(units: list[Unit], scoring: Scoring) -> str:
-    """The identity of what is scored: every unit's prompts and gold answers."""
+    """The identity of what is scored: every unit's prompts and gold answers (and, where the
+    options are scored as text, the options)."""
     digest = hashlib.sha256()
     for unit in units:
-        digest.update(json.dumps([unit.name, [[p.text, scoring.labels[i.answer]]
+        digest.update(json.dumps([unit.name, [_question_identity(p, i, scoring)
                                               for p, i in zip(unit.prompts, unit.items)]]).encode())
     return digest.hexdigest()
+
+
+def _question_identity(prompt: Prompt, item: Item, scoring: Scoring) -> list:
+    identity = [prompt.text, scoring.labels[item.answer]]
+    return identity + [list(item.choices)] if scoring.infer_mode == "loglikelihood" else identity
 
 
 def fingerprint(backend, run: Run, scoring: Scoring, units: list[Unit]) -> dict:
@@ -198,6 +205,27 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
     return None
 
 
+def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | None:
+    """The finished result of ``run`` on disk if it was made from exactly this task configuration,
+    scoring and these questions, whichever model folder and backend scored them; None otherwise.
+
+    For a task whose configuration decides the model, and which must know before it makes the
+    model whether it needs to (Synthetic trains its checkpoints first): ``run_units`` then checks
+    the whole fingerprint, model and backend included."""
+    if not (run.result_file.exists() and run.fingerprint_file.exists()):
+        return None
+    try:
+        previous, finished = read_json(run.fingerprint_file), read_json(run.result_file)
+    except (CrossknowError, OSError):
+        return None
+    if finished.get("config", {}).get("fingerprint_sha256") != fingerprint_sha256(previous):
+        return None  # not the fingerprint's own result: never served
+    expected = {"task": run.task, "config": _jsonable(run.config), "scoring": _jsonable(asdict(scoring)),
+                "units": [u.name for u in units], "data_source": run.data_source,
+                "inputs_sha256": inputs_sha256(units, scoring)}
+    return finished if all(previous.get(key) == value for key, value in expected.items()) else None
+
+
 def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str = "unit",
                desc: str | None = None) -> list[dict]:
     """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations."""
@@ -243,6 +271,7 @@ def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[
         own = values[j * len(labels):(j + 1) * len(labels)]
         prediction = labels[max(range(len(labels)), key=own.__getitem__)]
         record = _record(unit, unit_field, index, labels, prediction)
+        record["choices"] = list(unit.items[index].choices)
         record["loglikelihoods"] = dict(zip(labels, own))
         records.append(record)
     return records
@@ -352,9 +381,11 @@ def complete_records(path: Path, unit: Unit, scoring: Scoring, unit_field: str) 
         records = read_jsonl(path)
     except (CrossknowError, OSError):
         return None
-    expected = [(unit.name, i, p.text, scoring.labels[item.answer])
+    expected = [(unit.name, i, *_question_identity(p, item, scoring))
                 for i, (p, item) in enumerate(zip(unit.prompts, unit.items))]
-    found = [(r.get(unit_field), r.get("index"), r.get("prompt"), r.get("label")) for r in records]
+    options = ("choices",) if scoring.infer_mode == "loglikelihood" else ()
+    found = [(r.get(unit_field), r.get("index"), r.get("prompt"), r.get("label"), *(r.get(k) for k in options))
+             for r in records]
     return records if found == expected and all("correct" in r for r in records) else None
 
 

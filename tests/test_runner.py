@@ -3,16 +3,26 @@ generation records, and the sweep's overall progress. (The MMLU and HP suites ru
 tiny models.)"""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from crossknow.io import read_jsonl
 from crossknow.mmlu import Item
-from crossknow.model_api import GENERATION, LETTER_SCORES, LetterScores
+from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, LetterScores
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import Prompt
 from crossknow.results import validate_result
-from crossknow.runner import ResumeError, Run, Scoring, SweepProgress, Unit, run_units
+from crossknow.runner import (
+    ResumeError,
+    Run,
+    Scoring,
+    SweepProgress,
+    Unit,
+    complete_records,
+    reusable_result,
+    run_units,
+)
 
 
 class LengthBackend:
@@ -158,3 +168,39 @@ def test_loglikelihood_mode_picks_the_likeliest_option_as_the_backend_scores_it(
     with pytest.raises(ValueError, match="question 0 has 2 options for 4 labels"):
         run_units(backend, make_run(tmp_path / "x"), [Unit("u", [Item("", ("a", "b"), 0)], [Prompt("", "")])],
                   Scoring(infer_mode="loglikelihood"), summarize)
+
+
+class LengthLoglikelihood(LengthBackend):
+    """Stand-in scoring text as likelier the shorter it is."""
+
+    capabilities = frozenset({LOGLIKELIHOOD})
+
+    def loglikelihood(self, texts, desc=""):
+        self.scored.append(desc)
+        return [-float(len(t)) for t in texts]
+
+
+def option_units(options=("a", "bb", "ccc", "dddd")):
+    items = [Item("", options, 0), Item("", options[::-1], 3)]
+    return [Unit("trained_en", items, [Prompt("", "")] * 2)]
+
+
+def test_options_scored_as_text_are_part_of_what_is_resumed_and_reused(tmp_path):
+    scoring, run = Scoring(infer_mode="loglikelihood"), make_run(tmp_path)
+    first = run_units(LengthLoglikelihood(), run, option_units(), scoring, summarize)
+    records = read_jsonl(tmp_path / "fr" / "trained_en.jsonl")
+    assert records[1]["choices"] == ["dddd", "ccc", "bb", "a"] and records[1]["prediction"] == "D"
+    changed = option_units(("a", "bb", "ccc", "eeee"))  # the same prompts and gold labels, other options
+    assert complete_records(tmp_path / "fr" / "trained_en.jsonl", option_units()[0], scoring, "language") == records
+    assert complete_records(tmp_path / "fr" / "trained_en.jsonl", changed[0], scoring, "language") is None
+    with pytest.raises(ResumeError, match="inputs_sha256"):
+        run_units(LengthLoglikelihood(), run, changed, scoring, summarize)
+    # A task whose configuration decides the model asks before it makes the model.
+    assert reusable_result(run, scoring, option_units()) == first
+    assert reusable_result(replace(run, spec=ModelSpec.parse("gemma3-270m")), scoring, option_units()) == first
+    assert reusable_result(run, scoring, changed) is None
+    assert reusable_result(make_run(tmp_path, limit=3), scoring, option_units()) is None
+    assert reusable_result(run, Scoring(infer_mode="loglikelihood", labels=("1", "2", "3", "4")), option_units()) is None
+    not_its_own = {**first, "config": {**first["config"], "fingerprint_sha256": "0" * 64}}
+    run.result_file.write_text(json.dumps(not_its_own))
+    assert reusable_result(run, scoring, option_units()) is None

@@ -73,11 +73,23 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
     assert not any((work / name / "model").exists() for name in ("english", "general_en"))  # checkpoints removed
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["complete"] and saved["paired"].keys() == results["paired"].keys() and saved["arms"]["mixed"]
+    # Each arm's quiz is a runner result with per-question records.
+    quiz = json.loads((tmp_path / results["seeds"]["0"]["quiz"]["mixed"]).read_text())
+    assert quiz["task"] == "synthetic_quiz" and quiz["sets"] == results["seeds"]["0"]["arms"]["mixed"]
+    assert quiz["config"]["arm"] == "mixed" and quiz["config"]["infer_mode"] == "loglikelihood"
+    assert quiz["training"]["mixed"]["global_step"] == results["seeds"]["0"]["fact_steps"]
+    records = [json.loads(line) for line in (tmp_path / "quiz" / "seed0" / "mixed" / "trained_de.jsonl").open()]
+    assert len(records) == 12 and [int(r["correct"]) for r in records] == quiz["sets"]["trained"]["de"]["correct"]
+    first = records[0]
+    assert first["set"] == "trained" and first["variant"] == "de" and first["prompt"] == ""
+    assert len(first["choices"]) == 4 and all(first["person"] in c for c in first["choices"])
     table = (tmp_path / "table.md").read_text()
     assert "| mixed_general | all |" in table and "- mixed_general_vs_english: gap difference" in table
     from crossknow.results import validate_result
 
     validate_result(saved)  # the project's results schema
+    for path in (tmp_path / "quiz" / "seed0").glob("*.json"):
+        validate_result(json.loads(path.read_text()), str(path))
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "**trained facts**: accuracy %, chance 25" in out and "no conclusion" in out
@@ -146,8 +158,15 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
     with pytest.raises(SystemExit, match="the figure needs matplotlib .* or pass --no_plot"):
         experiment.main(["--model", "smollm2", "--output_dir", str(tmp_path)])
     (tmp_path / "results.json").write_text(json.dumps({"config": {"model": "other"}}))
-    with pytest.raises(SystemExit, match="results.json: made under other settings"):
+    with pytest.raises(SystemExit, match="results.json: made under other settings; use --overwrite"):
         experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
+    (tmp_path / "results.json").unlink()
+    quiz = tmp_path / "quiz" / "seed1" / "mixed" / "settings.json"
+    quiz.parent.mkdir(parents=True)
+    quiz.write_text(json.dumps({"config": {"settings": {"model": "other"}}}))
+    with pytest.raises(SystemExit, match=r"seed1/mixed/settings.json: a quiz made under other settings"):
+        experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
+    experiment.check_before_work(experiment.parse_args(["--no_plot", "--output_dir", str(tmp_path), "--overwrite"]))
     settings = {"model": "m", "seeds": [0], "work_dir": "a", "output_dir": "x"}
     assert experiment.same_settings(settings, {**settings, "work_dir": "b", "output_dir": "y", "no_plot": True})
     assert not experiment.same_settings(settings, {**settings, "seeds": [1]})
@@ -168,3 +187,42 @@ def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
     assert not (tmp_path / "work" / "shared" / "general_en" / "model").exists()
     assert results["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 8
     assert "held-out" not in (tmp_path / "table.md").read_text()
+
+
+def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_uninterrupted_run(
+        bpe_model_dir, tmp_path, monkeypatch, capsys):
+    experiment = load_script("Synthetic/experiment.py")
+    argv = ["--quick", "--no_plot", "--model", str(bpe_model_dir), "--heldout_people", "0",
+            "--variants", *F.LANGUAGES]
+    whole = experiment.main([*argv, "--output_dir", str(tmp_path / "whole")])
+    real_finetune, trained, kill_at = experiment.finetune, [], [3]
+
+    class Killed(Exception):
+        pass
+
+    def counted_and_killed_at_the_third_training(args):
+        trained.append(args[args.index("--output_dir") + 1])
+        if len(trained) == kill_at[0]:
+            raise Killed  # a kill while training arm (b)
+        return real_finetune(args)
+
+    monkeypatch.setattr(experiment, "finetune", counted_and_killed_at_the_third_training)
+    resumed_argv = [*argv, "--output_dir", str(tmp_path / "resumed"), "--score_batch_size", "3"]
+    with pytest.raises(Killed):
+        experiment.main(resumed_argv)
+    assert [p.split("/")[-2] for p in trained] == ["general_en", "english", "mixed"]
+    trained.clear()
+    kill_at[0] = None
+    resumed = experiment.main(resumed_argv)
+    # base and (a) were quizzed before the kill: served, not trained again; (b) and (c) are made now
+    assert [p.split("/")[-2] for p in trained] == ["general_en", "mixed", "general_mixed", "mixed_general"]
+    out = capsys.readouterr().out
+    assert "seed0/base.json: quizzed under these settings: reused" in out and "seed0/english.json" in out
+    for key in ("arms", "gaps", "paired"):
+        assert resumed[key] == whole[key], key
+    assert resumed["seeds"]["0"]["arms"] == whole["seeds"]["0"]["arms"]
+    losses = lambda r: {k: v["train_loss"] for k, v in r["seeds"]["0"]["training"].items() if k != "general_steps"}  # noqa: E731
+    assert losses(resumed) == losses(whole) and set(losses(whole)) == {"general_en", "general_mixed", "english",
+                                                                        "mixed", "mixed_general"}
+    trained.clear()
+    assert experiment.main(resumed_argv)["arms"] == whole["arms"] and trained == []  # a finished run trains nothing
