@@ -30,12 +30,15 @@ the arms already quizzed under the same settings without training them again.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
 import random
 import shutil
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +68,10 @@ ARM_LABELS = {"base": "base model", "english": "(a) English general, English fac
 # The option whose statement (after no prompt at all) has the highest summed log-probability.
 QUIZ_SCORING = Scoring(infer_mode="loglikelihood")
 QUIZ_SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
+# Fine-tuning settings every stage shares (the others come from the command line).
+FIXED_TRAINING = ["--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05", "--logging_steps", "10",
+                  "--save_steps", "100000", "--precision", "fp32"]
+STAGES = [*ARMS, "general_en", "general_mixed"]  # the folders under a work folder that hold checkpoints
 
 
 # --- engine calls: fine-tuning and model loading go through these three functions only ---
@@ -136,10 +143,12 @@ def quiz_units(question_sets: dict, variants: list[str], template: int, seed: in
     return units
 
 
-def quiz_run(args, seed: int, arm: str, model: str) -> Run:
-    """One arm of one seed is one runner result: ``quiz/seed{S}/{arm}.json`` and its records."""
+def quiz_run(args: argparse.Namespace, seed: int, arm: str, model: str, training: str | None) -> Run:
+    """One arm of one seed is one runner result: ``quiz/seed{S}/{arm}.json`` and its records. Its
+    configuration names what decides the arm's model: the settings and ``training_sha256``."""
     folder = args.output_dir / "quiz" / f"seed{seed}"
-    config = {"arm": arm, "experiment_seed": seed, "settings": number_settings(config_of(args))}
+    config = {"arm": arm, "experiment_seed": seed, "settings": number_settings(config_of(args)),
+              "training_sha256": training}
     return Run(task="synthetic_quiz", spec=ModelSpec.parse(model), config=config, data_source=QUIZ_SOURCE,
                result_file=folder / f"{arm}.json", records_dir=folder / arm)
 
@@ -155,20 +164,43 @@ def quiz_summary(records_by_unit: dict[str, list[dict]]) -> dict:
     return {"sets": sets}
 
 
-def quiz(args, seed: int, arm: str, question_sets: dict, make_model: Callable[[], tuple], timings: dict) -> dict:
-    """The arm's quiz result. One finished under these settings is served from disk, and the arm is
-    not trained again; otherwise ``make_model`` returns (model folder, training log, whether the
-    folder is a checkpoint to delete once scored) and the runner scores it, resuming from the
-    finished units."""
+def refuse_a_quiz_made_otherwise(run: Run) -> None:
+    """Before any training: a quiz on disk made under other settings or from other training text
+    is never resumed (the runner would refuse it too, but only after the arm is trained)."""
+    if run.fingerprint_file.is_file():
+        on_disk = read_json(run.fingerprint_file).get("config")
+        if on_disk != json.loads(json.dumps(run.config)):
+            raise SystemExit(f"{run.fingerprint_file}: a quiz made under other settings or from other training "
+                             "text; use --overwrite, another --output_dir, or remove it")
+
+
+def training_sha256(general_text: list[str], general_steps: int, fact_text: list[str], fact_steps: int) -> str:
+    """The identity of what a fine-tuned arm learns from: both stages' text and steps, and the
+    fine-tuning settings the command line does not set."""
+    return hashlib.sha256(json.dumps([general_text, general_steps, fact_text, fact_steps, FIXED_TRAINING])
+                          .encode()).hexdigest()
+
+
+def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, training: str | None,
+         make_model: Callable[[], tuple], timings: dict) -> dict:
+    """The arm's quiz result. One finished under these settings (and ``training``, the identity of
+    the arm's training) is served from disk, and the arm is not trained again; otherwise
+    ``make_model`` returns (model folder, training log, whether the folder is a checkpoint to
+    delete once scored) and the runner scores it, resuming from the finished units."""
     units = quiz_units(question_sets, args.variants, args.templates, seed)
-    planned = quiz_run(args, seed, arm, args.model)
-    if not args.overwrite and (finished := reusable_result(planned, QUIZ_SCORING, units)) is not None:
-        print(f"{planned.result_file}: quizzed under these settings: reused (--overwrite recomputes)", flush=True)
-        return finished
-    model_dir, training, checkpoint = make_model()
-    run = quiz_run(args, seed, arm, str(model_dir))
+    planned = quiz_run(args, seed, arm, args.model, training)
+    if not args.overwrite:
+        if (finished := reusable_result(planned, QUIZ_SCORING, units)) is not None:
+            print(f"{planned.result_file}: quizzed under these settings: reused (--overwrite recomputes)", flush=True)
+            return finished
+        refuse_a_quiz_made_otherwise(planned)
+    model_dir, training_log, checkpoint = make_model()
+    run = quiz_run(args, seed, arm, str(model_dir), training)
     backend = load_backend(str(model_dir), args.score_batch_size)
-    summarize = lambda records: {**quiz_summary(records), **training}  # noqa: E731
+
+    def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
+        return {**quiz_summary(records_by_unit), **training_log}
+
     result = timed(timings, f"seed{seed}/score {arm}", run_units, backend, run, units, QUIZ_SCORING, summarize,
                    args.overwrite)
     if checkpoint and not args.keep_checkpoints:
@@ -181,9 +213,8 @@ def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, l
     atomic_write_text(out_dir / "train.txt", "\n".join(lines) + "\n")
     log[out_dir.name] = finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
               str(out_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
-              str(args.batch_size), "--gradient_accumulation_steps", "1", "--lr", str(lr),
-              "--max_steps", str(steps), "--warmup_ratio", "0.05", "--logging_steps", "10",
-              "--save_steps", "100000", "--seed", str(seed), "--precision", "fp32"])
+              str(args.batch_size), "--lr", str(lr), "--max_steps", str(steps), "--seed", str(seed),
+              *FIXED_TRAINING])
     log[out_dir.name] = {k: v for k, v in log[out_dir.name].items()  # train_tokens_seen: the engine's older name
                          if k in ("train_loss", "global_step", "train_tokens", "train_tokens_seen", "seconds")}
     return out_dir / "model"
@@ -202,7 +233,7 @@ class GeneralStages:
     quizzed trains none). Both stages take the same number of steps (passes over the English
     text), so the same tokens."""
 
-    def __init__(self, args, seed: int, tokenizer, units: list[dict], work: Path, timings: dict):
+    def __init__(self, args: argparse.Namespace, seed: int, tokenizer, units: list[dict], work: Path, timings: dict):
         self.args, self.seed, self.work, self.timings = args, seed, work, timings
         self.corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
                         "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
@@ -211,6 +242,7 @@ class GeneralStages:
         self.models, self.log = {}, {}
 
     def model(self, stage: str) -> Path:
+        """The stage's fine-tuned model folder, trained now if this run has not trained it yet."""
         if stage not in self.models:
             self.models[stage] = timed(self.timings, f"{self.work.name}/train {stage}", train, self.args,
                                        self.args.model, self.corpora[stage], self.work / stage, self.steps,
@@ -218,15 +250,40 @@ class GeneralStages:
         return self.models[stage]
 
     def log_of(self, stage: str) -> dict:
+        """The stage's training log (loss, steps, tokens), as an arm's quiz result keeps it."""
         return {stage: self.log[stage], "general_steps": self.steps}
 
-    def remove_checkpoints(self) -> None:
-        for model_dir in self.models.values():
-            shutil.rmtree(model_dir)
+
+def remove_checkpoints(work: Path) -> None:
+    """Delete every stage's checkpoint under ``work``, those a killed earlier run left too."""
+    for stage in STAGES:
+        if (work / stage / "model").exists():
+            shutil.rmtree(work / stage / "model")
 
 
-def run_seed(args, seed: int, tokenizer, units: list[dict], shared: GeneralStages | None, timings: dict,
-             shared_log: dict) -> dict:
+def base_model(args: argparse.Namespace) -> tuple[str, dict, bool]:
+    """The untouched model: nothing trained, nothing to delete."""
+    return args.model, {}, False
+
+
+def fine_tuned(args: argparse.Namespace, seed: int, arm: str, general: GeneralStages, lines: list[str], steps: int,
+               work: Path, timings: dict) -> tuple[Path, dict, bool]:
+    """Train the arm's fact stage from its general stage's model: (checkpoint, training log, True)."""
+    stage, log = ARMS[arm][0], {}
+    model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(general.model(stage)), lines, work / arm,
+                      steps, args.lr, seed, log)
+    return model_dir, {"training": log, "general_stage": general.log_of(stage)}, True
+
+
+def quizzed_arms(args: argparse.Namespace) -> list[str]:
+    return ([] if args.skip_base else ["base"]) + args.arms
+
+
+def run_seed(args: argparse.Namespace, seed: int, tokenizer, units: list[dict], shared: GeneralStages | None,
+             timings: dict) -> dict:
+    """One seed: draw the people and their facts, then quiz the base model and every arm (training
+    the arms not already quizzed under these settings). ``general_stage`` holds the general
+    stages' logs, for the caller to file under the seed or the shared stage."""
     people = F.make_people(args.num_people + args.heldout_people, seed)
     trained, held_out = people[: args.num_people], people[args.num_people:]
     train_facts = F.make_facts(trained, seed)
@@ -237,25 +294,24 @@ def run_seed(args, seed: int, tokenizer, units: list[dict], shared: GeneralStage
     fact_steps = steps_for(tokenizer, english_facts, args.epochs, args.block_size, args.batch_size)
     work = args.work_dir / f"seed{seed}"
     general = shared or GeneralStages(args, seed, tokenizer, units, work, timings)
-    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}, "quiz": {}}
-
-    def fine_tuned(arm: str) -> tuple[Path, dict, bool]:
-        stage, facts_language = ARMS[arm]
-        lines = english_facts if facts_language == "english" else corpus(train_facts, "mixed", args.templates, seed)
-        log = {}
-        model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(general.model(stage)), lines,
-                          work / arm, fact_steps, args.lr, seed, log)
-        return model_dir, {"training": log, "general_stage": general.log_of(stage)}, True
-
-    for arm in ([] if args.skip_base else ["base"]) + args.arms:
-        make_model = (lambda: (args.model, {}, False)) if arm == "base" else (lambda arm=arm: fine_tuned(arm))
-        result = quiz(args, seed, arm, question_sets, make_model, timings)
+    fact_text = {"english": english_facts, "mixed": corpus(train_facts, "mixed", args.templates, seed)}
+    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}, "quiz": {},
+           "general_stage": {}}
+    for arm in quizzed_arms(args):
+        if arm == "base":
+            training, make_model = None, partial(base_model, args)
+        else:
+            stage, facts_language = ARMS[arm]
+            lines = fact_text[facts_language]
+            training = training_sha256(general.corpora[stage], general.steps, lines, fact_steps)
+            make_model = partial(fine_tuned, args, seed, arm, general, lines, fact_steps, work, timings)
+        result = quiz(args, seed, arm, question_sets, training, make_model, timings)
         out["arms"][arm] = result["sets"]
         out["quiz"][arm] = str(Path("quiz") / f"seed{seed}" / f"{arm}.json")
         out["training"].update(result.get("training", {}))
-        (shared_log if shared else out["training"]).update(result.get("general_stage", {}))
-    if not args.keep_checkpoints and not shared:
-        general.remove_checkpoints()
+        out["general_stage"].update(result.get("general_stage", {}))
+    if not args.keep_checkpoints:
+        remove_checkpoints(work)
     return out
 
 
@@ -454,10 +510,12 @@ def check_earlier_results(args) -> None:
     if existing.is_file() and not same_settings(read_json(existing).get("config", {}), config_of(args)):
         raise SystemExit(f"{existing}: made under other settings; use --overwrite, another --output_dir, or remove it")
     settings = number_settings(config_of(args))
-    for fingerprint in sorted(args.output_dir.glob("quiz/seed*/*/settings.json")):
-        if read_json(fingerprint).get("config", {}).get("settings") != settings:
-            raise SystemExit(f"{fingerprint}: a quiz made under other settings; use --overwrite, another "
-                             "--output_dir, or remove it")
+    for seed in args.seeds:
+        for arm in quizzed_arms(args):
+            fingerprint = args.output_dir / "quiz" / f"seed{seed}" / arm / "settings.json"
+            if fingerprint.is_file() and read_json(fingerprint).get("config", {}).get("settings") != settings:
+                raise SystemExit(f"{fingerprint}: a quiz made under other settings; use --overwrite, another "
+                                 "--output_dir, or remove it")
 
 
 # Where files go, whether a figure is drawn, the scoring batch size and whether old results are
@@ -491,12 +549,14 @@ def main(argv: list[str] | None = None) -> dict:
         results["shared_general"] = {}
         shared = GeneralStages(args, args.seeds[0], tokenizer, units, args.work_dir / "shared", results["timings"])
     for seed in args.seeds:
-        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, units, shared, results["timings"],
-                                               results.get("shared_general", {}))
+        seed_results = run_seed(args, seed, tokenizer, units, shared, results["timings"])
+        general_logs = seed_results.pop("general_stage")
+        (results["shared_general"] if shared else seed_results["training"]).update(general_logs)
+        results["seeds"][str(seed)] = seed_results
         results["minutes"] = round((time.time() - start) / 60, 1)
         write_results(results, args.output_dir)  # partial: complete stays false until every seed is done
     if shared and not args.keep_checkpoints:
-        shared.remove_checkpoints()
+        remove_checkpoints(args.work_dir / "shared")
     results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), gaps, paired
     results["complete"] = True
     results["minutes"] = round((time.time() - start) / 60, 1)

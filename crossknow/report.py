@@ -140,7 +140,7 @@ def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[st
 def collect(root: Path) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
     """Results under ``root`` grouped by folder and task, and notes on what was skipped."""
     folders: dict[Path, dict[str, list[dict]]] = {}
-    notes = []
+    notes, others = [], {}
     for path in sorted(root.rglob("*.json")) if root.is_dir() else [root]:
         result = read_result(path)
         if result is None:
@@ -148,9 +148,13 @@ def collect(root: Path) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
                 notes.append(f"{path}: not a crossknow result of schema 1 (written by an older version?): skipped")
             continue
         if result["task"] in OTHER_TASKS:
-            notes.append(f"{path}: a {result['task']} result, not tabulated here ({OTHER_TASKS[result['task']]})")
+            others.setdefault((path.parent, result["task"]), []).append(path)
             continue
         folders.setdefault(path.parent, {}).setdefault(result["task"], []).append(result)
+    for (folder, task), paths in others.items():
+        where = paths[0] if len(paths) == 1 else f"{folder}: {', '.join(p.name for p in paths)}"
+        notes.append(f"{where}: {'a' if len(paths) == 1 else len(paths)} {task} result{'s' * (len(paths) > 1)}, "
+                     f"not tabulated here ({OTHER_TASKS[task]})")
     return folders, notes
 
 

@@ -50,6 +50,10 @@ def test_cli_reads_every_kind_of_result_and_never_crashes_on_a_sibling(tmp_path,
             {"schema_version": 1, "task": "hp", "config": {"language": lang}, "accuracy": acc, "n": 30}))
     (tmp_path / "synthetic").mkdir()
     (tmp_path / "synthetic" / "results.json").write_text(json.dumps({"schema_version": 1, "task": "synthetic"}))
+    (tmp_path / "synthetic" / "quiz").mkdir()
+    for arm in ("base", "english"):
+        (tmp_path / "synthetic" / "quiz" / f"{arm}.json").write_text(json.dumps({"schema_version": 1,
+                                                                               "task": "synthetic_quiz"}))
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "result_en.json").write_text(json.dumps({"weighted_accuracy": 0.5}))
     assert set(load_results(prefix)) == {"en", "question_it"}
@@ -58,6 +62,7 @@ def test_cli_reads_every_kind_of_result_and_never_crashes_on_a_sibling(tmp_path,
     assert "| variant | it |" in out and "| question | 50.0 (-10.0) |" in out
     assert "| fr | 25.0 (-25.0) | 30 |" in out and "| en | 50.0 | 30 |" in out
     assert "results.json: a synthetic result, not tabulated here" in out
+    assert "synthetic/quiz: base.json, english.json: 2 synthetic_quiz results, not tabulated here (one arm's" in out
     assert "old/result_en.json: not a crossknow result of schema 1" in out
 
 

@@ -217,7 +217,9 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     # base and (a) were quizzed before the kill: served, not trained again; (b) and (c) are made now
     assert [p.split("/")[-2] for p in trained] == ["general_en", "mixed", "general_mixed", "mixed_general"]
     out = capsys.readouterr().out
-    assert "seed0/base.json: quizzed under these settings: reused" in out and "seed0/english.json" in out
+    assert "seed0/base.json: quizzed under these settings: reused" in out
+    assert "seed0/english.json: quizzed under these settings: reused" in out
+    assert not list((tmp_path / "resumed" / "work").rglob("model"))  # the kill's leftover checkpoints too
     for key in ("arms", "gaps", "paired"):
         assert resumed[key] == whole[key], key
     assert resumed["seeds"]["0"]["arms"] == whole["seeds"]["0"]["arms"]
@@ -226,3 +228,9 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
                                                                         "mixed", "mixed_general"}
     trained.clear()
     assert experiment.main(resumed_argv)["arms"] == whole["arms"] and trained == []  # a finished run trains nothing
+    # Other training text under the same settings: refused before any training, never mixed in.
+    monkeypatch.setattr(experiment, "FIXED_TRAINING", [*experiment.FIXED_TRAINING[:3], "0.5"])
+    with pytest.raises(SystemExit, match="seed0/english/settings.json: a quiz made under other settings or from "
+                                         "other training text"):
+        experiment.main(resumed_argv)
+    assert trained == []
