@@ -135,8 +135,9 @@ def quiz_units(question_sets: dict, variants: list[str], template: int, seed: in
     units = []
     for set_name, questions in question_sets.items():
         for variant in variants:
-            items = [Item(f"{q.fact.person}: {q.fact.relation}", tuple(option_statements(q, variant, template, seed, row)),
-                          q.answer) for row, q in enumerate(questions)]
+            items = [Item(f"{q.fact.person}: {q.fact.relation}",
+                          tuple(option_statements(q, variant, template, seed, row)), q.answer)
+                     for row, q in enumerate(questions)]
             extras = [{"set": set_name, "variant": variant, "person": q.fact.person, "relation": q.fact.relation}
                       for q in questions]
             units.append(Unit(f"{set_name}_{variant}", items, [Prompt("", "")] * len(items), extras))

@@ -53,3 +53,16 @@ def test_unknown_task_is_refused():
 def test_the_readme_documents_the_schema_version_the_code_writes():
     readme = (ROOT / "README.md").read_text()
     assert f"`schema_version` ({SCHEMA_VERSION})" in readme and "crossknow/results_schema.json" in readme
+
+
+def test_the_committed_synthetic_results_and_their_quizzes_validate():
+    import json
+
+    results = sorted((ROOT / "Synthetic" / "results").rglob("*.json"))
+    tasks = set()
+    for path in results:
+        document = json.loads(path.read_text())
+        if "schema_version" in document:  # the runner's settings.json fingerprints are not results
+            validate_result(document, str(path))
+            tasks.add(document["task"])
+    assert tasks == {"synthetic", "synthetic_quiz"}

@@ -200,7 +200,8 @@ def test_options_scored_as_text_are_part_of_what_is_resumed_and_reused(tmp_path)
     assert reusable_result(replace(run, spec=ModelSpec.parse("gemma3-270m")), scoring, option_units()) == first
     assert reusable_result(run, scoring, changed) is None
     assert reusable_result(make_run(tmp_path, limit=3), scoring, option_units()) is None
-    assert reusable_result(run, Scoring(infer_mode="loglikelihood", labels=("1", "2", "3", "4")), option_units()) is None
+    other_labels = Scoring(infer_mode="loglikelihood", labels=("1", "2", "3", "4"))
+    assert reusable_result(run, other_labels, option_units()) is None
     not_its_own = {**first, "config": {**first["config"], "fingerprint_sha256": "0" * 64}}
     run.result_file.write_text(json.dumps(not_its_own))
     assert reusable_result(run, scoring, option_units()) is None

@@ -223,7 +223,9 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     for key in ("arms", "gaps", "paired"):
         assert resumed[key] == whole[key], key
     assert resumed["seeds"]["0"]["arms"] == whole["seeds"]["0"]["arms"]
-    losses = lambda r: {k: v["train_loss"] for k, v in r["seeds"]["0"]["training"].items() if k != "general_steps"}  # noqa: E731
+    def losses(r):
+        return {k: v["train_loss"] for k, v in r["seeds"]["0"]["training"].items() if k != "general_steps"}
+
     assert losses(resumed) == losses(whole) and set(losses(whole)) == {"general_en", "general_mixed", "english",
                                                                         "mixed", "mixed_general"}
     trained.clear()
