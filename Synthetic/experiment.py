@@ -55,7 +55,15 @@ from crossknow.mmlu import Item  # noqa: E402
 from crossknow.model_spec import ModelSpec  # noqa: E402
 from crossknow.prompts import Prompt  # noqa: E402
 from crossknow.results import bootstrap_interval, result_document  # noqa: E402
-from crossknow.runner import Run, Scoring, Unit, reusable_result, run_units  # noqa: E402
+from crossknow.runner import (  # noqa: E402
+    Run,
+    Scoring,
+    Unit,
+    planned_difference,
+    reusable_result,
+    run_units,
+    staging_run,
+)
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
 OTHER_LANGUAGES = F.LANGUAGES[1:]
@@ -165,14 +173,13 @@ def quiz_summary(records_by_unit: dict[str, list[dict]]) -> dict:
     return {"sets": sets}
 
 
-def refuse_a_quiz_made_otherwise(run: Run) -> None:
-    """Before any training: a quiz on disk made under other settings or from other training text
-    is never resumed (the runner would refuse it too, but only after the arm is trained)."""
-    if run.fingerprint_file.is_file():
-        on_disk = read_json(run.fingerprint_file).get("config")
-        if on_disk != json.loads(json.dumps(run.config)):
-            raise SystemExit(f"{run.fingerprint_file}: a quiz made under other settings or from other training "
-                             "text; use --overwrite, another --output_dir, or remove it")
+def refuse_a_quiz_made_otherwise(run: Run, units: list[Unit]) -> None:
+    """Before any training: a quiz on disk made under other settings, from other training text or
+    on other questions is never resumed (the runner would refuse it too, but only after training)."""
+    difference = planned_difference(run, QUIZ_SCORING, units)
+    if difference:
+        raise SystemExit(f"{run.fingerprint_file}: a quiz made under other settings, training text or questions "
+                         f"({difference}); use --overwrite, another --output_dir, or remove it")
 
 
 def training_sha256(general_text: list[str], general_steps: int, fact_text: list[str], fact_steps: int) -> str:
@@ -187,23 +194,27 @@ def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, tra
     """The arm's quiz result. One finished under these settings (and ``training``, the identity of
     the arm's training) is served from disk, and the arm is not trained again; otherwise
     ``make_model`` returns (model folder, training log, whether the folder is a checkpoint to
-    delete once scored) and the runner scores it, resuming from the finished units."""
+    delete once scored) and the runner scores it. A checkpoint trained now is quizzed from the
+    start: records an earlier, killed run scored came from an earlier training, which need not
+    be equal bit for bit on a GPU."""
     units = quiz_units(question_sets, args.variants, args.templates, seed)
     planned = quiz_run(args, seed, arm, args.model, training)
     if not args.overwrite:
         if (finished := reusable_result(planned, QUIZ_SCORING, units)) is not None:
             print(f"{planned.result_file}: quizzed under these settings: reused (--overwrite recomputes)", flush=True)
             return finished
-        refuse_a_quiz_made_otherwise(planned)
+        refuse_a_quiz_made_otherwise(planned, units)
     model_dir, training_log, checkpoint = make_model()
     run = quiz_run(args, seed, arm, str(model_dir), training)
+    if checkpoint and staging_run(run).records_dir.exists():  # records of a killed quiz of an earlier training
+        shutil.rmtree(staging_run(run).records_dir)
     backend = load_backend(str(model_dir), args.score_batch_size)
 
     def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
         return {**quiz_summary(records_by_unit), **training_log}
 
     result = timed(timings, f"seed{seed}/score {arm}", run_units, backend, run, units, QUIZ_SCORING, summarize,
-                   args.overwrite)
+                   args.overwrite or checkpoint)
     if checkpoint and not args.keep_checkpoints:
         shutil.rmtree(model_dir)
     return result

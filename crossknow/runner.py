@@ -205,13 +205,30 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
     return None
 
 
+# For a task whose configuration decides the model, and which must know before it makes the model
+# whether it needs to (Synthetic trains its checkpoints first): the fingerprint without the model
+# and backend. ``run_units`` then checks the whole fingerprint.
+
+def planned_fingerprint(run: Run, scoring: Scoring, units: list[Unit]) -> dict:
+    """The fingerprint's fields that are known before the model exists."""
+    return {"task": run.task, "config": _jsonable(run.config), "scoring": _jsonable(asdict(scoring)),
+            "units": [u.name for u in units], "data_source": run.data_source,
+            "inputs_sha256": inputs_sha256(units, scoring)}
+
+
+def planned_difference(run: Run, scoring: Scoring, units: list[Unit]) -> str | None:
+    """The first difference between the run's fingerprint on disk and ``planned_fingerprint``
+    (``config.arm: 'a' on disk, 'b' now``); None when there is none on disk or they agree."""
+    if not run.fingerprint_file.exists():
+        return None
+    planned = planned_fingerprint(run, scoring, units)
+    previous = read_json(run.fingerprint_file)
+    return _first_difference({key: previous.get(key) for key in planned}, planned) or None
+
+
 def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | None:
     """The finished result of ``run`` on disk if it was made from exactly this task configuration,
-    scoring and these questions, whichever model folder and backend scored them; None otherwise.
-
-    For a task whose configuration decides the model, and which must know before it makes the
-    model whether it needs to (Synthetic trains its checkpoints first): ``run_units`` then checks
-    the whole fingerprint, model and backend included."""
+    scoring and these questions, whichever model folder and backend scored them; None otherwise."""
     if not (run.result_file.exists() and run.fingerprint_file.exists()):
         return None
     try:
@@ -220,10 +237,8 @@ def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | Non
         return None
     if finished.get("config", {}).get("fingerprint_sha256") != fingerprint_sha256(previous):
         return None  # not the fingerprint's own result: never served
-    expected = {"task": run.task, "config": _jsonable(run.config), "scoring": _jsonable(asdict(scoring)),
-                "units": [u.name for u in units], "data_source": run.data_source,
-                "inputs_sha256": inputs_sha256(units, scoring)}
-    return finished if all(previous.get(key) == value for key, value in expected.items()) else None
+    planned = planned_fingerprint(run, scoring, units)
+    return finished if all(previous.get(key) == value for key, value in planned.items()) else None
 
 
 def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str = "unit",

@@ -66,3 +66,22 @@ def test_the_committed_synthetic_results_and_their_quizzes_validate():
             validate_result(document, str(path))
             tasks.add(document["task"])
     assert tasks == {"synthetic", "synthetic_quiz"}
+
+
+def test_the_committed_synthetic_quizzes_are_the_ones_its_results_pool():
+    import json
+
+    from crossknow.runner import fingerprint_sha256
+
+    folder = ROOT / "Synthetic" / "results"
+    results = json.loads((folder / "results.json").read_text())
+    for seed, entry in results["seeds"].items():
+        for arm, quiz_file in entry["quiz"].items():
+            quiz = json.loads((folder / quiz_file).read_text())
+            assert quiz["sets"] == entry["arms"][arm] and quiz["config"]["experiment_seed"] == int(seed)
+            records = folder / quiz_file.removesuffix(".json")
+            fingerprint = json.loads((records / "settings.json").read_text())
+            assert quiz["config"]["fingerprint_sha256"] == fingerprint_sha256(fingerprint)
+            for variant, cell in quiz["sets"]["trained"].items():
+                lines = (records / f"trained_{variant}.jsonl").read_text().splitlines()
+                assert [int(json.loads(line)["correct"]) for line in lines] == cell["correct"]

@@ -213,6 +213,9 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     assert [p.split("/")[-2] for p in trained] == ["general_en", "english", "mixed"]
     trained.clear()
     kill_at[0] = None
+    leftover = tmp_path / "resumed" / "work" / "seed0" / "english" / "model"  # as a kill before its deletion leaves it
+    leftover.mkdir()
+    (leftover / "model.safetensors").write_bytes(b"0")
     resumed = experiment.main(resumed_argv)
     # base and (a) were quizzed before the kill: served, not trained again; (b) and (c) are made now
     assert [p.split("/")[-2] for p in trained] == ["general_en", "mixed", "general_mixed", "mixed_general"]
@@ -230,9 +233,15 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
                                                                         "mixed", "mixed_general"}
     trained.clear()
     assert experiment.main(resumed_argv)["arms"] == whole["arms"] and trained == []  # a finished run trains nothing
-    # Other training text under the same settings: refused before any training, never mixed in.
-    monkeypatch.setattr(experiment, "FIXED_TRAINING", [*experiment.FIXED_TRAINING[:3], "0.5"])
-    with pytest.raises(SystemExit, match="seed0/english/settings.json: a quiz made under other settings or from "
-                                         "other training text"):
+    # Other training text or other questions under the same settings: refused before any training.
+    fixed_training = experiment.FIXED_TRAINING
+    monkeypatch.setattr(experiment, "FIXED_TRAINING", [*fixed_training[:3], "0.5"])
+    with pytest.raises(SystemExit, match=r"seed0/english/settings.json: a quiz made under other settings, training "
+                                         r"text or questions \(config.training_sha256: '[0-9a-f]{64}' on disk"):
+        experiment.main(resumed_argv)
+    monkeypatch.setattr(experiment, "FIXED_TRAINING", fixed_training)
+    statements = experiment.option_statements
+    monkeypatch.setattr(experiment, "option_statements", lambda *a: [s + " " for s in statements(*a)])
+    with pytest.raises(SystemExit, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
         experiment.main(resumed_argv)
     assert trained == []
