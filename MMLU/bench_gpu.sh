@@ -20,7 +20,7 @@ python3 -c "import torch, transformers; print('torch', torch.__version__, 'trans
 common=(--random_init "$arch" --model "$tokenizer" --data_dir "$data_dir" --configs en --dtype "$dtype")
 for k in 5 0; do
   python3 MMLU/bench.py "${common[@]}" -k "$k" --full_set --warmup_questions 256 \
-    --output_json "$out/full_${k}shot.json" 2>&1 | grep -v "it/s]" | tee "$out/full_${k}shot.txt"
+    --output_json "$out/full_${k}shot.json" 2>&1 | sed "/it\/s]/d" | tee "$out/full_${k}shot.txt"
 done
 python3 MMLU/bench.py "${common[@]}" -k 5 "${slice[@]}" --methods paper engine \
-  --profile "$out/profile" --output_json "$out/slice_5shot.json" 2>&1 | grep -v "it/s]" | tee "$out/slice_5shot.txt"
+  --profile "$out/profile" --output_json "$out/slice_5shot.json" 2>&1 | sed "/it\/s]/d" | tee "$out/slice_5shot.txt"
