@@ -132,7 +132,7 @@ def run_method(method: str, dtype: str, args, queue) -> None:
         batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
         attention = "packed" if method == "engine" else "batched_cache"
         backend = HFBackend(model, tokenizer, batch_size, prefix_cache=method != "engine_full", attention=attention,
-                            show_progress=not args.full_set)
+                            show_progress=not args.full_set, max_batch_tokens=args.max_batch_tokens)
         overall = tqdm(groups, desc=f"{method} (subjects x configs)", disable=not args.full_set or len(groups) < 3)
         scores = [backend.score_letters(g, LABELS, desc=method) for g in overall]
         # Each group's shared prefix runs once, then every question's own tokens after it.
@@ -229,6 +229,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch_size", default="auto", type=batch_size)
     p.add_argument("--dtype", nargs="+", default=["auto"], type=dtype_argument,
                    help="one or more of auto fp32 fp16 bf16: each method runs in each, compared with the first")
+    p.add_argument("--max_batch_tokens", type=positive_int, default=None,
+                   help="also cap each engine batch at this many tokens (rows x longest prompt of the batch)")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=positive_int, default=None)
     p.add_argument("--repeats", type=positive_int, default=1,
