@@ -35,12 +35,17 @@ class Batcher:
     ``batch_size`` is a number or ``auto``: start at ``max_auto_batch_size`` and halve on
     out-of-memory (any other error propagates). A batch also stops growing at a sequence shorter
     than ``min_batch_fill`` of its longest one: padding is wasted work, most of all on CPU.
+    ``max_batch_tokens`` (optional) also caps a batch's padded size, rows x longest sequence, so
+    that batches of short prompts hold more rows than batches of long ones (one row always runs).
     """
 
     def __init__(self, batch_size: int | str = "auto", max_auto_batch_size: int = 64,
-                 min_batch_fill: float = 0.75, show_progress: bool = True):
+                 min_batch_fill: float = 0.75, show_progress: bool = True, max_batch_tokens: int | None = None):
         if batch_size != "auto" and int(batch_size) < 1:
             raise ValueError(f"batch size must be a positive integer or auto, got {batch_size!r}")
+        if max_batch_tokens is not None and max_batch_tokens < 1:
+            raise ValueError(f"max_batch_tokens must be a positive integer, got {max_batch_tokens!r}")
+        self.max_batch_tokens = max_batch_tokens
         self.batch_size = batch_size
         self.max_auto_batch_size = max_auto_batch_size
         self.min_batch_fill = min_batch_fill
@@ -59,6 +64,8 @@ class Batcher:
                 batch = order[start:start + batch_size]
                 longest = len(sequences[batch[0]])
                 batch = [i for i in batch if len(sequences[i]) >= self.min_batch_fill * longest]
+                if self.max_batch_tokens is not None:
+                    batch = batch[:max(1, self.max_batch_tokens // longest)]
                 try:
                     outputs = step([sequences[i] for i in batch])
                 except (RuntimeError, torch.OutOfMemoryError) as error:

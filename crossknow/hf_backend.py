@@ -101,11 +101,11 @@ class HFBackend:
 
     def __init__(self, model, tokenizer, batch_size: int | str = "auto", prefix_cache: bool = True,
                  attention: str = "packed", show_progress: bool = True, max_auto_batch_size: int = 64,
-                 min_batch_fill: float = 0.75):
+                 min_batch_fill: float = 0.75, max_batch_tokens: int | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.device = next(model.parameters()).device
-        self.batcher = Batcher(batch_size, max_auto_batch_size, min_batch_fill, show_progress)
+        self.batcher = Batcher(batch_size, max_auto_batch_size, min_batch_fill, show_progress, max_batch_tokens)
         self.prefix_reuse = PrefixReuse(model, tokenizer, self.batcher, attention) if prefix_cache else None
 
     def describe(self) -> dict:

@@ -32,6 +32,38 @@ def test_batches_run_longest_first_and_outputs_come_back_in_input_order():
     assert seen == [[4, 3], [2], [1]]
 
 
+def test_a_token_budget_caps_rows_times_longest_and_keeps_one_row():
+    seen = []
+
+    def step(batch):
+        seen.append([len(s) for s in batch])
+        return [len(s) for s in batch]
+
+    sequences = [[1] * 6, [1] * 5, [1] * 5, [1] * 2, [1] * 2, [1] * 2, [1] * 2, [1] * 9]
+    out = Batcher(8, min_batch_fill=0.0, show_progress=False, max_batch_tokens=10).run(sequences, step)
+    assert out == [6, 5, 5, 2, 2, 2, 2, 9]
+    # 9 tokens alone (over budget, still one row); then 6 -> 1 row (2*6 > 10); 5+5 -> 2 rows; 2s -> 4 rows.
+    assert seen == [[9], [6], [5, 5], [2, 2, 2, 2]]
+    with pytest.raises(ValueError, match="max_batch_tokens must be a positive integer, got 0"):
+        Batcher(max_batch_tokens=0)
+
+
+def test_letter_predictions_do_not_depend_on_the_token_budget(bpe_model_dir):
+    from conftest import demo_prompts
+    from crossknow.hf_backend import HFBackend, load_model
+
+    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    prompts = demo_prompts(k=2, variant="en") + demo_prompts(k=0, variant="mixup")
+    runs = {budget: [s.probs for s in HFBackend(model, tokenizer, 16, show_progress=False, max_batch_tokens=budget,
+                                                 prefix_cache=prefix).score_letters(prompts, ("A", "B", "C", "D"))]
+            for prefix in (False, True) for budget in (None, 1, 300)}
+    reference = runs[None]
+    for probs in runs.values():
+        assert [max(range(4), key=p["paper"].__getitem__) for p in probs] == \
+            [max(range(4), key=p["paper"].__getitem__) for p in reference]
+        assert np.allclose([p["paper"] for p in probs], [p["paper"] for p in reference], atol=1e-5)
+
+
 def test_a_bad_batch_size_is_refused():
     with pytest.raises(ValueError, match="batch size must be a positive integer or auto, got 0"):
         Batcher(0)
