@@ -499,6 +499,7 @@ def expected_arm(model, corpus, arm, *overrides):
     ("FT/scripts/wiki2_llama2-7b.sh", "meta-llama/Llama-2-7b-hf", "wiki2", ARMS),
     ("FT/scripts/wiki2_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki2", ARMS),
     ("FT/scripts/wiki103_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki103", [a for a in ARMS if "document" not in a]),
+    ("FT/scripts/wiki103_llama2-7b.sh", "meta-llama/Llama-2-7b-hf", "wiki103", [a for a in ARMS if "document" not in a]),
 ])
 def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model, corpus, arms):
     calls = run_launcher(tmp_path, launcher, "--seed", "7")

@@ -32,8 +32,8 @@ MODEL_SCRIPTS = {"MMLU/eval.py": "--model", "HP/evaluate.py": "--model_name", "T
 RELEASED = [f"cross-ling-know/{base}-{suffix}"
             for base in ("llama2-7b-wiki2", "llama3-8b-wiki2")
             for suffix in ("en", "mixed-lang-document", "mixed-lang-sentence", "mixed-lang-sentence8words")]
-RELEASED += [f"cross-ling-know/llama3-8b-wiki103-{suffix}" for suffix in ("en", "mixed-lang-sentence",
-                                                                          "mixed-lang-sentence8words")]
+RELEASED += [f"cross-ling-know/{base}-wiki103-{suffix}" for base in ("llama3-8b", "llama2-7b")
+             for suffix in ("en", "mixed-lang-sentence", "mixed-lang-sentence8words")]
 # What the launchers read from the environment: unset, so that they run with their defaults.
 LAUNCHER_SETTINGS = ("MODEL", "ARCH", "OPENAI_PRESET", "OUTPUT_DIR", "DATA_DIR", "SAVE_DIR", "HP_DATA", "TRANSLATOR",
                      "ENGLISH_DIR", "OUT_DIR")
@@ -120,9 +120,27 @@ def test_hp_evaluates_every_released_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("setting", ["0shot", "5shot", "intervention"])
-def test_mmlu_finetuned_launchers_run_the_papers_wiki103_checkpoints(setting, tmp_path):
-    models = models_loaded(run_launcher(f"MMLU/scripts/{setting}/llama3-ft.sh", tmp_path))
-    assert list(dict.fromkeys(models)) == [m for m in RELEASED if "wiki103" in m]
+@pytest.mark.parametrize("base", ["llama3-8b", "llama2-7b"])
+def test_mmlu_finetuned_launchers_run_the_papers_wiki103_checkpoints(setting, base, tmp_path):
+    launcher = f"MMLU/scripts/{setting}/{base.split('-')[0]}-ft.sh"
+    commands = run_launcher(launcher, tmp_path)
+    assert list(dict.fromkeys(models_loaded(commands))) == [m for m in RELEASED if f"{base}-wiki103" in m]
+    assert {flag(command, "--arch") for command in commands} == {BASE_TOKENIZER[base]}
+
+
+def test_the_readme_lists_every_released_checkpoint_with_launchers_that_run_it(tmp_path):
+    """The top README's table of released checkpoints: every one, and each launcher it names runs it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(cross-ling-know/[\w.-]+)` \|(.*)\|$", readme, flags=re.MULTILINE)
+    assert sorted(name for name, _ in rows) == sorted(RELEASED)
+    runs: dict[str, list[str]] = {}
+    for name, cells in rows:
+        for launcher in re.findall(r"`((?:MMLU|HP)/scripts/[\w/.-]+\.sh)`", cells):
+            if launcher not in runs:
+                runs[launcher] = models_loaded(run_launcher(launcher, tmp_path))
+            assert name in runs[launcher], f"{launcher} does not run {name}"
+    for name, cells in rows:  # WikiText-103 ones: MMLU 0-shot, 5-shot, intervention and HP, as the paper
+        assert "wiki103" not in name or len(re.findall(r"`(?:MMLU|HP)/scripts/", cells)) == 4, name
 
 
 def test_mmlu_commands(tmp_path):
