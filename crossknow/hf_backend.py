@@ -112,7 +112,13 @@ class HFBackend:
         return {"backend": self.name, "device": str(self.device),
                 "dtype": str(self.model.dtype).removeprefix("torch."), "batch_size": self.batcher.batch_size,
                 "prefix_cache": self.prefix_reuse is not None,
-                "attention": self.prefix_reuse.attention if self.prefix_reuse else None}
+                "attention": self.prefix_reuse.attention if self.prefix_reuse else None,
+                "sampling": self.sampling_settings()}
+
+    def sampling_settings(self) -> dict:
+        """What sampled generation draws with: the model's own generation config, as generate() uses it."""
+        config = self.model.generation_config
+        return {key: getattr(config, key, None) for key in ("temperature", "top_p", "top_k")}
 
     def encode(self, prompts: list[Prompt]) -> list[list[int]]:
         return [self.tokenizer(p.text).input_ids for p in prompts]

@@ -36,7 +36,7 @@ RELEASED += [f"cross-ling-know/{base}-wiki103-{suffix}" for base in ("llama3-8b"
              for suffix in ("en", "mixed-lang-sentence", "mixed-lang-sentence8words")]
 # What the launchers read from the environment: unset, so that they run with their defaults.
 LAUNCHER_SETTINGS = ("MODEL", "ARCH", "OPENAI_PRESET", "OUTPUT_DIR", "DATA_DIR", "SAVE_DIR", "HP_DATA", "TRANSLATOR",
-                     "ENGLISH_DIR", "OUT_DIR")
+                     "ENGLISH_DIR", "OUT_DIR", "GENERATION", "SEED")
 BASE_TOKENIZER = {"llama2-7b": "meta-llama/Llama-2-7b-hf", "llama3-8b": "meta-llama/Meta-Llama-3-8B"}
 
 
@@ -157,6 +157,19 @@ def test_mmlu_commands(tmp_path):
     assert gpt == [["python", "MMLU/eval.py", "--model", "openai/gpt-4-0613", "--data_dir", "MMLU/data/demo",
                     "--save_dir", "results/mmlu", "--ntrain", "0", "--configs", "all", "--infer_mode", "generation",
                     "--max_token", "1"]]
+
+
+def test_intervention_launchers_sample_as_the_paper_on_one_setting_into_their_own_result(tmp_path):
+    for launcher in ("MMLU/scripts/intervention/llama3-8b.sh", "MMLU/scripts/intervention/llama2-ft.sh"):
+        commands = run_launcher(launcher, tmp_path, GENERATION="paper", SEED="3")
+        generation = [c for c in commands if flag(c, "--infer_mode") == "generation"]
+        assert len(generation) == len(models_loaded(commands)) // 3  # one per model
+        assert all(c[-10:] == ["--interv_prompt_id", "2", "--infer_mode", "generation", "--max_token", "256",
+                               "--generation_preset", "paper", "--seed", "3"] for c in generation)
+        assert {flag(c, "--config") for c in generation} == {"mixup_256_paper"}
+        assert not any("--generation_preset" in c for c in commands if c not in generation)  # letter scores
+    greedy = run_launcher("MMLU/scripts/intervention/llama3-8b.sh", tmp_path)
+    assert flag(greedy[2], "--config") == "mixup_256" and "--generation_preset" not in greedy[2]
 
 
 def test_mmlu_launchers_say_how_to_build_missing_data(tmp_path):
