@@ -510,6 +510,16 @@ def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model,
     assert other == expected_arm("org/Other-1B", corpus, "mixed-lang-document")
 
 
+def test_ft_launchers_translate_with_googletrans_on_one_setting(tmp_path):
+    """TRANSLATOR=google: the paper's Google Translate (googletrans), with no NLLB model passed."""
+    calls = run_launcher(tmp_path, "FT/scripts/wiki103_llama2-7b.sh", TRANSLATOR="google",
+                         ARMS="en mixed-lang-sentence8words")
+    assert calls[0] == "python FT/make_mixed_corpus.py --dataset_config wikitext-103-raw-v1 --unit document " \
+                       "--languages en --out_dir data/wiki103-en"
+    assert calls[5] == "python FT/make_mixed_corpus.py --dataset_config wikitext-103-raw-v1 --unit words " \
+                       "--unit_words 8 --translator google --out_dir data/wiki103-mixed-lang-sentence8words"
+
+
 def test_in_domain_launcher(tmp_path):
     calls = run_launcher(tmp_path, "HP/scripts/in_domain.sh", MODEL="org/Base")
     finetune = ("accelerate launch --config_file FT/configs/ddp.yaml --main_process_port PORT FT/finetune.py "
