@@ -49,7 +49,7 @@ run_5shot() {
 
 # The paper's intervention prompts on mixup MMLU: 0-shot with prompts 0 and 1, then 5-shot
 # translate-then-answer (mixup demos with their English versions, free generation). Greedy by
-# default; GENERATION=paper samples as the paper's code (seed: SEED, default 0), into its own result.
+# default; GENERATION=paper samples as the paper's code (seed: SEED, default 0), into its own result (mixup_256_paper_token).
 run_intervention() {
   local max_token=256 name="mixup_256" sampling=()
   if [ "${GENERATION:-greedy}" != greedy ]; then
