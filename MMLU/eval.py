@@ -46,6 +46,10 @@ from crossknow.report import format_table, load_results  # noqa: E402
 from crossknow.runner import Scoring, SweepProgress, Workers  # noqa: E402
 
 RESULTS = "results/mmlu"
+# Generation presets: whether translate-then-answer samples. The paper's HF model class calls
+# generate(do_sample=True) with the model's own temperature/top_p/top_k; greedy is the default
+# because it gives one answer per question, so a rerun reproduces the numbers (MMLU/README.md).
+GENERATION_PRESETS = {"greedy": False, "paper": True}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,6 +75,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max_token", "--max_new_tokens", dest="max_token", type=positive_int, default=32,
                    help="new tokens in generation mode")
     p.add_argument("--do_sample", action="store_true", help="sample in generation mode (the paper did)")
+    p.add_argument("--generation_preset", default="greedy", choices=sorted(GENERATION_PRESETS),
+                   help="generation mode: greedy (default) or paper (sampled with the model's own generation "
+                        "settings, seeded by --seed, as the paper's HF model class)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
@@ -99,6 +106,12 @@ def build_configs(args: argparse.Namespace):
     return expand_configs(args.variants or ["all"], args.languages, demos, generation=generation)
 
 
+def samples(args: argparse.Namespace) -> bool:
+    """Whether generation samples: --do_sample, or the paper preset in generation mode (in letter
+    mode it changes nothing, so a launcher may pass it to every configuration)."""
+    return args.do_sample or (GENERATION_PRESETS[args.generation_preset] and args.infer_mode == "generation")
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict]:
     args = parse_args(argv)
     source = open_source(args.data_dir)
@@ -110,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     # Generation stops where the model starts inventing the next block of the prompt: parse_answer
     # ignores everything from there on, so the stop saves time and changes no prediction.
     scoring = Scoring(infer_mode=args.infer_mode, labels=settings.labels, answer_token=args.answer_token,
-                      max_new_tokens=args.max_token, do_sample=args.do_sample, seed=args.seed,
+                      max_new_tokens=args.max_token, do_sample=samples(args), seed=args.seed,
                       stop=BLOCK_STOPS if args.infer_mode == "generation" else None)
     configs = build_configs(args)
     # Read and validate every input file before loading the model.

@@ -5,7 +5,8 @@ cache: a re-run translates nothing twice, a killed run resumes). Every other mod
 the English files and the ``full`` files, with no re-translation. Any language of
 crossknow/languages.tsv works.
 
-Human translations can be imported instead, aligned to English MMLU by subject and position and
+Translations made elsewhere can be imported instead (MMMLU: professional human translators; Global-MMLU:
+machine translations with professional translations and crowd-sourced post-edits, in its card's terms), aligned to English MMLU by subject and position and
 checked answer by answer, and then every variant is built for the imported languages (mixup, over
 them, when there are four or more): OpenAI's MMMLU (one or more ``mmlu_XX-YY.csv`` files, or a folder
 of them; the language comes from the file name), Global-MMLU (``CohereForAI/Global-MMLU`` on the hub,

@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from crossknow.io import atomic_write_json, atomic_write_text
+from crossknow.tofu_examples import check_tofu_settings, tofu_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT_MARK = "crossknow_checkpoint.json"  # written after the Trainer finished saving a checkpoint
@@ -55,6 +56,8 @@ SETTINGS: dict[str, tuple] = {
     "output_dir": ("checkpoints/ft", "where checkpoints and the final model go"),
     "block_size": (1024, "tokens per packed training sequence"),
     "packing": (True, "false: one example per document, padded per batch (slower)"),
+    "tofu_examples": (False, "true: TOFU's loader (BOS, each line cut at max_length, one EOS; needs packing false)"),
+    "max_length": (500, "tokens per example with tofu_examples (TOFU's finetune.py: 500)"),
     "max_steps": (-1, "> 0 stops after this many optimizer steps"),
     "warmup_ratio": (0.0, "share of the steps spent warming up the learning rate"),
     "warmup_steps": (0, "warm-up steps, or 'epoch': total steps / num_epochs (the paper's)"),
@@ -214,6 +217,9 @@ def check_ranges(config: dict) -> None:
         raise ConfigError("warmup_steps and warmup_ratio: set one of them, not both")
     if not 0 <= config["warmup_ratio"] < 1:
         raise ConfigError(f"warmup_ratio: must be in [0, 1), got {config['warmup_ratio']}")
+    problem = check_tofu_settings(config)
+    if problem:
+        raise ConfigError(problem)
 
 
 def read_corpus(files: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -255,6 +261,8 @@ def pack(token_lists: list[list[int]], block_size: int, eos_id: int | None) -> l
 def build_dataset(tokenizer, docs: list[str], config: dict) -> list[dict]:
     import torch
 
+    if config["tofu_examples"]:
+        return build_tofu_dataset(tokenizer, docs, config)[0]
     token_lists = tokenizer(docs, add_special_tokens=False)["input_ids"]
     if config["packing"]:
         examples = pack(token_lists, config["block_size"], tokenizer.eos_token_id)
@@ -265,6 +273,15 @@ def build_dataset(tokenizer, docs: list[str], config: dict) -> list[dict]:
         raise ConfigError(f"train_file: {', '.join(config['train_file'])}: {total} tokens, fewer than "
                           f"block_size={config['block_size']}")
     return [{"input_ids": torch.tensor(ids)} for ids in examples]
+
+
+def build_tofu_dataset(tokenizer, docs: list[str], config: dict) -> tuple[list[dict], dict]:
+    """(one example per document as TOFU's loader makes it, what truncation dropped); prints the latter."""
+    import torch
+
+    examples, truncation = tofu_examples(tokenizer, docs, config["max_length"])
+    print(truncation.note(config["max_length"]))
+    return [{"input_ids": torch.tensor(ids)} for ids in examples], truncation.as_dict()
 
 
 class Collator:
@@ -499,7 +516,10 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     for key in ("model", "arch"):
         check_local_path(key, config[key])
     tokenizer = load_tokenizer_for_training(config)
-    dataset = build_dataset(tokenizer, docs, config)
+    if config["tofu_examples"]:
+        dataset, run["truncation"] = build_tofu_dataset(tokenizer, docs, config)
+    else:
+        dataset = build_dataset(tokenizer, docs, config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     warmup = warmup_steps(len(dataset), config, world_size)
     if optim_note:

@@ -81,6 +81,11 @@ def load_model(model: str | ModelSpec, arch: str | None = None, dtype: str = "au
     return hf_model, load_tokenizer(spec)
 
 
+# transformers' values for sampling settings a model's generation config leaves unset
+# (GenerationConfig._get_default_generation_params in transformers 5).
+SAMPLING_DEFAULTS = {"temperature": 1.0, "top_p": 1.0, "top_k": 50}
+
+
 class FirstLineDone:
     """A stopping criterion: a sequence is done once its generated text has a line break after
     some non-blank text (a leading blank line does not end it)."""
@@ -112,7 +117,15 @@ class HFBackend:
         return {"backend": self.name, "device": str(self.device),
                 "dtype": str(self.model.dtype).removeprefix("torch."), "batch_size": self.batcher.batch_size,
                 "prefix_cache": self.prefix_reuse is not None,
-                "attention": self.prefix_reuse.attention if self.prefix_reuse else None}
+                "attention": self.prefix_reuse.attention if self.prefix_reuse else None,
+                "sampling": self.sampling_settings()}
+
+    def sampling_settings(self) -> dict:
+        """What sampled generation draws with: the model's own generation config, as generate() uses
+        it (a value the model leaves unset takes transformers' default)."""
+        config = self.model.generation_config
+        return {key: default if getattr(config, key, None) is None else getattr(config, key)
+                for key, default in SAMPLING_DEFAULTS.items()}
 
     def encode(self, prompts: list[Prompt]) -> list[list[int]]:
         return [self.tokenizer(p.text).input_ids for p in prompts]

@@ -437,6 +437,10 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
     result.update(summarize(records_by_unit))
     if scoring.infer_mode == "generation":
         result["unparsed"] = sum(not r["parsed"] for recs in records_by_unit.values() for r in recs)
+        # Replies read as a label although they are not exactly one (" A", "(A", "Answer: D"): a
+        # comparison of the raw reply with the label, as the paper's GPT code made, scores them wrong.
+        result["not_bare_label"] = sum(r["parsed"] and r["generated"] not in scoring.labels
+                                       for recs in records_by_unit.values() for r in recs)
     if workers.is_main:
         atomic_write_json(run.result_file, result)
     workers.wait()

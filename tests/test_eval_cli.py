@@ -57,7 +57,8 @@ def test_results_layout_and_contents(bpe_model_dir, tmp_path):
     assert config["model"] == {"name": str(bpe_model_dir), "kind": "local", "path": str(bpe_model_dir),
                                "tokenizer": str(bpe_model_dir), "tag": bpe_model_dir.name}
     assert config["backend"] == {"backend": "hf", "device": "cpu", "dtype": "float32", "batch_size": 3,
-                                 "prefix_cache": True, "attention": "packed"}
+                                 "prefix_cache": True, "attention": "packed",
+                                 "sampling": {"temperature": 1.0, "top_p": 1.0, "top_k": 50}}  # none set: the defaults
     assert config["answer_token"] == "paper" and set(config["answer_token_ids"]) == {"paper", "space"}
     assert config["units"] == SUBJECTS and len(config["data"]["inputs_sha256"]) == 64
     assert config["data"]["source"].endswith("test_full_fr")

@@ -499,6 +499,7 @@ def expected_arm(model, corpus, arm, *overrides):
     ("FT/scripts/wiki2_llama2-7b.sh", "meta-llama/Llama-2-7b-hf", "wiki2", ARMS),
     ("FT/scripts/wiki2_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki2", ARMS),
     ("FT/scripts/wiki103_llama3-8b.sh", "meta-llama/Meta-Llama-3-8B", "wiki103", [a for a in ARMS if "document" not in a]),
+    ("FT/scripts/wiki103_llama2-7b.sh", "meta-llama/Llama-2-7b-hf", "wiki103", [a for a in ARMS if "document" not in a]),
 ])
 def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model, corpus, arms):
     calls = run_launcher(tmp_path, launcher, "--seed", "7")
@@ -507,6 +508,16 @@ def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model,
     assert text[1] == f'model="${{MODEL:-{model}}}"'  # the model, overridable, on the line after the shebang
     other = run_launcher(tmp_path, launcher, MODEL="org/Other-1B", ARMS="mixed-lang-document")
     assert other == expected_arm("org/Other-1B", corpus, "mixed-lang-document")
+
+
+def test_ft_launchers_translate_with_googletrans_on_one_setting(tmp_path):
+    """TRANSLATOR=google: the paper's Google Translate (googletrans), with no NLLB model passed."""
+    calls = run_launcher(tmp_path, "FT/scripts/wiki103_llama2-7b.sh", TRANSLATOR="google",
+                         ARMS="en mixed-lang-sentence8words")
+    assert calls[0] == "python FT/make_mixed_corpus.py --dataset_config wikitext-103-raw-v1 --unit document " \
+                       "--languages en --out_dir data/wiki103-en"
+    assert calls[5] == "python FT/make_mixed_corpus.py --dataset_config wikitext-103-raw-v1 --unit words " \
+                       "--unit_words 8 --translator google --out_dir data/wiki103-mixed-lang-sentence8words"
 
 
 def test_in_domain_launcher(tmp_path):

@@ -32,11 +32,11 @@ MODEL_SCRIPTS = {"MMLU/eval.py": "--model", "HP/evaluate.py": "--model_name", "T
 RELEASED = [f"cross-ling-know/{base}-{suffix}"
             for base in ("llama2-7b-wiki2", "llama3-8b-wiki2")
             for suffix in ("en", "mixed-lang-document", "mixed-lang-sentence", "mixed-lang-sentence8words")]
-RELEASED += [f"cross-ling-know/llama3-8b-wiki103-{suffix}" for suffix in ("en", "mixed-lang-sentence",
-                                                                          "mixed-lang-sentence8words")]
+RELEASED += [f"cross-ling-know/{base}-wiki103-{suffix}" for base in ("llama3-8b", "llama2-7b")
+             for suffix in ("en", "mixed-lang-sentence", "mixed-lang-sentence8words")]
 # What the launchers read from the environment: unset, so that they run with their defaults.
 LAUNCHER_SETTINGS = ("MODEL", "ARCH", "OPENAI_PRESET", "OUTPUT_DIR", "DATA_DIR", "SAVE_DIR", "HP_DATA", "TRANSLATOR",
-                     "ENGLISH_DIR", "OUT_DIR")
+                     "ENGLISH_DIR", "OUT_DIR", "GENERATION", "SEED")
 BASE_TOKENIZER = {"llama2-7b": "meta-llama/Llama-2-7b-hf", "llama3-8b": "meta-llama/Meta-Llama-3-8B"}
 
 
@@ -120,9 +120,27 @@ def test_hp_evaluates_every_released_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("setting", ["0shot", "5shot", "intervention"])
-def test_mmlu_finetuned_launchers_run_the_papers_wiki103_checkpoints(setting, tmp_path):
-    models = models_loaded(run_launcher(f"MMLU/scripts/{setting}/llama3-ft.sh", tmp_path))
-    assert list(dict.fromkeys(models)) == [m for m in RELEASED if "wiki103" in m]
+@pytest.mark.parametrize("base", ["llama3-8b", "llama2-7b"])
+def test_mmlu_finetuned_launchers_run_the_papers_wiki103_checkpoints(setting, base, tmp_path):
+    launcher = f"MMLU/scripts/{setting}/{base.split('-')[0]}-ft.sh"
+    commands = run_launcher(launcher, tmp_path)
+    assert list(dict.fromkeys(models_loaded(commands))) == [m for m in RELEASED if f"{base}-wiki103" in m]
+    assert {flag(command, "--arch") for command in commands} == {BASE_TOKENIZER[base]}
+
+
+def test_the_readme_lists_every_released_checkpoint_with_launchers_that_run_it(tmp_path):
+    """The top README's table of released checkpoints: every one, and each launcher it names runs it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(cross-ling-know/[\w.-]+)` \|(.*)\|$", readme, flags=re.MULTILINE)
+    assert sorted(name for name, _ in rows) == sorted(RELEASED)
+    runs: dict[str, list[str]] = {}
+    for name, cells in rows:
+        for launcher in re.findall(r"`((?:MMLU|HP)/scripts/[\w/.-]+\.sh)`", cells):
+            if launcher not in runs:
+                runs[launcher] = models_loaded(run_launcher(launcher, tmp_path))
+            assert name in runs[launcher], f"{launcher} does not run {name}"
+    for name, cells in rows:  # WikiText-103 ones: MMLU 0-shot, 5-shot, intervention and HP, as the paper
+        assert "wiki103" not in name or len(re.findall(r"`(?:MMLU|HP)/scripts/", cells)) == 4, name
 
 
 def test_mmlu_commands(tmp_path):
@@ -139,6 +157,19 @@ def test_mmlu_commands(tmp_path):
     assert gpt == [["python", "MMLU/eval.py", "--model", "openai/gpt-4-0613", "--data_dir", "MMLU/data/demo",
                     "--save_dir", "results/mmlu", "--ntrain", "0", "--configs", "all", "--infer_mode", "generation",
                     "--max_token", "1"]]
+
+
+def test_intervention_launchers_sample_as_the_paper_on_one_setting_into_their_own_result(tmp_path):
+    for launcher in ("MMLU/scripts/intervention/llama3-8b.sh", "MMLU/scripts/intervention/llama2-ft.sh"):
+        commands = run_launcher(launcher, tmp_path, GENERATION="paper", SEED="3")
+        generation = [c for c in commands if flag(c, "--infer_mode") == "generation"]
+        assert len(generation) == len(models_loaded(commands)) // 3  # one per model
+        assert all(c[-10:] == ["--interv_prompt_id", "2", "--infer_mode", "generation", "--max_token", "256",
+                               "--generation_preset", "paper", "--seed", "3"] for c in generation)
+        assert {flag(c, "--config") for c in generation} == {"mixup_256_paper"}
+        assert not any("--generation_preset" in c for c in commands if c not in generation)  # letter scores
+    greedy = run_launcher("MMLU/scripts/intervention/llama3-8b.sh", tmp_path)
+    assert flag(greedy[2], "--config") == "mixup_256" and "--generation_preset" not in greedy[2]
 
 
 def test_mmlu_launchers_say_how_to_build_missing_data(tmp_path):

@@ -117,3 +117,23 @@ def test_stop_strings_cut_the_returned_text():
         backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k")
         assert backend.generate([Prompt("", "q")], max_new_tokens=7, stop=stops) == ["Answer: B"]
     assert "stop" not in server.requests[0]["body"] and server.requests[0]["body"]["max_tokens"] == 7
+
+
+def test_api_replies_are_recorded_raw_and_those_that_needed_reading_are_counted(tmp_path, monkeypatch):
+    """The paper compared GPT's raw one-token reply with the label; crossknow reads ' A' or '(A' as
+    A. Each record keeps the reply as it came ("generated"); the result counts the replies that
+    were read as a label without being exactly one (not_bare_label) and those not read (unparsed)."""
+    mmlu_eval = load_script("MMLU/eval.py")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    replies = ["B", " A", "(C", "Answer: D", "x", "D"]
+    with FakeChatServer([(200, reply) for reply in replies]) as server:
+        result = mmlu_eval.main(["--model", "openai/gpt-3.5-turbo-0125", "--api_base", server.url,
+                                 "--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path),
+                                 "--subjects", "management", "--limit", "6", "--configs", "en",
+                                 "--infer_mode", "generation", "--max_token", "1"])["en"]
+    validate_result(result)
+    records = [json.loads(line) for line in (tmp_path / "gpt-3.5-turbo-0125_0shot" / "en" / "management.jsonl")
+               .read_text().splitlines()]
+    assert [r["generated"] for r in records] == replies
+    assert [r["prediction"] for r in records] == ["B", "A", "C", "D", None, "D"]
+    assert result["unparsed"] == 1 and result["not_bare_label"] == 3

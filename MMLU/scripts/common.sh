@@ -48,14 +48,19 @@ run_5shot() {
 }
 
 # The paper's intervention prompts on mixup MMLU: 0-shot with prompts 0 and 1, then 5-shot
-# translate-then-answer (mixup demos with their English versions, free generation).
+# translate-then-answer (mixup demos with their English versions, free generation). Greedy by
+# default; GENERATION=paper samples as the paper's code (seed: SEED, default 0), into its own result (mixup_256_paper_token).
 run_intervention() {
-  local max_token=256
+  local max_token=256 name="mixup_256" sampling=()
+  if [ "${GENERATION:-greedy}" != greedy ]; then
+    name="${name}_$GENERATION"
+    sampling=(--generation_preset "$GENERATION" --seed "${SEED:-0}")
+  fi
   for m in $model; do
     for id in 0 1; do
       eval_mmlu "$m" --ntrain 0 --config mixup --test_trans_lan mixup --interv_prompt_id "$id" "$@"
     done
-    eval_mmlu "$m" --ntrain 5 --config "mixup_$max_token" --test_trans_lan mixup --dev_trans_lan mixup \
-        --interv_prompt_id 2 --infer_mode generation --max_token "$max_token" "$@"
+    eval_mmlu "$m" --ntrain 5 --config "$name" --test_trans_lan mixup --dev_trans_lan mixup \
+        --interv_prompt_id 2 --infer_mode generation --max_token "$max_token" "${sampling[@]}" "$@"
   done
 }

@@ -3,7 +3,8 @@
 # below. It calls the FT, MMLU and HP command lines, so that no task folder reaches into another.
 # Environment: FT_CONFIG (default the paper's preset, FT/configs/paper_tofu.yaml), ACCELERATE_CONFIG
 # (default FT/configs/ddp.yaml: one process per GPU; DeepSpeed comes from the preset),
-# TRANSLATOR, TRANSLATION_MODEL, MMLU_DATA, HP_DATA.
+# TRANSLATOR (default hf, with TRANSLATION_MODEL, default NLLB-200 600M; TRANSLATOR=google is the
+# paper's Google Translate through googletrans: pip install -e ".[google]", online), MMLU_DATA, HP_DATA.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -11,6 +12,9 @@ FT_CONFIG="${FT_CONFIG:-FT/configs/paper_tofu.yaml}"
 ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-FT/configs/ddp.yaml}"
 TRANSLATOR="${TRANSLATOR:-hf}"
 TRANSLATION_MODEL="${TRANSLATION_MODEL:-facebook/nllb-200-distilled-600M}"
+# The translator's model, for the translators that take one (googletrans and Apertium do not).
+translation_model=(--model "$TRANSLATION_MODEL")
+case "$TRANSLATOR" in google|apertium) translation_model=() ;; esac
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -24,14 +28,14 @@ build_corpus() {
     python FT/make_mixed_corpus.py --dataset_config "$config" --unit document --languages en --out_dir "$out"
   else
     python FT/make_mixed_corpus.py --dataset_config "$config" --unit "$unit" --unit_words "$k" \
-        --translator "$TRANSLATOR" --model "$TRANSLATION_MODEL" --out_dir "$out"
+        --translator "$TRANSLATOR" "${translation_model[@]}" --out_dir "$out"
   fi
 }
 
 # mix_file INPUT OUT_DIR UNIT: a mixed-language version of a local text file.
 mix_file() {
   python FT/make_mixed_corpus.py --input_files "$1" --unit "$3" --translator "$TRANSLATOR" \
-      --model "$TRANSLATION_MODEL" --out_dir "$2"
+      "${translation_model[@]}" --out_dir "$2"
 }
 
 # finetune MODEL TRAIN_FILE OUTPUT_DIR [overrides...]

@@ -1,0 +1,62 @@
+"""What the READMEs say about the paper's differences and the bundled translations, checked against
+the files: every item of the MMLU and FT difference lists names the file and the flag (or setting,
+or launcher variable) that controls it, and every bundled demo translation names its translator."""
+
+import json
+import re
+
+import pytest
+
+from conftest import ROOT
+
+FILE = re.compile(r"`[\w./-]+\.(?:py|yaml|sh|json)\b")
+CONTROL = re.compile(r"`[^`]*--\w+|`[A-Z][A-Z_]{2,}`|no flag")
+
+
+def difference_items(readme: str) -> list[str]:
+    """The bullets of a README's "Differences from the paper" section, one string each."""
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    section = text.split("## Differences from the paper", 1)[1].split("\n## ", 1)[0]
+    return [" ".join(item.split()) for item in re.split(r"\n(?=- )", section) if item.startswith("- ")]
+
+
+@pytest.mark.parametrize("readme", ["MMLU/README.md", "FT/README.md"])
+def test_every_difference_names_its_file_and_flag(readme):
+    items = difference_items(readme)
+    assert len(items) >= 3
+    for item in items:
+        if item.startswith("- Not a difference"):
+            continue
+        assert FILE.search(item), f"{readme}: names no file: {item[:80]}"
+        assert CONTROL.search(item), f"{readme}: names no flag or setting: {item[:80]}"
+
+
+def test_the_issue_23_differences_are_listed():
+    mmlu = " ".join(difference_items("MMLU/README.md"))
+    for topic in ("Translate-then-answer decoding", "Reading GPT's replies", "fp16 near-ties"):
+        assert f"**{topic}**" in mmlu
+    assert "Only fp32 gives exact parity" in mmlu and "0.4%" in mmlu and "(1%)" in mmlu
+    ft = " ".join(difference_items("FT/README.md"))
+    for topic in ("Examples: packed or per line", "BOS", "Corpus translation"):
+        assert f"**{topic}**" in ft
+
+
+def test_every_bundled_demo_translation_names_its_translator():
+    folders = sorted((ROOT / "MMLU/data/demo").glob("*_full_*"))
+    assert len(folders) == 18  # dev and test, nine languages
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        split, language = folder.name.split("_full_")
+        assert (manifest["split"], manifest["language"], manifest["subjects"]) == (split, language, 5)
+        assert manifest["rows"] == (25 if split == "dev" else 50)
+        assert manifest["translator"] == "crossknow project"
+        assert manifest["reviewed"] == "not by a professional or native-speaker translator"
+
+
+def test_global_mmlu_is_described_in_its_cards_terms():
+    for path in ("MMLU/README.md", "MMLU/translate.py", "README.md"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert not re.search(r"Global-MMLU[^.]*human translations", text), path
+    readme = " ".join((ROOT / "MMLU/README.md").read_text(encoding="utf-8").split())
+    assert ('"machine translations for MMLU questions along with professional translations and crowd-sourced '
+            'post-edits"') in readme
