@@ -58,7 +58,7 @@ def test_the_readme_documents_the_schema_version_the_code_writes():
 def test_the_committed_synthetic_results_and_their_quizzes_validate():
     import json
 
-    results = sorted((ROOT / "Synthetic" / "results").rglob("*.json"))
+    results = sorted((ROOT / "Synthetic" / "measured" / "first_design").rglob("*.json"))
     tasks = set()
     for path in results:
         document = json.loads(path.read_text())
@@ -73,7 +73,7 @@ def test_the_committed_synthetic_quizzes_are_the_ones_its_results_pool():
 
     from crossknow.runner import fingerprint_sha256
 
-    folder = ROOT / "Synthetic" / "results"
+    folder = ROOT / "Synthetic" / "measured" / "first_design"
     results = json.loads((folder / "results.json").read_text())
     for seed, entry in results["seeds"].items():
         for arm, quiz_file in entry["quiz"].items():
