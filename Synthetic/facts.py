@@ -5,6 +5,11 @@ The templates are the only "translation": every language says exactly the same t
 taught the facts in one language can be asked about them in another with no MT noise. Relations
 were chosen so that no sentence needs grammatical gender (the people are never "il" or "elle").
 Invented names (people and towns) are the same in every language.
+
+Six relations in two groups: language-dependent (instrument, pet, sport, food), whose values are
+words that change with the language, and language-invariant (birth year, hometown), whose values
+are the same string in every language, so that a quiz in another language can be answered by
+matching the English training text.
 """
 
 from __future__ import annotations
@@ -86,9 +91,8 @@ FOODS = {
     "honey": {"en": "honey", "fr": "le miel", "de": "Honig", "es": "la miel", "it": "il miele"},
     "soup": {"en": "soup", "fr": "la soupe", "de": "Suppe", "es": "la sopa", "it": "la zuppa"},
     "bread": {"en": "bread", "fr": "le pain", "de": "Brot", "es": "el pan", "it": "il pane"},
-    "mushrooms": {"en": "mushrooms", "fr": "les champignons", "de": "Pilze", "es": "las setas", "it": "i funghi"},
-    "strawberries": {"en": "strawberries", "fr": "les fraises", "de": "Erdbeeren", "es": "las fresas",
-                     "it": "le fragole"},
+    "salad": {"en": "salad", "fr": "la salade", "de": "Salat", "es": "la ensalada", "it": "l'insalata"},
+    "milk": {"en": "milk", "fr": "le lait", "de": "Milch", "es": "la leche", "it": "il latte"},
     "rice": {"en": "rice", "fr": "le riz", "de": "Reis", "es": "el arroz", "it": "il riso"},
     "fish": {"en": "fish", "fr": "le poisson", "de": "Fisch", "es": "el pescado", "it": "il pesce"},
 }
