@@ -590,28 +590,42 @@ def planned_facts(args: argparse.Namespace) -> int:
     return args.num_people * len(F.LANGUAGE_DEPENDENT) * len(args.seeds)
 
 
+def pilot_rates(pilot: dict) -> tuple[float, float]:
+    """The pilot's seconds per trained token (stage wall time, loading and saving included) and per
+    quizzed question and variant, over the stages and quizzes its last invocation timed (a resumed
+    pilot times only what it ran)."""
+    train_seconds = train_tokens = score_seconds = scored = 0
+    variants = len(pilot["config"]["variants"])
+    for label, seconds in pilot["timings"].items():
+        where, _, what = label.partition("/")
+        entry = pilot["seeds"].get(where.removeprefix("seed"))
+        if entry is None:
+            continue
+        if what.startswith("train "):
+            train_seconds += seconds
+            train_tokens += entry["training"][what.removeprefix("train ")]["train_tokens"]
+        elif what.startswith("score "):
+            score_seconds += seconds
+            scored += sum(len(q) for q in entry["questions"].values()) * variants
+    if not train_tokens or not scored:
+        raise ValueError("the pilot timed no training or no quiz (was every arm reused from an earlier run?)")
+    return train_seconds / train_tokens, score_seconds / scored
+
+
 def estimated_minutes(pilot: dict, args: argparse.Namespace) -> float:
-    """This design's wall time on the pilot's machine, scaled from the pilot's seconds per trained
-    token (stage wall time, loading and saving included) and per quizzed option statement."""
-    train_seconds = sum(v for k, v in pilot["timings"].items() if "/train " in k)
-    train_tokens = sum(log["train_tokens"] for entry in pilot["seeds"].values() for log in entry["training"].values())
-    score_seconds = sum(v for k, v in pilot["timings"].items() if "/score " in k)
-    pilot_args = pilot["config"]
-    pilot_questions = sum(len(q) for entry in pilot["seeds"].values() for q in entry["questions"].values())
-    pilot_statements = pilot_questions * len(pilot_args["variants"]) * (len(pilot_args["arms"]) + (not pilot_args["skip_base"]))
+    """This design's wall time on the pilot's machine, scaled from the pilot's rates."""
+    per_token, per_question = pilot_rates(pilot)
     first = next(iter(pilot["seeds"].values()))
-    fact_tokens_per_person = first["corpora"]["facts_en"]["tokens"] / pilot_args["num_people"]
+    fact_tokens_per_person = first["corpora"]["facts_en"]["tokens"] / pilot["config"]["num_people"]
     fact_seen = steps_for(fact_tokens_per_person * args.num_people, args.epochs, args.block_size,
                           args.batch_size) * args.batch_size * args.block_size
     general_seen = steps_for(first["corpora"]["general_en"]["tokens"], args.general_epochs, args.block_size,
                              args.batch_size) * args.batch_size * args.block_size
-    stages = {stage for arm in args.arms for stage in
-              (ARMS[arm][: i + 1] for i in range(len(ARMS[arm])))}
+    stages = {ARMS[arm][: i + 1] for arm in args.arms for i in range(len(ARMS[arm]))}
     tokens = sum(fact_seen if path[-1][0] == "facts" else general_seen for path in stages)
-    statements = ((args.num_people + args.heldout_people) * len(F.RELATIONS) * len(args.variants)
-                  * (len(args.arms) + (not args.skip_base)))
-    seconds = len(args.seeds) * (tokens * train_seconds / train_tokens + statements * score_seconds / pilot_statements)
-    return round(seconds / 60, 1)
+    questions = ((args.num_people + args.heldout_people) * len(F.RELATIONS) * len(args.variants)
+                 * (len(args.arms) + (not args.skip_base)))
+    return round(len(args.seeds) * (tokens * per_token + questions * per_question) / 60, 1)
 
 
 def power_of_design(args: argparse.Namespace) -> dict:
@@ -622,10 +636,10 @@ def power_of_design(args: argparse.Namespace) -> dict:
         raise CrossknowError(f"{args.power_from}: not a complete Synthetic result with the arms {arm} and {control}")
     try:
         plan = A.power_plan(pilot, arm, control, OTHER_LANGUAGES, F.LANGUAGE_DEPENDENT, planned_facts(args))
+        minutes = estimated_minutes(pilot, args)
     except ValueError as error:
         raise CrossknowError(f"{args.power_from}: {error}") from None
-    return {**plan, "pilot": str(args.power_from), "pilot_minutes": pilot.get("minutes"),
-            "estimated_minutes": estimated_minutes(pilot, args)}
+    return {**plan, "pilot": str(args.power_from), "pilot_minutes": pilot.get("minutes"), "estimated_minutes": minutes}
 
 
 def power_line(power: dict) -> str:

@@ -280,7 +280,8 @@ def test_the_two_general_corpora_of_a_pair_are_trained_on_equal_token_counts(bpe
     passages = G.passages(G.parallel_units()[:5])
     assert set(texts["general_en"]) == set(G.general_corpus(passages, mixed=False, seed=2))
     assert set(texts["general_mixed"]) == set(G.general_corpus(passages, mixed=True, seed=2))
-    assert {option(c, "--max_steps") for c in calls if "general" in option(c, "--output_dir")} == {str(steps)}
+    general_calls = [c for c in calls if Path(option(c, "--output_dir")).parent.name.split("+")[-1].startswith("general")]
+    assert len(general_calls) == 4 and {option(c, "--max_steps") for c in general_calls} == {str(steps)}
 
 
 def test_shared_general_stage_is_trained_once_for_quick_looks(bpe_model_dir, tmp_path):
@@ -411,3 +412,26 @@ def test_no_readme_command_writes_into_the_repository():
         assert args.output_dir.parts[0] == "results" and args.work_dir.parts[0] == "results", argv
         if args.power_from:  # the committed pilot the plan is computed from
             assert args.power_from.parts[:2] == ("Synthetic", "measured") and (ROOT / args.power_from).is_file()
+
+
+def test_the_readme_plan_is_what_the_committed_pilot_gives():
+    experiment = load_script("Synthetic/experiment.py")
+    plan_only = [argv for argv in readme_commands() if "--plan_only" in argv]
+    assert len(plan_only) == 1
+    power = experiment.main([*plan_only[0], "--no_plot"])["power"]
+    readme = " ".join((ROOT / "Synthetic" / "README.md").read_text().split())
+    assert (power["facts_needed"], power["planned_facts"]) == (85, 240)
+    assert f"needs **{power['facts_needed']} language-dependent facts**" in readme
+    assert f"can detect **{100 * power['detectable_80']:.1f} points**" in readme
+    assert f"**estimated {power['estimated_minutes']} minutes**" in readme
+    assert f"deviation of {100 * power['sd_per_fact']:.1f} points" in readme
+
+
+def test_the_committed_pilot_recomputes_from_its_per_question_records():
+    experiment = load_script("Synthetic/experiment.py")
+    pilot = json.loads((ROOT / "Synthetic" / "measured" / "pilot" / "results.json").read_text())
+    summary = json.loads(json.dumps(experiment.summarize(pilot["seeds"], pilot["config"]["variants"])))
+    assert summary.keys() == {"arms", "transfer", "comparisons"}
+    for key, value in summary.items():
+        assert value == pilot[key], key
+    assert pilot["transfer"]["facts_en"]["dependent"]["others"]["accuracy_reference"] == 0.55
