@@ -1,29 +1,34 @@
 """The crosslingual knowledge barrier, and the paper's mitigation, on knowledge we put in ourselves.
 
-Teach a small model invented facts (people, their birth year, hometown, instrument and pet), after a
-first fine-tuning stage on general text, in three arms with the same token budget:
+Teach a small model invented facts (people, their birth year, hometown, instrument, pet, sport and
+food) and quiz it in English, French, German, Spanish and Italian. Every arm starts from the same
+base model in each seed and runs its stages in order:
 
-- (a) ``english``: general English text, then the facts in English;
-- (b) ``mixed``: general English text, then the facts with each sentence in a random language of
-  en/fr/de/es/it (a translation augmentation of the facts themselves);
-- (c) ``mixed_general``: general text of the same size with each line in a random language, then
-  the facts in English (the paper's mitigation: out-of-domain mixed-language fine-tuning).
+- ``base``: no training (the chance control, with the held-out people never trained on);
+- ``facts_en``: the facts in English;
+- ``facts_then_mixed``: the facts in English, then general text mixed per sentence across the five
+  languages: **the paper's mitigation in the paper's order** (knowledge first, then mixed-language
+  fine-tuning); ``facts_then_english`` is its control (the same general passages, all in English);
+- ``mixed_then_facts`` / ``english_then_facts``: the first design's order (general text first, then
+  the facts in English);
+- ``facts_all``: the facts taught in all five languages, with as many tokens as ``facts_en`` (the
+  upper bound).
 
-The general text is the parallel text that ships with the repository (``general_text.py``). Every
-arm, and the untouched base model, is quizzed in each language, in mixup, and on held-out people
-never trained on (a chance control), for several seeds; the script reports each arm's crosslingual
-gap (English minus the mean of the other languages) and a paired test of (c), and of (b), against
-(a) on it, with the smallest difference the design could detect.
+Every stage trains exactly ``steps x batch x block`` packed tokens (its text holds at least that
+many), so the two general corpora of a pair, and the two fact corpora, are trained on the same
+number of tokens; the result records the share of each corpus seen. The general text is coherent
+FLoRes passages (``general_text.py``). The headline is the relations whose values change with the
+language (instrument, pet, sport, food): per arm and language, accuracy, transfer (correct in X
+among facts answered correctly in English) and overall (correct in both), and arm comparisons as
+paired differences clustered by seed (``crossknow/paired.py``, as the MMLU and HP reports).
 
 The quiz is each fact's 4-option question, scored the way small models can be: the model picks
 the option whose statement it finds most likely (summed log-probability), the statement written
-with a template held out of training. Small models do not follow the letter-answer format after
-fine-tuning on plain sentences (their letter choice stays a fixed bias). In mixup, the statement's
-template and its value are in two different languages. Each arm's quiz goes through the shared
-runner (``crossknow/runner.py``): per-question records, and a rerun of a killed experiment serves
-the arms already quizzed under the same settings without training them again.
+with a template held out of training. Each arm's quiz goes through the shared runner
+(``crossknow/runner.py``): per-question records, and a rerun of a killed experiment serves the arms
+already quizzed under the same settings without training them again.
 
-    python Synthetic/experiment.py --model gemma3-270m      # see README.md for the measured run
+    python Synthetic/experiment.py --model smollm2          # see README.md for the measured run
     python Synthetic/experiment.py --quick --model PATH     # plumbing check (CI): tiny sizes
 """
 
@@ -50,6 +55,7 @@ import facts as F  # noqa: E402
 import general_text as G  # noqa: E402
 
 from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
+from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text, read_json  # noqa: E402
 from crossknow.mmlu import Item  # noqa: E402
 from crossknow.model_spec import ModelSpec  # noqa: E402
@@ -68,18 +74,30 @@ from crossknow.runner import (  # noqa: E402
 VARIANTS = [*F.LANGUAGES, "mixup"]
 OTHER_LANGUAGES = F.LANGUAGES[1:]
 CHANCE = 0.25
-# arm -> (general text stage, language of the facts)
-ARMS = {"english": ("general_en", "english"), "mixed": ("general_en", "mixed"),
-        "mixed_general": ("general_mixed", "english")}
-ARM_LABELS = {"base": "base model", "english": "(a) English general, English facts",
-              "mixed": "(b) English general, mixed facts", "mixed_general": "(c) mixed general, English facts"}
+# arm -> its training stages, in order, from the seed's base model: (kind, language)
+ARMS = {
+    "facts_en": (("facts", "en"),),
+    "facts_then_mixed": (("facts", "en"), ("general", "mixed")),
+    "facts_then_english": (("facts", "en"), ("general", "en")),
+    "mixed_then_facts": (("general", "mixed"), ("facts", "en")),
+    "english_then_facts": (("general", "en"), ("facts", "en")),
+    "facts_all": (("facts", "all"),),
+}
+ARM_LABELS = {"base": "base model (no training)", "facts_en": "facts in English",
+              "facts_then_mixed": "facts (en), then mixed general: the paper's mitigation",
+              "facts_then_english": "facts (en), then English general: its control",
+              "mixed_then_facts": "mixed general, then facts (en)", "english_then_facts": "English general, then facts (en)",
+              "facts_all": "facts in all five languages (upper bound)"}
+# comparison -> (arm, its control); the first is the headline
+COMPARISONS = {"paper_order": ("facts_then_mixed", "facts_then_english"),
+               "general_first": ("mixed_then_facts", "english_then_facts"),
+               "upper_bound": ("facts_all", "facts_en")}
 # The option whose statement (after no prompt at all) has the highest summed log-probability.
 QUIZ_SCORING = Scoring(infer_mode="loglikelihood")
 QUIZ_SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
 # Fine-tuning settings every stage shares (the others come from the command line).
 FIXED_TRAINING = ["--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05", "--logging_steps", "10",
                   "--save_steps", "100000", "--precision", "fp32"]
-STAGES = [*ARMS, "general_en", "general_mixed"]  # the folders under a work folder that hold checkpoints
 
 
 # --- engine calls: fine-tuning and model loading go through these three functions only ---
@@ -105,13 +123,11 @@ def load_tokenizer(model: str):
 
 # --- data ---
 
-def corpus(facts: list[F.Fact], arm: str, templates: int, seed: int) -> list[str]:
-    """One line per (fact, template): English, or a language drawn per line (seeded per line)."""
-    lines = []
-    for fact in facts:
-        for t in range(templates):
-            lang = "en" if arm == "english" else random.Random(f"{seed}:{fact}:{t}").choice(F.LANGUAGES)
-            lines.append(F.render_sentence(fact, lang, t))
+def corpus(facts: list[F.Fact], language: str, templates: int, seed: int) -> list[str]:
+    """The fact sentences (templates 0..N-1): in English (``en``), or in every language (``all``),
+    shuffled."""
+    languages = F.LANGUAGES if language == "all" else [language]
+    lines = [F.render_sentence(fact, lang, t) for fact in facts for t in range(templates) for lang in languages]
     random.Random(f"shuffle:{seed}").shuffle(lines)
     return lines
 
@@ -128,11 +144,27 @@ def option_statements(question: F.Question, variant: str, template: int, seed: i
             for value in question.options]
 
 
-def steps_for(tokenizer, lines: list[str], epochs: float, block_size: int, batch_size: int) -> int:
-    """Optimizer steps for ``epochs`` passes over ``lines`` packed into ``block_size`` blocks."""
-    tokens = sum(len(ids) + 1 for ids in tokenizer(lines, add_special_tokens=False)["input_ids"])
-    steps_per_pass = math.ceil(max(1, tokens // block_size) / batch_size)  # the last batch of a pass may be short
-    return max(1, math.ceil(epochs * steps_per_pass))
+def count_tokens(tokenizer, lines: list[str]) -> int:
+    """Tokens of ``lines`` as the fine-tuning packs them: each line and an end-of-text token."""
+    return sum(len(ids) + 1 for ids in tokenizer(lines, add_special_tokens=False)["input_ids"])
+
+
+def steps_for(tokens: int, epochs: float, block_size: int, batch_size: int) -> int:
+    """Optimizer steps for ``epochs`` passes over ``tokens`` packed into full batches of blocks."""
+    return max(1, math.ceil(epochs * tokens / (block_size * batch_size)))
+
+
+def training_text(lines: list[str], corpus_tokens: int, steps: int, args: argparse.Namespace, seed: int) -> list[str]:
+    """Enough passes over ``lines`` (reshuffled per pass) that ``steps`` full batches never reach
+    the end of the packed text: every stage trains exactly steps x batch x block tokens, whatever
+    its corpus's length, so two corpora trained for the same steps get the same tokens."""
+    passes = math.ceil((steps * args.batch_size + 1) * args.block_size / corpus_tokens) + 1
+    text = []
+    for n in range(passes):
+        pass_lines = list(lines)
+        random.Random(f"pass:{seed}:{n}").shuffle(pass_lines)
+        text += pass_lines
+    return text
 
 
 # --- the stages ---
@@ -169,7 +201,7 @@ def quiz_summary(records_by_unit: dict[str, list[dict]]) -> dict:
         correct = [int(r["correct"]) for r in records]
         sets.setdefault(records[0]["set"], {})[records[0]["variant"]] = {
             "accuracy": sum(correct) / len(correct), "n": len(correct), "ci95": bootstrap_interval(correct),
-            "correct": correct}
+            "correct": correct, "prediction": [r["prediction"] for r in records]}
     return {"sets": sets}
 
 
@@ -182,10 +214,10 @@ def refuse_a_quiz_made_otherwise(run: Run, units: list[Unit]) -> None:
                          f"({difference}); use --overwrite, another --output_dir, or remove it")
 
 
-def training_sha256(general_text: list[str], general_steps: int, fact_text: list[str], fact_steps: int) -> str:
-    """The identity of what a fine-tuned arm learns from: both stages' text and steps, and the
-    fine-tuning settings the command line does not set."""
-    return hashlib.sha256(json.dumps([general_text, general_steps, fact_text, fact_steps, FIXED_TRAINING])
+def training_sha256(stages: list[tuple[list[str], int]]) -> str:
+    """The identity of what a fine-tuned arm learns from: every stage's text and steps, in order,
+    and the fine-tuning settings the command line does not set."""
+    return hashlib.sha256(json.dumps([[list(text), steps] for text, steps in stages] + [FIXED_TRAINING])
                           .encode()).hexdigest()
 
 
@@ -194,9 +226,9 @@ def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, tra
     """The arm's quiz result. One finished under these settings (and ``training``, the identity of
     the arm's training) is served from disk, and the arm is not trained again; otherwise
     ``make_model`` returns (model folder, training log, whether the folder is a checkpoint to
-    delete once scored) and the runner scores it. A checkpoint trained now is quizzed from the
-    start: records an earlier, killed run scored came from an earlier training, which need not
-    be equal bit for bit on a GPU."""
+    delete once scored) and the runner scores it. A model trained now (every arm but the base) is
+    quizzed from the start: records an earlier, killed run scored came from an earlier training,
+    which need not be equal bit for bit on a GPU."""
     units = quiz_units(question_sets, args.variants, args.templates, seed)
     planned = quiz_run(args, seed, arm, args.model, training)
     if not args.overwrite:
@@ -205,8 +237,9 @@ def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, tra
             return finished
         refuse_a_quiz_made_otherwise(planned, units)
     model_dir, training_log, checkpoint = make_model()
+    trained_now = training is not None
     run = quiz_run(args, seed, arm, str(model_dir), training)
-    if checkpoint and staging_run(run).records_dir.exists():  # records of a killed quiz of an earlier training
+    if trained_now and staging_run(run).records_dir.exists():  # records of a killed quiz of an earlier training
         shutil.rmtree(staging_run(run).records_dir)
     backend = load_backend(str(model_dir), args.score_batch_size)
 
@@ -214,22 +247,20 @@ def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, tra
         return {**quiz_summary(records_by_unit), **training_log}
 
     result = timed(timings, f"seed{seed}/score {arm}", run_units, backend, run, units, QUIZ_SCORING, summarize,
-                   args.overwrite or checkpoint)
+                   args.overwrite or trained_now)
     if checkpoint and not args.keep_checkpoints:
         shutil.rmtree(model_dir)
     return result
 
 
-def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int,
-          log: dict) -> Path:
+def train(args, start_model: str, lines: list[str], out_dir: Path, steps: int, lr: float, seed: int) -> dict:
+    """Fine-tune ``start_model`` on ``lines`` for ``steps``; the model goes to ``out_dir/model``."""
     atomic_write_text(out_dir / "train.txt", "\n".join(lines) + "\n")
-    log[out_dir.name] = finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
-              str(out_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
-              str(args.batch_size), "--lr", str(lr), "--max_steps", str(steps), "--seed", str(seed),
-              *FIXED_TRAINING])
-    log[out_dir.name] = {k: v for k, v in log[out_dir.name].items()  # train_tokens_seen: the engine's older name
-                         if k in ("train_loss", "global_step", "train_tokens", "train_tokens_seen", "seconds")}
-    return out_dir / "model"
+    log = finetune(["--model", start_model, "--train_file", str(out_dir / "train.txt"), "--output_dir",
+                    str(out_dir / "model"), "--restart", "--block_size", str(args.block_size), "--batch_size",
+                    str(args.batch_size), "--lr", str(lr), "--max_steps", str(steps), "--seed", str(seed),
+                    *FIXED_TRAINING])
+    return {k: v for k, v in log.items() if k in ("train_loss", "global_step", "train_tokens", "seconds")}
 
 
 def timed(timings: dict, label: str, fn, *fn_args):
@@ -240,37 +271,87 @@ def timed(timings: dict, label: str, fn, *fn_args):
     return value
 
 
-class GeneralStages:
-    """The general-text stage models, each trained on first use (a rerun whose arms were all
-    quizzed trains none). Both stages take the same number of steps (passes over the English
-    text), so the same tokens."""
+def stage_name(path: tuple) -> str:
+    """A chain of stages as a folder name: ``facts_en+general_mixed``."""
+    return "+".join(f"{kind}_{language}" for kind, language in path)
 
-    def __init__(self, args: argparse.Namespace, seed: int, tokenizer, units: list[dict], work: Path, timings: dict):
-        self.args, self.seed, self.work, self.timings = args, seed, work, timings
-        self.corpora = {"general_en": G.general_corpus(units, mixed=False, seed=seed),
-                        "general_mixed": G.general_corpus(units, mixed=True, seed=seed)}
-        self.steps = steps_for(tokenizer, self.corpora["general_en"], args.general_epochs, args.block_size,
-                               args.batch_size)
+
+class Corpora:
+    """One seed's training corpora (facts in English and in all languages, general text in English
+    and mixed) and each stage kind's steps: the fact stage from passes over the English facts, the
+    general stage from passes over the English general text, the same steps for both corpora of a
+    kind, so the same tokens."""
+
+    def __init__(self, args: argparse.Namespace, seed: int, tokenizer, train_facts: list[F.Fact], passages: list):
+        self.args, self.seed = args, seed
+        self.lines = {("facts", "en"): corpus(train_facts, "en", args.templates, seed),
+                      ("facts", "all"): corpus(train_facts, "all", args.templates, seed),
+                      ("general", "en"): G.general_corpus(passages, mixed=False, seed=seed),
+                      ("general", "mixed"): G.general_corpus(passages, mixed=True, seed=seed)}
+        self.tokens = {stage: count_tokens(tokenizer, lines) for stage, lines in self.lines.items()}
+        self.steps = {"facts": steps_for(self.tokens[("facts", "en")], args.epochs, args.block_size, args.batch_size),
+                      "general": steps_for(self.tokens[("general", "en")], args.general_epochs, args.block_size,
+                                           args.batch_size)}
+
+    def tokens_seen(self, kind: str) -> int:
+        return self.steps[kind] * self.args.batch_size * self.args.block_size
+
+    def shares(self) -> dict:
+        """Per corpus: its tokens, the tokens a stage trains on it, and the share of the corpus seen."""
+        return {stage_name((stage,)): {"tokens": self.tokens[stage], "tokens_seen": self.tokens_seen(stage[0]),
+                                       "share_seen": round(self.tokens_seen(stage[0]) / self.tokens[stage], 4)}
+                for stage in self.lines}
+
+    def stage(self, stage: tuple) -> tuple[list[str], int]:
+        """(corpus, steps) of one stage: its identity."""
+        return self.lines[stage], self.steps[stage[0]]
+
+
+class Stages:
+    """The models of one seed's chains of stages, each trained on first use from its parent chain
+    (the base model for a first stage) and kept until the seed ends: ``facts_en`` is the start of
+    both facts-then-general arms. With ``shared``, a chain that starts with a general stage starts
+    from ``shared``'s general model (``--shared_general``: quick looks only)."""
+
+    def __init__(self, args: argparse.Namespace, corpora: Corpora, work: Path, timings: dict,
+                 shared: Stages | None = None):
+        self.args, self.corpora, self.work, self.timings, self.shared = args, corpora, work, timings, shared
         self.models, self.log = {}, {}
 
-    def model(self, stage: str) -> Path:
-        """The stage's fine-tuned model folder, trained now if this run has not trained it yet."""
-        if stage not in self.models:
-            self.models[stage] = timed(self.timings, f"{self.work.name}/train {stage}", train, self.args,
-                                       self.args.model, self.corpora[stage], self.work / stage, self.steps,
-                                       self.args.general_lr, self.seed, self.log)
-        return self.models[stage]
+    def owner(self, path: tuple) -> Stages:
+        return self.shared if self.shared is not None and len(path) == 1 and path[0][0] == "general" else self
 
-    def log_of(self, stage: str) -> dict:
-        """The stage's training log (loss, steps, tokens), as an arm's quiz result keeps it."""
-        return {stage: self.log[stage], "general_steps": self.steps}
+    def identity(self, path: tuple) -> list[tuple[list[str], int]]:
+        """Each stage's (corpus, steps) along ``path``."""
+        return [self.owner(path[: i + 1]).corpora.stage(stage) for i, stage in enumerate(path)]
+
+    def model(self, path: tuple) -> Path:
+        """The chain's fine-tuned model folder, trained now if this run has not trained it yet."""
+        owner = self.owner(path)
+        if owner is not self:
+            return owner.model(path)
+        if path not in self.models:
+            parent = str(self.model(path[:-1])) if len(path) > 1 else self.args.model
+            kind = path[-1][0]
+            lines, steps = self.corpora.stage(path[-1])
+            text = training_text(lines, self.corpora.tokens[path[-1]], steps, self.args, self.corpora.seed)
+            lr = self.args.lr if kind == "facts" else self.args.general_lr
+            name = stage_name(path)
+            self.log[name] = timed(self.timings, f"{self.work.name}/train {name}", train, self.args, parent, text,
+                                   self.work / name, steps, lr, self.corpora.seed)
+            self.models[path] = self.work / name / "model"
+        return self.models[path]
+
+    def log_along(self, path: tuple) -> dict:
+        """The training logs (loss, steps, tokens, seconds) of every stage along ``path``."""
+        return {stage_name(path[: i + 1]): self.owner(path[: i + 1]).log[stage_name(path[: i + 1])]
+                for i in range(len(path))}
 
 
 def remove_checkpoints(work: Path) -> None:
     """Delete every stage's checkpoint under ``work``, those a killed earlier run left too."""
-    for stage in STAGES:
-        if (work / stage / "model").exists():
-            shutil.rmtree(work / stage / "model")
+    for model in sorted(work.glob("*/model")):
+        shutil.rmtree(model)
 
 
 def base_model(args: argparse.Namespace) -> tuple[str, dict, bool]:
@@ -278,50 +359,50 @@ def base_model(args: argparse.Namespace) -> tuple[str, dict, bool]:
     return args.model, {}, False
 
 
-def fine_tuned(args: argparse.Namespace, seed: int, arm: str, general: GeneralStages, lines: list[str], steps: int,
-               work: Path, timings: dict) -> tuple[Path, dict, bool]:
-    """Train the arm's fact stage from its general stage's model: (checkpoint, training log, True)."""
-    stage, log = ARMS[arm][0], {}
-    model_dir = timed(timings, f"seed{seed}/train {arm}", train, args, str(general.model(stage)), lines, work / arm,
-                      steps, args.lr, seed, log)
-    return model_dir, {"training": log, "general_stage": general.log_of(stage)}, True
+def fine_tuned(stages: Stages, arm: str) -> tuple[Path, dict, bool]:
+    """Train the arm's chain (reusing the stages it shares with other arms): (model, training log,
+    whether the model is the arm's own checkpoint, to delete once scored)."""
+    path = ARMS[arm]
+    model_dir = stages.model(path)
+    return model_dir, {"training": stages.log_along(path)}, len(path) > 1 and stages.owner(path) is stages
 
 
 def quizzed_arms(args: argparse.Namespace) -> list[str]:
     return ([] if args.skip_base else ["base"]) + args.arms
 
 
-def run_seed(args: argparse.Namespace, seed: int, tokenizer, units: list[dict], shared: GeneralStages | None,
-             timings: dict) -> dict:
-    """One seed: draw the people and their facts, then quiz the base model and every arm (training
-    the arms not already quizzed under these settings). ``general_stage`` holds the general
-    stages' logs, for the caller to file under the seed or the shared stage."""
+def seed_questions(args: argparse.Namespace, seed: int) -> tuple[list[F.Fact], dict]:
+    """The seed's trained facts, and its question sets (trained people, held-out people)."""
     people = F.make_people(args.num_people + args.heldout_people, seed)
     trained, held_out = people[: args.num_people], people[args.num_people:]
     train_facts = F.make_facts(trained, seed)
     question_sets = {"trained": [F.make_question(f, seed) for f in train_facts]}
     if held_out:
         question_sets["held_out"] = [F.make_question(f, seed) for f in F.make_facts(held_out, seed)]
-    english_facts = corpus(train_facts, "english", args.templates, seed)
-    fact_steps = steps_for(tokenizer, english_facts, args.epochs, args.block_size, args.batch_size)
+    return train_facts, question_sets
+
+
+def run_seed(args: argparse.Namespace, seed: int, tokenizer, passages: list, shared: Stages | None,
+             timings: dict) -> dict:
+    """One seed: draw the people and their facts, then quiz the base model and every arm (training
+    the arms not already quizzed under these settings)."""
+    train_facts, question_sets = seed_questions(args, seed)
     work = args.work_dir / f"seed{seed}"
-    general = shared or GeneralStages(args, seed, tokenizer, units, work, timings)
-    fact_text = {"english": english_facts, "mixed": corpus(train_facts, "mixed", args.templates, seed)}
-    out = {"fact_steps": fact_steps, "facts": len(train_facts), "training": {}, "arms": {}, "quiz": {},
-           "general_stage": {}}
+    corpora = Corpora(args, seed, tokenizer, train_facts, passages)
+    stages = Stages(args, corpora, work, timings, shared)
+    out = {"facts": len(train_facts), "steps": corpora.steps, "corpora": corpora.shares(),
+           "questions": {name: [[q.fact.person, q.fact.relation] for q in questions]
+                         for name, questions in question_sets.items()},
+           "training": {}, "arms": {}, "quiz": {}}
     for arm in quizzed_arms(args):
         if arm == "base":
             training, make_model = None, partial(base_model, args)
         else:
-            stage, facts_language = ARMS[arm]
-            lines = fact_text[facts_language]
-            training = training_sha256(general.corpora[stage], general.steps, lines, fact_steps)
-            make_model = partial(fine_tuned, args, seed, arm, general, lines, fact_steps, work, timings)
+            training, make_model = training_sha256(stages.identity(ARMS[arm])), partial(fine_tuned, stages, arm)
         result = quiz(args, seed, arm, question_sets, training, make_model, timings)
         out["arms"][arm] = result["sets"]
         out["quiz"][arm] = str(Path("quiz") / f"seed{seed}" / f"{arm}.json")
         out["training"].update(result.get("training", {}))
-        out["general_stage"].update(result.get("general_stage", {}))
     if not args.keep_checkpoints:
         remove_checkpoints(work)
     return out
@@ -329,27 +410,49 @@ def run_seed(args: argparse.Namespace, seed: int, tokenizer, units: list[dict], 
 
 # --- results ---
 
+def accuracy_cell(correct: list[int]) -> dict:
+    return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ci95": bootstrap_interval(correct)}
+
+
+def pooled_accuracy(seeds: dict, arm: str, set_name: str, variant: str, relations: list[str]) -> dict:
+    """Accuracy over seeds of one arm's answers to one fact set's ``relations`` in one variant."""
+    correct = [c for entry in seeds.values()
+               for (_, relation), c in zip(entry["questions"][set_name], entry["arms"][arm][set_name][variant]["correct"])
+               if relation in relations]
+    return accuracy_cell(correct)
+
+
+def set_keys(seeds: dict) -> dict[str, tuple[str, list[str]]]:
+    """Reported fact sets: every relation (``trained``), and each relation group (``trained:dependent``)."""
+    first = next(iter(seeds.values()))
+    keys = {}
+    for set_name in first["questions"]:
+        keys[set_name] = (set_name, F.RELATIONS)
+        keys.update({f"{set_name}:{group}": (set_name, relations) for group, relations in F.RELATION_GROUPS.items()})
+    return keys
+
+
 def summarize(seeds: dict, variants: list[str]) -> dict:
-    """Per arm, pooled over seeds: accuracy per variant with its interval, and the crosslingual gap;
-    paired tests of (b) and (c) against (a) on the gap."""
+    """Pooled over seeds: accuracy per arm, fact set and variant; per arm and relation group,
+    transfer and overall per language; each comparison of an arm with its control."""
     arms = list(next(iter(seeds.values()))["arms"])
-    summary = {"arms": {}, "gaps": {}, "paired": {}}
-    gaps = {}
+    summary = {"arms": {arm: {key: {v: pooled_accuracy(seeds, arm, set_name, v, relations) for v in variants}
+                              for key, (set_name, relations) in set_keys(seeds).items()} for arm in arms},
+               "transfer": {}, "comparisons": {}}
+    if not set(F.LANGUAGES) <= set(variants):
+        return summary
+    languages = {**{lang: [lang] for lang in OTHER_LANGUAGES}, "others": OTHER_LANGUAGES}
     for arm in arms:
-        entry = {}
-        for set_name in next(iter(seeds.values()))["arms"][arm]:
-            entry[set_name] = {}
-            for v in variants:
-                correct = [c for s in seeds.values() for c in s["arms"][arm][set_name][v]["correct"]]
-                entry[set_name][v] = {"accuracy": sum(correct) / len(correct), "n": len(correct),
-                                      "ci95": bootstrap_interval(correct)}
-        if set(F.LANGUAGES) <= set(variants):
-            gaps[arm] = {k: A.fact_gaps(s["arms"][arm]["trained"], "en", OTHER_LANGUAGES) for k, s in seeds.items()}
-            summary["gaps"][arm] = A.summarize_gap(gaps[arm])
-        summary["arms"][arm] = entry
-    for arm in ("mixed_general", "mixed"):
-        if arm in gaps and "english" in gaps:
-            summary["paired"][f"{arm}_vs_english"] = A.paired_comparison(gaps[arm], gaps["english"])
+        summary["transfer"][arm] = {group: {name: A.transfer_cell(seeds, arm, "trained", langs, relations)
+                                            for name, langs in languages.items()}
+                                    for group, relations in F.RELATION_GROUPS.items()}
+    for name, (arm, control) in COMPARISONS.items():
+        if arm in arms and control in arms:
+            summary["comparisons"][name] = {
+                group: {"arm": arm, "control": control,
+                        "others": A.comparison(seeds, arm, control, "trained", OTHER_LANGUAGES, relations),
+                        "en": A.comparison(seeds, arm, control, "trained", ["en"], relations)}
+                for group, relations in F.RELATION_GROUPS.items()}
     return summary
 
 
@@ -360,46 +463,73 @@ def write_results(results: dict, output_dir: Path) -> None:
         atomic_write_text(output_dir / "table.md", format_table(results) + "\n")
 
 
-def pct(x: float) -> str:
-    return "nan" if x is None or math.isnan(x) else f"{100 * x:.1f}"
+def pct(x: float | None) -> str:
+    return "-" if x is None or math.isnan(x) else f"{100 * x:.1f}"
+
+
+def interval(ci: list[float] | None, what: str = "95% interval") -> str:
+    return "no interval (one seed)" if ci is None else f"{what} [{pct(ci[0])}, {pct(ci[1])}]"
+
+
+def accuracy_table(results: dict, key: str) -> list[str]:
+    variants = results["config"]["variants"]
+    lines = [f"**{key.replace('_', '-')} facts**: accuracy % pooled over seeds [95% interval], chance 25", "",
+             "| arm | " + " | ".join(variants) + " |", "| --- |" + " --- |" * len(variants)]
+    for arm, entry in results["arms"].items():
+        cells = [f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
+                 for c in (entry[key][v] for v in variants)]
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def transfer_table(results: dict, group: str) -> list[str]:
+    lines = [f"**transfer, {group} relations** (trained facts, pooled over seeds): accuracy in fr/de/es/it, "
+             "transfer (right in X among those right in English) and overall (right in both), % (chance)", "",
+             "| arm | en | fr, de, es, it | transfer | overall | transfer fr | de | es | it |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for arm, groups in results["transfer"].items():
+        cells, others = groups[group], groups[group]["others"]
+        lines.append(f"| {arm} | {pct(others['accuracy_reference'])} | {pct(others['accuracy'])} | "
+                     f"{pct(others['transfer'])} ({pct(others['transfer_chance'])}) | "
+                     f"{pct(others['overall'])} ({pct(others['overall_chance'])}) | "
+                     + " | ".join(pct(cells[lang]["transfer"]) for lang in OTHER_LANGUAGES) + " |")
+    return [*lines, ""]
+
+
+def comparison_lines(results: dict) -> list[str]:
+    lines = []
+    for name, groups in results["comparisons"].items():
+        for group, c in groups.items():
+            o, en, t = c["others"], c["en"], c["others"]["transfer_seed_level"]
+            per_seed = ", ".join(pct(d) for d in c["others"]["transfer_per_seed"])
+            lines.append(
+                f"- {name} ({c['arm']} - {c['control']}), {group}: fr/de/es/it accuracy "
+                f"{pct(o['accuracy_difference'])} points, {interval(o['ci95_clustered'], 'seed-clustered')}, "
+                f"{interval(o['ci95'], 'per question')}, McNemar p = {o['mcnemar_p']:.3f} (n = {o['n']}); "
+                f"English {pct(en['accuracy_difference'])} points; transfer {pct(o['transfer'])} vs "
+                f"{pct(o['transfer_control'])}: {pct(o['transfer_difference'])} points, per seed {per_seed} "
+                f"({interval(t['ci95'], 't interval')}"
+                + (f", detectable: {pct(t['detectable_80'])}" if t["detectable_80"] is not None else "") + ")")
+    return lines
 
 
 def format_table(results: dict) -> str:
-    """Markdown: accuracy % per arm, seed and variant (pooled rows with 95% intervals), the gap, and
-    the paired tests."""
-    variants = results["config"]["variants"]
-    seeds = results["seeds"]
-    has_gap = set(F.LANGUAGES) <= set(variants)
+    """Markdown: the controls and accuracy per arm, transfer per relation group, the comparisons."""
     lines = []
-    for set_name in next(iter(results["arms"].values())):
-        lines += [f"**{set_name.replace('_', '-')} facts**: accuracy %, chance 25", "",
-                  "| arm | seed | " + " | ".join(variants) + (" | gap (en - others) |" if has_gap else " |"),
-                  "| --- | --- |" + " --- |" * (len(variants) + has_gap)]
-        for arm, entry in results["arms"].items():
-            for seed, s in seeds.items():
-                cells = [pct(s["arms"][arm][set_name][v]["accuracy"]) for v in variants]
-                if has_gap:
-                    cells.append(pct(results["gaps"][arm]["per_seed"][list(seeds).index(seed)])
-                                 if set_name == "trained" else "")
-                lines.append(f"| {arm} | {seed} | " + " | ".join(cells) + " |")
-            cells = [f"**{pct(c['accuracy'])}** [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
-                     for c in (entry[set_name][v] for v in variants)]
-            if has_gap:
-                g = results["gaps"][arm]
-                cells.append(f"**{pct(g['mean'])}** [{pct(g['ci95'][0])}, {pct(g['ci95'][1])}]"
-                             if set_name == "trained" else "")
-            lines.append(f"| {arm} | all | " + " | ".join(cells) + " |")
-        lines.append("")
-    for name, p in results["paired"].items():
-        f, s = p["per_fact"], p["per_seed"]
-        lines.append(f"- {name}: gap difference {pct(f['mean'])} points, 95% interval [{pct(f['ci95'][0])}, "
-                     f"{pct(f['ci95'][1])}] over {f['n']} facts (sign-flip p = {f['p_sign_flip']:.3f}; detectable "
-                     f"with 80% power: {pct(f['detectable_80'])}); per seed {', '.join(pct(d) for d in s['differences'])}"
-                     f" (t interval [{pct(s['ci95'][0])}, {pct(s['ci95'][1])}], detectable: {pct(s['detectable_80'])})")
+    for key in results["arms"][next(iter(results["arms"]))]:
+        if key in ("trained", "held_out") or key.startswith("trained:"):
+            lines += accuracy_table(results, key)
+    for group in F.RELATION_GROUPS:
+        if results["transfer"]:
+            lines += transfer_table(results, group)
+    lines += comparison_lines(results)
+    if results.get("power"):
+        lines += ["", power_line(results["power"])]
     return "\n".join(lines).rstrip()
 
 
 def plot(results: dict, path: Path) -> None:
+    """Accuracy per arm and variant (language-dependent trained facts), and transfer per arm."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -408,50 +538,117 @@ def plot(results: dict, path: Path) -> None:
 
     variants = results["config"]["variants"]
     arms = list(results["arms"])
-    has_gap = bool(results["gaps"])
-    fig, axes = plt.subplots(1, 2 if has_gap else 1, figsize=(14 if has_gap else 9, 4.4), squeeze=False,
-                             gridspec_kw={"width_ratios": [2.2, 1] if has_gap else [1]})
+    has_transfer = bool(results["transfer"])
+    fig, axes = plt.subplots(1, 2 if has_transfer else 1, figsize=(15 if has_transfer else 10, 4.6), squeeze=False,
+                             gridspec_kw={"width_ratios": [2.2, 1] if has_transfer else [1]})
     ax = axes[0][0]
     width = 0.8 / len(arms)
     for i, arm in enumerate(arms):
-        cells = [results["arms"][arm]["trained"][v] for v in variants]
+        cells = [results["arms"][arm]["trained:dependent"][v] for v in variants]
         acc = np.array([c["accuracy"] for c in cells])
         err = np.array([[a - c["ci95"][0], c["ci95"][1] - a] for a, c in zip(acc, cells)]).T
         ax.bar(np.arange(len(variants)) + (i - (len(arms) - 1) / 2) * width, 100 * acc, width,
                yerr=100 * err, capsize=2, label=ARM_LABELS[arm])
     ax.axhline(100 * CHANCE, color="grey", linestyle=":", label="chance")
-    n = results["arms"][arms[0]]["trained"][variants[0]]["n"]
+    n = results["arms"][arms[0]]["trained:dependent"][variants[0]]["n"]
     ax.set(xticks=range(len(variants)), xticklabels=variants, ylim=(0, 100), ylabel="accuracy %",
-           title=f"trained facts, all seeds (n={n} questions per bar, 95% bootstrap CI)")
+           title=f"language-dependent trained facts, all seeds (n={n} per bar, 95% bootstrap CI)")
     ax.legend(fontsize=7)
-    if has_gap:
+    if has_transfer:
         ax = axes[0][1]
         for i, arm in enumerate(arms):
-            g = results["gaps"][arm]
-            ax.bar(i, 100 * g["mean"], 0.6, yerr=[[100 * (g["mean"] - g["ci95"][0])], [100 * (g["ci95"][1] - g["mean"])]],
-                   capsize=3, color=f"C{i}")
-            ax.scatter([i] * len(g["per_seed"]), [100 * v for v in g["per_seed"]], color="black", s=12, zorder=3)
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set(xticks=range(len(arms)), xticklabels=arms, ylabel="points",
-               title="crosslingual gap: en minus mean(fr, de, es, it)\nbars: pooled 95% CI; dots: seeds")
-        ax.tick_params(axis="x", labelsize=8)
-    fig.suptitle(f"Invented facts: the paper's mitigation on {results['config']['model']}, "
-                 f"seeds {', '.join(results['seeds'])}")
+            cell = results["transfer"][arm]["dependent"]["others"]
+            ax.bar(i, 100 * (cell["transfer"] or 0), 0.6, color=f"C{i}")
+            ax.scatter([i], [100 * cell["transfer_chance"]] if cell["transfer_chance"] is not None else [0],
+                       color="black", marker="_", s=200, zorder=3)
+        ax.set(xticks=range(len(arms)), xticklabels=arms, ylim=(0, 100), ylabel="%",
+               title="transfer, language-dependent: right in fr/de/es/it\namong those right in English (dash: chance)")
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+    fig.suptitle(f"Invented facts on {results['config']['model']}, seeds {', '.join(results['seeds'])}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def verdict(results: dict) -> None:
-    english = results["arms"].get("english", {}).get("trained", {}).get("en")
+    english = results["arms"].get("facts_en", {}).get("trained:dependent", {}).get("en")
     if english is None or english["ci95"][0] <= CHANCE:
-        print("The English-trained arm (a) is not clearly above chance in English (95% interval reaches 25%): "
-              "the facts were not learned, so no conclusion about the barrier can be drawn.")
+        print("The English-trained arm (facts_en) is not clearly above chance in English on the language-dependent "
+              "facts (95% interval reaches 25%): the facts were not learned, so no conclusion about the barrier "
+              "can be drawn.")
         return
-    gap = results["gaps"].get("english")
-    if gap:
-        print(f"Arm (a): {pct(english['accuracy'])}% in English, crosslingual gap {pct(gap['mean'])} points "
-              f"[{pct(gap['ci95'][0])}, {pct(gap['ci95'][1])}].")
+    cell = results["transfer"].get("facts_en", {}).get("dependent", {}).get("others")
+    if cell:
+        print(f"facts_en: {pct(english['accuracy'])}% in English, {pct(cell['accuracy'])}% in fr/de/es/it, transfer "
+              f"{pct(cell['transfer'])}% (chance {pct(cell['transfer_chance'])}%) on the language-dependent facts.")
+
+
+# --- power and time, from a pilot ---
+
+def planned_facts(args: argparse.Namespace) -> int:
+    """Language-dependent trained facts over every seed."""
+    return args.num_people * len(F.LANGUAGE_DEPENDENT) * len(args.seeds)
+
+
+def pilot_rates(pilot: dict) -> tuple[float, float]:
+    """The pilot's seconds per trained token (stage wall time, loading and saving included) and per
+    quizzed question and variant, over the stages and quizzes its last invocation timed (a resumed
+    pilot times only what it ran)."""
+    train_seconds = train_tokens = score_seconds = scored = 0
+    variants = len(pilot["config"]["variants"])
+    for label, seconds in pilot["timings"].items():
+        where, _, what = label.partition("/")
+        entry = pilot["seeds"].get(where.removeprefix("seed"))
+        if entry is None:
+            continue
+        if what.startswith("train "):
+            train_seconds += seconds
+            train_tokens += entry["training"][what.removeprefix("train ")]["train_tokens"]
+        elif what.startswith("score "):
+            score_seconds += seconds
+            scored += sum(len(q) for q in entry["questions"].values()) * variants
+    if not train_tokens or not scored:
+        raise ValueError("the pilot timed no training or no quiz (was every arm reused from an earlier run?)")
+    return train_seconds / train_tokens, score_seconds / scored
+
+
+def estimated_minutes(pilot: dict, args: argparse.Namespace) -> float:
+    """This design's wall time on the pilot's machine, scaled from the pilot's rates."""
+    per_token, per_question = pilot_rates(pilot)
+    first = next(iter(pilot["seeds"].values()))
+    fact_tokens_per_person = first["corpora"]["facts_en"]["tokens"] / pilot["config"]["num_people"]
+    fact_seen = steps_for(fact_tokens_per_person * args.num_people, args.epochs, args.block_size,
+                          args.batch_size) * args.batch_size * args.block_size
+    general_seen = steps_for(first["corpora"]["general_en"]["tokens"], args.general_epochs, args.block_size,
+                             args.batch_size) * args.batch_size * args.block_size
+    stages = {ARMS[arm][: i + 1] for arm in args.arms for i in range(len(ARMS[arm]))}
+    tokens = sum(fact_seen if path[-1][0] == "facts" else general_seen for path in stages)
+    questions = ((args.num_people + args.heldout_people) * len(F.RELATIONS) * len(args.variants)
+                 * (len(args.arms) + (not args.skip_base)))
+    return round(len(args.seeds) * (tokens * per_token + questions * per_question) / 60, 1)
+
+
+def power_of_design(args: argparse.Namespace) -> dict:
+    """The power of this design from ``--power_from``'s pilot, and its expected time."""
+    pilot = read_json(args.power_from)
+    arm, control = COMPARISONS["paper_order"]
+    if not pilot.get("complete") or not {arm, control} <= set(pilot.get("config", {}).get("arms", [])):
+        raise CrossknowError(f"{args.power_from}: not a complete Synthetic result with the arms {arm} and {control}")
+    try:
+        plan = A.power_plan(pilot, arm, control, OTHER_LANGUAGES, F.LANGUAGE_DEPENDENT, planned_facts(args))
+        minutes = estimated_minutes(pilot, args)
+    except ValueError as error:
+        raise CrossknowError(f"{args.power_from}: {error}") from None
+    return {**plan, "pilot": str(args.power_from), "pilot_minutes": pilot.get("minutes"), "estimated_minutes": minutes}
+
+
+def power_line(power: dict) -> str:
+    return (f"Power (from the pilot {power['pilot']}, {power['pilot_facts']} language-dependent facts; "
+            f"{power['comparison']}): per-fact sd of the transfer difference {pct(power['sd_per_fact'])} points, "
+            f"{pct(power['share_right_in_english_both'])}% of facts right in English in both arms; detecting a "
+            f"{pct(power['effect'])}-point change of transfer with 80% power needs {power['facts_needed']} "
+            f"language-dependent facts (seeds pooled, facts independent); this design has {power['planned_facts']}: "
+            f"detectable change {pct(power['detectable_80'])} points; estimated time {power['estimated_minutes']} min.")
 
 
 # --- command line ---
@@ -466,9 +663,10 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--epochs", type=positive_float, default=12, help="passes over the English facts; sets the fact stage's steps")
     p.add_argument("--general_epochs", type=positive_float, default=1,
                    help="passes over the English general text; sets the general stage's steps (all arms)")
-    p.add_argument("--general_units", type=non_negative_int, default=0, help="use only the first N parallel lines (0: all 175)")
+    p.add_argument("--general_units", type=non_negative_int, default=0, help="use only the first N FLoRes sentences (0: all 100)")
     p.add_argument("--shared_general", action="store_true",
-                   help="train the general stages once (first seed) and start every seed's fact stage from them")
+                   help="train the general-first stages once (first seed) for every seed: quick looks only, the "
+                        "seeds are then not independent")
     p.add_argument("--lr", type=positive_float, default=4e-4, help="learning rate of the fact stage")
     p.add_argument("--general_lr", type=positive_float, default=None, help="learning rate of the general stage (default: --lr)")
     p.add_argument("--batch_size", type=positive_int, default=8)
@@ -476,7 +674,7 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--block_size", type=positive_int, default=128)
     p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     p.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS, help="quiz languages (and mixup)")
-    p.add_argument("--seeds", nargs="+", type=non_negative_int, default=None, help="default 0 1 2 (--quick: 0)")
+    p.add_argument("--seeds", nargs="+", type=non_negative_int, default=None, help="default 0 1 2 3 4 (--quick: 0)")
     p.add_argument("--skip_base", action="store_true", help="do not quiz the untouched base model")
     p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
     p.add_argument("--work_dir", type=Path, default=None, help="checkpoints and training text (default OUTPUT_DIR/work)")
@@ -486,11 +684,15 @@ def parse_args(argv: list[str] | None):
                         "the arms already quizzed under these settings)")
     p.add_argument("--no_plot", action="store_true", help="skip the figure (no matplotlib needed)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing, not the effect")
+    p.add_argument("--power_from", type=Path, default=None,
+                   help="a pilot's results.json: print this design's power and expected time before training, "
+                        "and record them in the results")
+    p.add_argument("--plan_only", action="store_true", help="with --power_from: print the plan and stop")
     args = p.parse_args(argv)
     if args.quick:
         args.num_people, args.heldout_people, args.epochs, args.general_epochs = 3, 1, 1, 1
-        args.general_units, args.block_size, args.batch_size = 12, 32, 4
-    args.seeds = args.seeds if args.seeds is not None else ([0] if args.quick else [0, 1, 2])
+        args.general_units, args.block_size, args.batch_size = 10, 32, 4
+    args.seeds = args.seeds if args.seeds is not None else ([0] if args.quick else [0, 1, 2, 3, 4])
     args.general_lr = args.lr if args.general_lr is None else args.general_lr
     args.work_dir = args.work_dir or args.output_dir / "work"
     return args
@@ -503,6 +705,10 @@ def check_before_work(args) -> None:
         raise SystemExit(f"--seeds {args.seeds}: repeated seed")
     if args.num_people < 1 or args.heldout_people < 0 or args.epochs <= 0 or args.general_epochs <= 0:
         raise SystemExit("--num_people must be >= 1, --heldout_people >= 0, --epochs and --general_epochs > 0")
+    if args.plan_only and not args.power_from:
+        raise CrossknowError("--plan_only: needs --power_from (a pilot's results.json)")
+    if args.power_from and not args.power_from.is_file():
+        raise CrossknowError(f"{args.power_from}: no such file (--power_from)")
     if not 1 <= args.templates < 3:
         raise SystemExit(f"--templates {args.templates}: must be 1 or 2 (template 2 is held out for the quiz)")
     if not args.no_plot:
@@ -532,7 +738,8 @@ def check_earlier_results(args) -> None:
 
 # Where files go, whether a figure is drawn, the scoring batch size and whether old results are
 # replaced do not change a number.
-NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot", "score_batch_size", "overwrite"}
+NEUTRAL_SETTINGS = {"output_dir", "work_dir", "keep_checkpoints", "no_plot", "score_batch_size", "overwrite",
+                    "power_from", "plan_only"}
 
 
 def number_settings(config: dict) -> dict:
@@ -550,26 +757,29 @@ def config_of(args) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     check_before_work(args)
+    power = power_of_design(args) if args.power_from else None
+    if power:
+        print(power_line(power), flush=True)
+        if args.plan_only:
+            return {"power": power}
     start = time.time()
     units = G.parallel_units()
     units = units[: args.general_units] if args.general_units else units
+    passages = G.passages(units)
     tokenizer = load_tokenizer(args.model)
-    results = result_document("synthetic", config_of(args), complete=False, general_units=len(units), arms={},
-                              seeds={}, timings={})
+    results = result_document("synthetic", config_of(args), complete=False, general_units=len(units),
+                              general_passages=len(passages), power=power, arms={}, seeds={}, timings={})
     shared = None
-    if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, less replicated
-        results["shared_general"] = {}
-        shared = GeneralStages(args, args.seeds[0], tokenizer, units, args.work_dir / "shared", results["timings"])
+    if args.shared_general:  # one general stage (first seed's draw) for every seed: cheaper, not independent
+        corpora = Corpora(args, args.seeds[0], tokenizer, seed_questions(args, args.seeds[0])[0], passages)
+        shared = Stages(args, corpora, args.work_dir / "shared", results["timings"])
     for seed in args.seeds:
-        seed_results = run_seed(args, seed, tokenizer, units, shared, results["timings"])
-        general_logs = seed_results.pop("general_stage")
-        (results["shared_general"] if shared else seed_results["training"]).update(general_logs)
-        results["seeds"][str(seed)] = seed_results
+        results["seeds"][str(seed)] = run_seed(args, seed, tokenizer, passages, shared, results["timings"])
         results["minutes"] = round((time.time() - start) / 60, 1)
         write_results(results, args.output_dir)  # partial: complete stays false until every seed is done
     if shared and not args.keep_checkpoints:
         remove_checkpoints(args.work_dir / "shared")
-    results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), gaps, paired
+    results.update(summarize(results["seeds"], args.variants))  # arms (pooled over seeds), transfer, comparisons
     results["complete"] = True
     results["minutes"] = round((time.time() - start) / 60, 1)
     write_results(results, args.output_dir)

@@ -5,6 +5,11 @@ The templates are the only "translation": every language says exactly the same t
 taught the facts in one language can be asked about them in another with no MT noise. Relations
 were chosen so that no sentence needs grammatical gender (the people are never "il" or "elle").
 Invented names (people and towns) are the same in every language.
+
+Six relations in two groups: language-dependent (instrument, pet, sport, food), whose values are
+words that change with the language, and language-invariant (birth year, hometown), whose values
+are the same string in every language, so that a quiz in another language can be answered by
+matching the English training text.
 """
 
 from __future__ import annotations
@@ -70,6 +75,27 @@ PETS = {
                 "de": ("einen Hamster", "ein Hamster"), "es": ("un hámster", "un hámster"),
                 "it": ("un criceto", "un criceto")},
 }
+SPORTS = {
+    "swimming": {"en": "swimming", "fr": "la natation", "de": "Schwimmen", "es": "la natación", "it": "il nuoto"},
+    "fencing": {"en": "fencing", "fr": "l'escrime", "de": "Fechten", "es": "la esgrima", "it": "la scherma"},
+    "rowing": {"en": "rowing", "fr": "l'aviron", "de": "Rudern", "es": "el remo", "it": "il canottaggio"},
+    "cycling": {"en": "cycling", "fr": "le cyclisme", "de": "Radfahren", "es": "el ciclismo", "it": "il ciclismo"},
+    "wrestling": {"en": "wrestling", "fr": "la lutte", "de": "Ringen", "es": "la lucha", "it": "la lotta"},
+    "archery": {"en": "archery", "fr": "le tir à l'arc", "de": "Bogenschießen", "es": "el tiro con arco",
+                "it": "il tiro con l'arco"},
+    "skiing": {"en": "skiing", "fr": "le ski", "de": "Skifahren", "es": "el esquí", "it": "lo sci"},
+    "sailing": {"en": "sailing", "fr": "la voile", "de": "Segeln", "es": "la vela", "it": "la vela"},
+}
+FOODS = {
+    "cheese": {"en": "cheese", "fr": "le fromage", "de": "Käse", "es": "el queso", "it": "il formaggio"},
+    "honey": {"en": "honey", "fr": "le miel", "de": "Honig", "es": "la miel", "it": "il miele"},
+    "soup": {"en": "soup", "fr": "la soupe", "de": "Suppe", "es": "la sopa", "it": "la zuppa"},
+    "bread": {"en": "bread", "fr": "le pain", "de": "Brot", "es": "el pan", "it": "il pane"},
+    "salad": {"en": "salad", "fr": "la salade", "de": "Salat", "es": "la ensalada", "it": "l'insalata"},
+    "milk": {"en": "milk", "fr": "le lait", "de": "Milch", "es": "la leche", "it": "il latte"},
+    "rice": {"en": "rice", "fr": "le riz", "de": "Reis", "es": "el arroz", "it": "il riso"},
+    "fish": {"en": "fish", "fr": "le poisson", "de": "Fisch", "es": "el pescado", "it": "il pesce"},
+}
 
 # relation -> language -> sentence templates ({name}, {value}); several per language so that the
 # model cannot rely on one surface form.
@@ -120,6 +146,30 @@ SENTENCES = {
         "it": ["{name} ha {value} come animale domestico.", "A casa, {name} si prende cura di {value}.",
                "L'animale domestico di {name} è {value}."],
     },
+    "sport": {
+        "en": ["The favourite sport of {name} is {value}.", "On weekends, {name} trains hard at {value}.",
+               "The sport that {name} loves most is {value}."],
+        "fr": ["Le sport préféré de {name} est {value}.", "Le week-end, {name} pratique {value}.",
+               "Le sport que {name} aime le plus est {value}."],
+        "de": ["Die Lieblingssportart von {name} ist {value}.", "Am Wochenende geht {name} zum {value}.",
+               "Der Sport, den {name} am meisten liebt, ist {value}."],
+        "es": ["El deporte favorito de {name} es {value}.", "Los fines de semana, {name} practica {value}.",
+               "El deporte que {name} más quiere es {value}."],
+        "it": ["Lo sport preferito di {name} è {value}.", "Nel fine settimana, {name} pratica {value}.",
+               "Lo sport che {name} ama di più è {value}."],
+    },
+    "food": {
+        "en": ["The favourite food of {name} is {value}.", "Above all, {name} loves to eat {value}.",
+               "The food that {name} likes best is {value}."],
+        "fr": ["Le plat préféré de {name} est {value}.", "Par-dessus tout, {name} adore manger {value}.",
+               "L'aliment que {name} aime le plus est {value}."],
+        "de": ["Das Lieblingsessen von {name} ist {value}.", "Am liebsten isst {name} {value}.",
+               "Was {name} am meisten mag, ist {value}."],
+        "es": ["La comida favorita de {name} es {value}.", "Lo que más come {name} es {value}.",
+               "El alimento que {name} prefiere es {value}."],
+        "it": ["Il cibo preferito di {name} è {value}.", "Più di tutto, {name} ama mangiare {value}.",
+               "L'alimento che {name} preferisce è {value}."],
+    },
 }
 QUESTIONS = {
     "birth_year": {"en": "In which year did {name} come into the world?",
@@ -136,8 +186,19 @@ QUESTIONS = {
     "pet": {"en": "What animal does {name} keep as a pet?", "fr": "Quel est l'animal de compagnie de {name} ?",
             "de": "Welches Haustier hat {name}?", "es": "¿Qué mascota tiene {name}?",
             "it": "Quale animale domestico ha {name}?"},
+    "sport": {"en": "What is the favourite sport of {name}?", "fr": "Quel est le sport préféré de {name} ?",
+              "de": "Was ist die Lieblingssportart von {name}?", "es": "¿Cuál es el deporte favorito de {name}?",
+              "it": "Qual è lo sport preferito di {name}?"},
+    "food": {"en": "What is the favourite food of {name}?", "fr": "Quel est le plat préféré de {name} ?",
+             "de": "Was ist das Lieblingsessen von {name}?", "es": "¿Cuál es la comida favorita de {name}?",
+             "it": "Qual è il cibo preferito di {name}?"},
 }
 RELATIONS = list(QUESTIONS)
+# Values that are words of the language (a quiz in German cannot be answered by matching the English
+# training text) against values that are the same string in every language (years, invented towns).
+LANGUAGE_DEPENDENT = ["instrument", "pet", "sport", "food"]
+LANGUAGE_INVARIANT = ["birth_year", "hometown"]
+RELATION_GROUPS = {"dependent": LANGUAGE_DEPENDENT, "invariant": LANGUAGE_INVARIANT}
 
 
 @dataclass(frozen=True)
@@ -164,7 +225,7 @@ def make_people(n: int, seed: int) -> list[str]:
 
 def value_pool(relation: str) -> list[str]:
     return {"birth_year": [str(y) for y in range(1801, 2000)], "hometown": TOWNS,
-            "instrument": list(INSTRUMENTS), "pet": list(PETS)}[relation]
+            "instrument": list(INSTRUMENTS), "pet": list(PETS), "sport": list(SPORTS), "food": list(FOODS)}[relation]
 
 
 def make_facts(people: list[str], seed: int) -> list[Fact]:
@@ -177,6 +238,9 @@ def make_facts(people: list[str], seed: int) -> list[Fact]:
 
 
 def surface(relation: str, value: str, lang: str, as_option: bool = False) -> str:
+    """The value as written in ``lang`` (inside a sentence, or as an answer option)."""
+    if relation in ("sport", "food"):  # one form: with its article, as the sentence and the option need
+        return {"sport": SPORTS, "food": FOODS}[relation][value][lang]
     table = {"instrument": INSTRUMENTS, "pet": PETS}.get(relation)
     if table is None:
         return value

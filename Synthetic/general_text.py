@@ -1,16 +1,15 @@
 """General (out-of-domain) parallel text in en/fr/de/es/it that ships with the repository, for the
-paper's mitigation: fine-tune on general mixed-language text first, then learn the facts in English.
+paper's mitigation: fine-tuning on general mixed-language text.
 
-Two sources, both exact parallels line by line:
-- the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.flores``,
-  100 sentences per language, CC BY-SA 4.0);
-- the MMLU demo slice and the project's own translations of it (``crossknow.mmlu.DEMO_DATA``: ``dev``/``test``
-  and ``dev_full_xx``/``test_full_xx``, 75 questions), each question written as one line with its
-  four options.
+The source is the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.flores``,
+100 sentences per language, exact parallels line by line, CC BY-SA 4.0; ``Translation/data/flores``).
+Its sentences come in article order, several consecutive sentences per Wikinews/Wikivoyage/Wikibooks
+article, so they are kept in that order and grouped into passages of five consecutive sentences: coherent text, not
+shuffled lines. The English corpus writes every passage in English; the mixed corpus writes each
+sentence of a passage in a language drawn per sentence (the paper's sentence-level mixing of WikiText
+documents), so both hold the same content.
 
-A unit is one parallel line: ``{"en": ..., "fr": ..., ...}``. The English corpus writes every unit in
-English; the mixed corpus writes each unit in one language drawn per unit (the paper's
-sentence-level mixing), so both hold the same content.
+A unit is one parallel sentence: ``{"en": ..., "fr": ..., ...}``.
 """
 
 from __future__ import annotations
@@ -19,10 +18,9 @@ import random
 from pathlib import Path
 
 from crossknow.flores import FLORES_DIR
-from crossknow.mmlu import DEMO_DATA as MMLU_DEMO_DIR
-from crossknow.mmlu import read_mmlu_csv
 
 LANGUAGES = ["en", "fr", "de", "es", "it"]
+PASSAGE_SENTENCES = 5
 
 
 def flores_units(folder: Path = FLORES_DIR) -> list[dict[str, str]]:
@@ -39,36 +37,27 @@ def flores_units(folder: Path = FLORES_DIR) -> list[dict[str, str]]:
     return [{lang: lines[lang][i].strip() for lang in LANGUAGES} for i in range(counts["en"])]
 
 
-def mmlu_demo_units(folder: Path = MMLU_DEMO_DIR) -> list[dict[str, str]]:
-    """Each demo question with its options as one line, English from ``dev``/``test``, the other
-    languages from the ``*_full_xx`` translations of the same file and row."""
-    units = []
-    for split in ("dev", "test"):
-        english_files = sorted((folder / split).glob("*.csv"))
-        if not english_files:
-            raise FileNotFoundError(f"{folder / split}: no MMLU demo CSVs (the general text needs them)")
-        for english_file in english_files:
-            items = {"en": read_mmlu_csv(english_file)}
-            for lang in LANGUAGES[1:]:
-                items[lang] = read_mmlu_csv(folder / f"{split}_full_{lang}" / english_file.name)
-                if len(items[lang]) != len(items["en"]):
-                    raise ValueError(f"{folder / f'{split}_full_{lang}' / english_file.name}: "
-                                     f"{len(items[lang])} rows, the English file has {len(items['en'])}")
-            for row in range(len(items["en"])):
-                units.append({lang: f"{items[lang][row].question} {' / '.join(items[lang][row].choices)}"
-                              for lang in LANGUAGES})
-    return units
-
-
 def parallel_units() -> list[dict[str, str]]:
-    return flores_units() + mmlu_demo_units()
+    """The FLoRes sentences in their file order, which is article order."""
+    return flores_units()
 
 
-def general_corpus(units: list[dict[str, str]], mixed: bool, seed: int) -> list[str]:
-    """One line per unit, in English or in a language drawn per unit (seeded per unit), shuffled."""
+def passages(units: list[dict[str, str]], size: int = PASSAGE_SENTENCES) -> list[list[dict[str, str]]]:
+    """Consecutive sentences in groups of ``size``: the FLoRes files keep each article's sentences
+    together, so a passage is a stretch of one article, or the end of one and the start of the next
+    (the bundled files carry no article boundaries)."""
+    return [units[i:i + size] for i in range(0, len(units), size)]
+
+
+def general_corpus(passages_: list[list[dict[str, str]]], mixed: bool, seed: int) -> list[str]:
+    """One line per passage, its sentences in order: all in English, or each sentence in a language
+    drawn per sentence (the paper's sentence-level mixing inside a document). Passages are
+    shuffled, the same way in both corpora, so the two hold the same content in the same order."""
     lines = []
-    for i, unit in enumerate(units):
-        lang = random.Random(f"general:{seed}:{i}").choice(LANGUAGES) if mixed else "en"
-        lines.append(unit[lang])
-    random.Random(f"general-shuffle:{seed}").shuffle(lines)
-    return lines
+    for p, passage in enumerate(passages_):
+        langs = [random.Random(f"general:{seed}:{p}:{i}").choice(LANGUAGES) if mixed else "en"
+                 for i in range(len(passage))]
+        lines.append(" ".join(sentence[lang] for sentence, lang in zip(passage, langs)))
+    order = list(range(len(lines)))
+    random.Random(f"general-shuffle:{seed}").shuffle(order)
+    return [lines[i] for i in order]

@@ -55,10 +55,11 @@ def test_the_readme_documents_the_schema_version_the_code_writes():
     assert f"`schema_version` ({SCHEMA_VERSION})" in readme and "crossknow/results_schema.json" in readme
 
 
-def test_the_committed_synthetic_results_and_their_quizzes_validate():
+@pytest.mark.parametrize("run", ["first_design", "pilot"])
+def test_the_committed_synthetic_results_and_their_quizzes_validate(run):
     import json
 
-    results = sorted((ROOT / "Synthetic" / "results").rglob("*.json"))
+    results = sorted((ROOT / "Synthetic" / "measured" / run).rglob("*.json"))
     tasks = set()
     for path in results:
         document = json.loads(path.read_text())
@@ -68,12 +69,13 @@ def test_the_committed_synthetic_results_and_their_quizzes_validate():
     assert tasks == {"synthetic", "synthetic_quiz"}
 
 
-def test_the_committed_synthetic_quizzes_are_the_ones_its_results_pool():
+@pytest.mark.parametrize("run", ["first_design", "pilot"])
+def test_the_committed_synthetic_quizzes_are_the_ones_its_results_pool(run):
     import json
 
     from crossknow.runner import fingerprint_sha256
 
-    folder = ROOT / "Synthetic" / "results"
+    folder = ROOT / "Synthetic" / "measured" / run
     results = json.loads((folder / "results.json").read_text())
     for seed, entry in results["seeds"].items():
         for arm, quiz_file in entry["quiz"].items():

@@ -2,10 +2,12 @@
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, load_script
+from crossknow.errors import CrossknowError
 
 sys.path.insert(0, str(ROOT / "Synthetic"))
 import facts as F  # noqa: E402
@@ -48,43 +50,59 @@ def test_questions_share_the_answer_letter_and_draw_distractors_from_the_relatio
             f"{'ABCD'[i]}. {F.PETS[v]['de'][1]}" for i, v in enumerate(q.options)) + "\nAnswer:")
 
 
-def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe_model_dir, tmp_path, capsys):
+def test_quick_run_writes_every_arm_per_seed_transfer_comparisons_table_and_plot(bpe_model_dir, tmp_path, capsys):
     experiment = load_script("Synthetic/experiment.py")
     results = experiment.main(["--quick", "--model", str(bpe_model_dir), "--output_dir", str(tmp_path)])
     assert results["complete"] and list(results["seeds"]) == ["0"]
-    for seed in results["seeds"].values():
-        assert set(seed["arms"]) == {"base", "english", "mixed", "mixed_general"}
-        for arm in seed["arms"].values():
-            assert set(arm) == {"trained", "held_out"}
-            assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 12
-            assert arm["held_out"]["fr"]["n"] == 4 and len(arm["trained"]["de"]["correct"]) == 12
-    assert results["arms"]["english"]["trained"]["en"]["n"] == 12 and results["gaps"]["english"]["n"] == 12
-    assert set(results["paired"]) == {"mixed_general_vs_english", "mixed_vs_english"}
-    assert results["paired"]["mixed_general_vs_english"]["per_seed"]["k"] == 1
+    seed = results["seeds"]["0"]
+    assert list(seed["arms"]) == ["base", "facts_en", "facts_then_mixed", "facts_then_english", "mixed_then_facts",
+                                  "english_then_facts", "facts_all"]
+    for arm in seed["arms"].values():
+        assert set(arm) == {"trained", "held_out"}
+        assert set(arm["trained"]) == set(experiment.VARIANTS) and arm["trained"]["en"]["n"] == 3 * 6
+        assert arm["held_out"]["fr"]["n"] == 6 and len(arm["trained"]["de"]["prediction"]) == 18
+    assert [r for _, r in seed["questions"]["trained"][:6]] == F.RELATIONS
+    assert set(results["arms"]["facts_en"]) == {"trained", "trained:dependent", "trained:invariant", "held_out",
+                                                "held_out:dependent", "held_out:invariant"}
+    assert results["arms"]["facts_en"]["trained:dependent"]["en"]["n"] == 12
+    assert results["arms"]["base"]["held_out:invariant"]["it"]["n"] == 2
+    cell = results["transfer"]["facts_then_mixed"]["dependent"]["others"]
+    assert cell["n"] == 12 * 4 and set(results["transfer"]["base"]["invariant"]) == {"fr", "de", "es", "it", "others"}
+    assert set(results["comparisons"]) == {"paper_order", "general_first", "upper_bound"}
+    paper = results["comparisons"]["paper_order"]["dependent"]
+    assert (paper["arm"], paper["control"]) == ("facts_then_mixed", "facts_then_english")
+    assert paper["others"]["n"] == 48 and paper["en"]["n"] == 12
+    assert paper["others"]["ci95_clustered"] is None and paper["others"]["transfer_seed_level"]["ci95"] is None
     work = tmp_path / "work" / "seed0"
-    english = (work / "english" / "train.txt").read_text().splitlines()
-    mixed = (work / "mixed" / "train.txt").read_text().splitlines()
-    assert english == (work / "mixed_general" / "train.txt").read_text().splitlines()  # (a) and (c): English facts
-    assert len(english) == len(mixed) == 12 * 2 and english != mixed  # templates 0 and 1; template 2 is the quiz's
-    assert not any(F.render_sentence(f, "en", 2) in english for f in F.make_facts(F.make_people(4, 0)[:3], 0))
-    general_en = (work / "general_en" / "train.txt").read_text().splitlines()
-    general_mixed = (work / "general_mixed" / "train.txt").read_text().splitlines()
-    assert len(general_en) == len(general_mixed) == 12 and general_en != general_mixed
-    assert not any((work / name / "model").exists() for name in ("english", "general_en"))  # checkpoints removed
+    facts_en = (work / "facts_en" / "train.txt").read_text().splitlines()
+    facts_all = (work / "facts_all" / "train.txt").read_text().splitlines()
+    english_facts = experiment.corpus(F.make_facts(F.make_people(4, 0)[:3], 0), "en", 2, 0)
+    assert set(facts_en) == set(english_facts) and len(english_facts) == 18 * 2  # templates 0 and 1
+    assert set(facts_all) == set(experiment.corpus(F.make_facts(F.make_people(4, 0)[:3], 0), "all", 2, 0))
+    assert not any(F.render_sentence(f, "en", 2) in facts_en for f in F.make_facts(F.make_people(4, 0)[:3], 0))
+    assert set((work / "general_mixed+facts_en" / "train.txt").read_text().splitlines()) == set(english_facts)
+    # every stage trains exactly steps x batch x block tokens; the record says how much of each corpus that is
+    training, corpora = seed["training"], seed["corpora"]
+    assert training["facts_en"]["train_tokens"] == training["facts_all"]["train_tokens"] == seed["steps"]["facts"] * 4 * 32
+    assert corpora["facts_all"]["share_seen"] < corpora["facts_en"]["share_seen"]
+    assert not list(work.glob("*/model")), "checkpoints removed"
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["complete"] and saved["paired"].keys() == results["paired"].keys() and saved["arms"]["mixed"]
+    assert saved["complete"] and saved["comparisons"].keys() == results["comparisons"].keys()
     # Each arm's quiz is a runner result with per-question records.
-    quiz = json.loads((tmp_path / results["seeds"]["0"]["quiz"]["mixed"]).read_text())
-    assert quiz["task"] == "synthetic_quiz" and quiz["sets"] == results["seeds"]["0"]["arms"]["mixed"]
-    assert quiz["config"]["arm"] == "mixed" and quiz["config"]["infer_mode"] == "loglikelihood"
-    assert quiz["training"]["mixed"]["global_step"] == results["seeds"]["0"]["fact_steps"]
-    records = [json.loads(line) for line in (tmp_path / "quiz" / "seed0" / "mixed" / "trained_de.jsonl").open()]
-    assert len(records) == 12 and [int(r["correct"]) for r in records] == quiz["sets"]["trained"]["de"]["correct"]
+    quiz = json.loads((tmp_path / seed["quiz"]["facts_then_mixed"]).read_text())
+    assert quiz["task"] == "synthetic_quiz" and quiz["sets"] == seed["arms"]["facts_then_mixed"]
+    assert quiz["config"]["arm"] == "facts_then_mixed" and quiz["config"]["infer_mode"] == "loglikelihood"
+    assert set(quiz["training"]) == {"facts_en", "facts_en+general_mixed"}
+    assert quiz["training"]["facts_en+general_mixed"]["global_step"] == seed["steps"]["general"]
+    records = [json.loads(line) for line in (tmp_path / "quiz" / "seed0" / "facts_all" / "trained_de.jsonl").open()]
+    assert [int(r["correct"]) for r in records] == seed["arms"]["facts_all"]["trained"]["de"]["correct"]
+    assert [r["prediction"] for r in records] == seed["arms"]["facts_all"]["trained"]["de"]["prediction"]
     first = records[0]
     assert first["set"] == "trained" and first["variant"] == "de" and first["prompt"] == ""
     assert len(first["choices"]) == 4 and all(first["person"] in c for c in first["choices"])
     table = (tmp_path / "table.md").read_text()
-    assert "| mixed_general | all |" in table and "- mixed_general_vs_english: gap difference" in table
+    assert "| facts_then_mixed |" in table and "- paper_order (facts_then_mixed - facts_then_english), dependent:" in table
+    assert "no interval (one seed)" in table and "nan" not in table
     from crossknow.results import validate_result
 
     validate_result(saved)  # the project's results schema
@@ -92,7 +110,7 @@ def test_quick_run_writes_three_arms_per_seed_the_paired_test_table_and_plot(bpe
         validate_result(json.loads(path.read_text()), str(path))
     assert (tmp_path / "accuracy_by_language.png").stat().st_size > 10_000
     out = capsys.readouterr().out
-    assert "**trained facts**: accuracy %, chance 25" in out and "no conclusion" in out
+    assert "**trained:dependent facts**: accuracy %" in out and "no conclusion" in out and "nan" not in out
 
 
 def test_option_statements_use_the_held_out_template_and_mix_languages_in_mixup():
@@ -107,20 +125,31 @@ def test_option_statements_use_the_held_out_template_and_mix_languages_in_mixup(
     assert mixed[q.answer] == F.render_sentence(fact, template_lang, 2, value_lang) and template_lang != value_lang
 
 
-def test_general_text_is_parallel_and_both_corpora_hold_every_unit_once():
+def test_general_text_is_flores_passages_in_article_order_mixed_per_sentence():
     import general_text as G
 
     units = G.parallel_units()
-    assert len(units) == 100 + 75 and all(set(u) == set(G.LANGUAGES) and all(u.values()) for u in units)
+    assert len(units) == 100 and all(set(u) == set(G.LANGUAGES) and all(u.values()) for u in units)
     first_flores = (ROOT / "Translation/data/flores/de.devtest").read_text(encoding="utf-8").splitlines()[0]
     assert units[0]["de"] == first_flores.strip()
-    assert units[100]["fr"] == "Trouver tous les c dans Z_3 tels que Z_3[x]/(x^2 + c) soit un corps. 0 / 1 / 2 / 3"
-    english = G.general_corpus(units, mixed=False, seed=3)
-    mixed = G.general_corpus(units, mixed=True, seed=3)
-    assert sorted(english) == sorted(u["en"] for u in units)
-    assert len(mixed) == len(units) and mixed == G.general_corpus(units, mixed=True, seed=3)
-    languages = [next(lang for lang in G.LANGUAGES if line in {u[lang] for u in units}) for line in mixed]
+    passages = G.passages(units)
+    assert len(passages) == 20 and passages[1] == units[5:10]
+    english = G.general_corpus(passages, mixed=False, seed=3)
+    mixed = G.general_corpus(passages, mixed=True, seed=3)
+    assert sorted(english) == sorted(" ".join(u["en"] for u in p) for p in passages)
+    assert mixed == G.general_corpus(passages, mixed=True, seed=3) and len(mixed) == 20
+    # the same passages in the same (shuffled) order; inside a passage, each sentence in a drawn language
+    order = [next(i for i, p in enumerate(passages) if line == " ".join(u["en"] for u in p)) for line in english]
+    languages = []
+    for line, i in zip(mixed, order):
+        rest = line
+        for sentence in passages[i]:
+            lang = next(lang for lang in G.LANGUAGES if rest.startswith(sentence[lang]))
+            languages.append(lang)
+            rest = rest[len(sentence[lang]):].lstrip()
+        assert rest == ""
     assert set(languages) == set(G.LANGUAGES) and 0.1 < languages.count("en") / len(units) < 0.35
+    assert len({tuple(languages[i:i + 5]) for i in range(0, 100, 5)}) > 15  # mixed within passages
 
 
 def test_general_text_refuses_misaligned_translations(tmp_path):
@@ -132,24 +161,41 @@ def test_general_text_refuses_misaligned_translations(tmp_path):
         G.flores_units(tmp_path)
 
 
-def test_gap_and_paired_comparison_by_hand():
+def hand_seeds() -> dict:
+    """Two seeds, two arms, facts (P, pet), (Q, pet), (R, birth_year), answers in en and fr."""
+    def arm(en, fr):
+        return {"trained": {"en": {"correct": en, "prediction": ["A"] * 3},
+                            "fr": {"correct": fr, "prediction": ["A", "B", "A"]}}}
+
+    questions = {"trained": [["P", "pet"], ["Q", "pet"], ["R", "birth_year"]]}
+    return {"0": {"questions": questions, "arms": {"a": arm([1, 1, 0], [1, 0, 0]), "b": arm([1, 1, 1], [1, 1, 0])}},
+            "1": {"questions": questions, "arms": {"a": arm([1, 0, 1], [0, 0, 1]), "b": arm([0, 1, 1], [0, 1, 1])}}}
+
+
+def test_transfer_comparison_and_power_by_hand():
     import analysis as A
 
-    cell = lambda correct: {"correct": correct}  # noqa: E731
-    by_variant = {"en": cell([1, 1, 0]), "fr": cell([1, 0, 0]), "de": cell([0, 0, 0]), "es": cell([1, 0, 1]),
-                  "it": cell([1, 0, 0])}
-    assert A.fact_gaps(by_variant, "en", ["fr", "de", "es", "it"]) == [0.25, 1.0, -0.25]
-    reference = {"0": [0.5, 1.0, 0.0], "1": [0.25, 0.25]}
-    arm = {"0": [0.0, 0.5, 0.0], "1": [0.25, -0.75]}
-    paired = A.paired_comparison(arm, reference)
-    assert paired["per_seed"]["differences"] == [-1 / 3, -0.5] and paired["per_fact"]["n"] == 5
-    assert abs(paired["per_fact"]["mean"] - (-0.4)) < 1e-12
-    low, high = paired["per_seed"]["ci95"]
-    assert abs((low + high) / 2 - (-5 / 12)) < 1e-12 and abs(high - low - 2 * 12.706 * (1 / 6 / 2 ** 0.5) / 2 ** 0.5) < 1e-9
-    assert A.paired_comparison(reference, reference)["per_fact"]["p_sign_flip"] == 1.0
-    assert A.sign_flip_p_value([1.0] * 12) < 0.001
-    with pytest.raises(ValueError, match="seed 1: 1 facts against 2"):
-        A.paired_comparison({"1": [0.0]}, {"1": [0.0, 1.0]})
+    seeds = hand_seeds()
+    a = A.transfer_cell(seeds, "a", "trained", ["fr"], ["pet"])  # pets: en 1,1,1,0 and fr 1,0,0,0 over s0P s0Q s1P s1Q
+    assert (a["n"], a["accuracy"], a["accuracy_reference"], a["overall"]) == (4, 0.25, 0.75, 0.25)
+    assert abs(a["transfer"] - 1 / 3) < 1e-12 and a["transfer_chance"] == 0.25
+    assert A.transfer_cell(seeds, "b", "trained", ["fr"], ["pet"])["transfer"] == 1.0
+    c = A.comparison(seeds, "b", "a", "trained", ["fr"], ["pet"])
+    assert (c["accuracy"], c["accuracy_control"], c["accuracy_difference"]) == (0.75, 0.25, 0.5)
+    assert c["mcnemar_p"] == 0.5 and c["ci95_clustered"] is not None and c["ci95"][0] <= 0.5 <= c["ci95"][1]
+    assert abs(c["transfer_difference"] - 2 / 3) < 1e-12 and c["transfer_per_seed"] == [0.5, 1.0]
+    level = c["transfer_seed_level"]
+    half = 12.706 * 0.5 ** 0.5 / 2 / 2 ** 0.5
+    assert level["k"] == 2 and abs(level["ci95"][0] - (0.75 - half)) < 1e-9 and abs(level["ci95"][1] - (0.75 + half)) < 1e-9
+    assert A.seed_level([0.3]) == {"mean": 0.3, "k": 1, "sd": None, "ci95": None, "detectable_80": None}
+    # both arms right in English on s0P and s0Q: fr differences 0 and 1 (sd 0.7071), half of the 4 pet facts
+    assert A.fact_transfer_differences(seeds, "b", "a", ["fr"], ["pet"]) == ([0.0, 1.0], 4)
+    plan = A.power_plan({"seeds": seeds}, "b", "a", ["fr"], ["pet"], planned_facts=100)
+    z = 1.960 + 0.842
+    assert plan["facts_needed"] == 786 == __import__("math").ceil((z * 0.5 ** 0.5 / 0.1) ** 2 / 0.5)
+    assert abs(plan["detectable_80"] - z * 0.5 ** 0.5 / 50 ** 0.5) < 1e-12 and plan["share_right_in_english_both"] == 0.5
+    with pytest.raises(ValueError, match="the pilot has 0 facts answered in English by both"):
+        A.power_plan({"seeds": seeds}, "b", "a", ["fr"], ["hometown"], planned_facts=100)
 
 
 def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tmp_path, monkeypatch):
@@ -161,10 +207,10 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
     with pytest.raises(SystemExit, match="results.json: made under other settings; use --overwrite"):
         experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
     (tmp_path / "results.json").unlink()
-    quiz = tmp_path / "quiz" / "seed1" / "mixed" / "settings.json"
+    quiz = tmp_path / "quiz" / "seed1" / "facts_all" / "settings.json"
     quiz.parent.mkdir(parents=True)
     quiz.write_text(json.dumps({"config": {"settings": {"model": "other"}}}))
-    with pytest.raises(SystemExit, match=r"seed1/mixed/settings.json: a quiz made under other settings"):
+    with pytest.raises(SystemExit, match=r"seed1/facts_all/settings.json: a quiz made under other settings"):
         experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
     experiment.check_before_work(experiment.parse_args(["--no_plot", "--output_dir", str(tmp_path), "--overwrite"]))
     settings = {"model": "m", "seeds": [0], "work_dir": "a", "output_dir": "x"}
@@ -174,19 +220,82 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
         experiment.main(["--no_plot", "--seeds", "1", "1", "--output_dir", str(tmp_path / "new")])
 
 
-def test_shared_general_stage_without_held_out_people(bpe_model_dir, tmp_path):
+TINY = ["--no_plot", "--num_people", "1", "--heldout_people", "0", "--epochs", "1", "--general_units", "5",
+        "--block_size", "32", "--batch_size", "2", "--variants", *F.LANGUAGES]
+
+
+def recording_finetune(experiment, monkeypatch) -> list[list[str]]:
+    """Every fine-tuning call's arguments, the calls themselves made for real."""
+    calls, real = [], experiment.finetune
+
+    def recorded(argv):
+        calls.append(list(argv))
+        return real(argv)
+
+    monkeypatch.setattr(experiment, "finetune", recorded)
+    return calls
+
+
+def option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_each_seed_trains_its_own_general_stage_from_its_own_base_model(bpe_model_dir, tmp_path, monkeypatch):
     experiment = load_script("Synthetic/experiment.py")
-    results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), "--no_plot",
-                               "--num_people", "1", "--heldout_people", "0", "--epochs", "1", "--general_units", "4",
-                               "--block_size", "32", "--batch_size", "4", "--seeds", "0", "1", "--skip_base",
-                               "--shared_general", "--arms", "english", "mixed_general", "--variants", *F.LANGUAGES])
-    assert set(results["shared_general"]) >= {"general_en", "general_mixed", "general_steps"}
-    assert all(set(s["arms"]) == {"english", "mixed_general"} and set(s["arms"]["english"]) == {"trained"}
-               and "general_en" not in s["training"] for s in results["seeds"].values())
+    calls = recording_finetune(experiment, monkeypatch)
+    results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), *TINY, "--seeds", "0", "1",
+                               "--skip_base", "--arms", "english_then_facts", "facts_then_english"])
+    by_stage = {(Path(option(c, "--output_dir")).parts[-3], Path(option(c, "--output_dir")).parts[-2]): c for c in calls}
+    assert sorted(by_stage) == sorted((f"seed{s}", stage) for s in (0, 1) for stage in
+                                      ("general_en", "general_en+facts_en", "facts_en", "facts_en+general_en"))
+    for seed in ("seed0", "seed1"):
+        work = tmp_path / "work" / seed
+        assert option(by_stage[seed, "general_en"], "--model") == str(bpe_model_dir)  # the base model, not a shared stage
+        assert option(by_stage[seed, "facts_en"], "--model") == str(bpe_model_dir)
+        assert option(by_stage[seed, "general_en+facts_en"], "--model") == str(work / "general_en" / "model")
+        assert option(by_stage[seed, "facts_en+general_en"], "--model") == str(work / "facts_en" / "model")
+        assert option(by_stage[seed, "general_en"], "--seed") == seed.removeprefix("seed")
+    assert results["seeds"]["0"]["training"]["general_en"] != results["seeds"]["1"]["training"]["general_en"]
+
+
+def test_the_two_general_corpora_of_a_pair_are_trained_on_equal_token_counts(bpe_model_dir, tmp_path, monkeypatch):
+    experiment = load_script("Synthetic/experiment.py")
+    calls = recording_finetune(experiment, monkeypatch)
+    results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), *TINY, "--seeds", "2",
+                               "--skip_base", "--arms", "mixed_then_facts", "english_then_facts", "facts_then_mixed",
+                               "facts_then_english"])
+    seed = results["seeds"]["2"]
+    training, corpora, steps = seed["training"], seed["corpora"], seed["steps"]["general"]
+    # the mixed passages are longer in tokens than the English ones, and both are trained on the same tokens
+    assert corpora["general_mixed"]["tokens"] != corpora["general_en"]["tokens"]
+    tokens = {name: training[name]["train_tokens"] for name in
+              ("general_en", "general_mixed", "facts_en+general_en", "facts_en+general_mixed")}
+    assert set(tokens.values()) == {steps * 2 * 32} and corpora["general_mixed"]["tokens_seen"] == steps * 2 * 32
+    for name in ("general_en", "general_mixed"):
+        assert corpora[name]["share_seen"] == round(steps * 2 * 32 / corpora[name]["tokens"], 4)
+    work = tmp_path / "work" / "seed2"
+    texts = {name: (work / name / "train.txt").read_text().splitlines() for name in ("general_en", "general_mixed")}
+    import general_text as G
+
+    passages = G.passages(G.parallel_units()[:5])
+    assert set(texts["general_en"]) == set(G.general_corpus(passages, mixed=False, seed=2))
+    assert set(texts["general_mixed"]) == set(G.general_corpus(passages, mixed=True, seed=2))
+    general_calls = [c for c in calls if Path(option(c, "--output_dir")).parent.name.split("+")[-1].startswith("general")]
+    assert len(general_calls) == 4 and {option(c, "--max_steps") for c in general_calls} == {str(steps)}
+
+
+def test_shared_general_stage_is_trained_once_for_quick_looks(bpe_model_dir, tmp_path):
+    experiment = load_script("Synthetic/experiment.py")
+    results = experiment.main(["--model", str(bpe_model_dir), "--output_dir", str(tmp_path), *TINY, "--seeds", "0", "1",
+                               "--skip_base", "--shared_general", "--arms", "facts_en", "mixed_then_facts",
+                               "english_then_facts"])
+    logs = {s: e["training"] for s, e in results["seeds"].items()}
+    assert logs["0"]["general_mixed"] == logs["1"]["general_mixed"]  # the shared stage's one training
+    assert logs["0"]["general_mixed+facts_en"] != logs["1"]["general_mixed+facts_en"]
     assert not (tmp_path / "work" / "seed1" / "general_en").exists()
     assert not (tmp_path / "work" / "shared" / "general_en" / "model").exists()
-    assert results["paired"]["mixed_general_vs_english"]["per_fact"]["n"] == 8
-    assert "held-out" not in (tmp_path / "table.md").read_text()
+    assert results["comparisons"]["general_first"]["dependent"]["others"]["n"] == 2 * 4 * 4
+    assert "held_out" not in results["arms"]["facts_en"]
 
 
 def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_uninterrupted_run(
@@ -201,42 +310,43 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
         pass
 
     def counted_and_killed_at_the_third_training(args):
-        trained.append(args[args.index("--output_dir") + 1])
+        trained.append(Path(args[args.index("--output_dir") + 1]).parent.name)
         if len(trained) == kill_at[0]:
-            raise Killed  # a kill while training arm (b)
+            raise Killed  # a kill while training facts_then_english's general stage
         return real_finetune(args)
 
     monkeypatch.setattr(experiment, "finetune", counted_and_killed_at_the_third_training)
     resumed_argv = [*argv, "--output_dir", str(tmp_path / "resumed"), "--score_batch_size", "3"]
     with pytest.raises(Killed):
         experiment.main(resumed_argv)
-    assert [p.split("/")[-2] for p in trained] == ["general_en", "english", "mixed"]
+    assert trained == ["facts_en", "facts_en+general_mixed", "facts_en+general_en"]
     trained.clear()
     kill_at[0] = None
-    leftover = tmp_path / "resumed" / "work" / "seed0" / "english" / "model"  # as a kill before its deletion leaves it
+    leftover = tmp_path / "resumed" / "work" / "seed0" / "facts_en+general_mixed" / "model"  # as a kill leaves it
     leftover.mkdir()
     (leftover / "model.safetensors").write_bytes(b"0")
     resumed = experiment.main(resumed_argv)
-    # base and (a) were quizzed before the kill: served, not trained again; (b) and (c) are made now
-    assert [p.split("/")[-2] for p in trained] == ["general_en", "mixed", "general_mixed", "mixed_general"]
+    # base, facts_en and facts_then_mixed were quizzed before the kill: served, not trained again
+    assert trained == ["facts_en", "facts_en+general_en", "general_mixed", "general_mixed+facts_en", "general_en",
+                       "general_en+facts_en", "facts_all"]
     out = capsys.readouterr().out
-    assert "seed0/base.json: quizzed under these settings: reused" in out
-    assert "seed0/english.json: quizzed under these settings: reused" in out
+    for arm in ("base", "facts_en", "facts_then_mixed"):
+        assert f"seed0/{arm}.json: quizzed under these settings: reused" in out
     assert not list((tmp_path / "resumed" / "work").rglob("model"))  # the kill's leftover checkpoints too
-    for key in ("arms", "gaps", "paired"):
+    for key in ("arms", "transfer", "comparisons"):
         assert resumed[key] == whole[key], key
     assert resumed["seeds"]["0"]["arms"] == whole["seeds"]["0"]["arms"]
-    def losses(r):
-        return {k: v["train_loss"] for k, v in r["seeds"]["0"]["training"].items() if k != "general_steps"}
 
-    assert losses(resumed) == losses(whole) and set(losses(whole)) == {"general_en", "general_mixed", "english",
-                                                                        "mixed", "mixed_general"}
+    def losses(r):
+        return {k: v["train_loss"] for k, v in r["seeds"]["0"]["training"].items()}
+
+    assert losses(resumed) == losses(whole) and len(losses(whole)) == 8
     trained.clear()
     assert experiment.main(resumed_argv)["arms"] == whole["arms"] and trained == []  # a finished run trains nothing
     # Other training text or other questions under the same settings: refused before any training.
     fixed_training = experiment.FIXED_TRAINING
     monkeypatch.setattr(experiment, "FIXED_TRAINING", [*fixed_training[:3], "0.5"])
-    with pytest.raises(SystemExit, match=r"seed0/english/settings.json: a quiz made under other settings, training "
+    with pytest.raises(SystemExit, match=r"seed0/facts_en/settings.json: a quiz made under other settings, training "
                                          r"text or questions \(config.training_sha256: '[0-9a-f]{64}' on disk"):
         experiment.main(resumed_argv)
     monkeypatch.setattr(experiment, "FIXED_TRAINING", fixed_training)
@@ -245,3 +355,83 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     with pytest.raises(SystemExit, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
         experiment.main(resumed_argv)
     assert trained == []
+
+
+def test_power_from_a_pilot_is_printed_before_training_and_recorded(bpe_model_dir, tmp_path, capsys):
+    experiment = load_script("Synthetic/experiment.py")
+    pilot_argv = ["--model", str(bpe_model_dir), *TINY, "--num_people", "3", "--seeds", "0", "--arms",
+                  "facts_then_mixed", "facts_then_english"]
+    pilot = experiment.main([*pilot_argv, "--output_dir", str(tmp_path / "pilot")])
+    capsys.readouterr()
+    planned = ["--model", str(bpe_model_dir), *TINY, "--num_people", "10", "--seeds", "0", "1", "--output_dir",
+               str(tmp_path / "plan"), "--power_from", str(tmp_path / "pilot" / "results.json")]
+    differences, facts = __import__("analysis").fact_transfer_differences(
+        pilot["seeds"], "facts_then_mixed", "facts_then_english", experiment.OTHER_LANGUAGES, F.LANGUAGE_DEPENDENT)
+    assert facts == 12
+    if len(differences) < 2:  # the tiny model answered too few facts in English in both arms to plan from
+        with pytest.raises(CrossknowError, match=r"pilot/results.json: the pilot has \d facts answered"):
+            experiment.main([*planned, "--plan_only"])
+        return
+    plan = experiment.main([*planned, "--plan_only"])["power"]
+    assert plan["planned_facts"] == 10 * 4 * 2 and plan["pilot_facts"] == 12 and plan["estimated_minutes"] > 0
+    out = capsys.readouterr().out
+    assert out.startswith("Power (from the pilot ") and f"this design has {10 * 4 * 2}" in out
+    assert not (tmp_path / "plan").exists()  # --plan_only trains nothing
+
+
+def test_power_settings_are_refused_before_work(tmp_path):
+    experiment = load_script("Synthetic/experiment.py")
+    with pytest.raises(CrossknowError, match="--plan_only: needs --power_from"):
+        experiment.main(["--no_plot", "--plan_only", "--output_dir", str(tmp_path)])
+    with pytest.raises(CrossknowError, match="missing.json: no such file"):
+        experiment.main(["--no_plot", "--power_from", str(tmp_path / "missing.json"), "--output_dir", str(tmp_path)])
+    (tmp_path / "pilot.json").write_text(json.dumps({"complete": False, "config": {"arms": []}}))
+    with pytest.raises(CrossknowError, match="pilot.json: not a complete Synthetic result with the arms"):
+        experiment.main(["--no_plot", "--power_from", str(tmp_path / "pilot.json"), "--output_dir", str(tmp_path / "o")])
+
+
+def readme_commands() -> list[list[str]]:
+    """The arguments of every ``python Synthetic/experiment.py`` command in the README's bash blocks."""
+    import re
+    import shlex
+
+    readme = (ROOT / "Synthetic" / "README.md").read_text()
+    lines = [line for block in re.findall(r"```bash\n(.*?)```", readme, re.S)
+             for line in block.replace("\\\n", " ").splitlines()]
+    return [shlex.split(line.split("#")[0])[2:] for line in lines if line.startswith("python Synthetic/experiment.py")]
+
+
+def test_no_readme_command_writes_into_the_repository():
+    experiment = load_script("Synthetic/experiment.py")
+    commands = readme_commands()
+    assert len(commands) == 4
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "results/" in ignored and "!/Synthetic/results/" not in ignored
+    for argv in commands:
+        args = experiment.parse_args(argv)
+        assert args.output_dir.parts[0] == "results" and args.work_dir.parts[0] == "results", argv
+        if args.power_from:  # the committed pilot the plan is computed from
+            assert args.power_from.parts[:2] == ("Synthetic", "measured") and (ROOT / args.power_from).is_file()
+
+
+def test_the_readme_plan_is_what_the_committed_pilot_gives():
+    experiment = load_script("Synthetic/experiment.py")
+    plan_only = [argv for argv in readme_commands() if "--plan_only" in argv]
+    assert len(plan_only) == 1
+    power = experiment.main([*plan_only[0], "--no_plot"])["power"]
+    readme = " ".join((ROOT / "Synthetic" / "README.md").read_text().split())
+    assert (power["facts_needed"], power["planned_facts"]) == (85, 240)
+    assert f"needs **{power['facts_needed']} language-dependent facts**" in readme
+    assert f"can detect **{100 * power['detectable_80']:.1f} points**" in readme
+    assert f"**estimated {power['estimated_minutes']} minutes**" in readme
+    assert f"deviation of {100 * power['sd_per_fact']:.1f} points" in readme
+
+
+def test_the_committed_pilot_recomputes_from_its_per_question_records():
+    experiment = load_script("Synthetic/experiment.py")
+    pilot = json.loads((ROOT / "Synthetic" / "measured" / "pilot" / "results.json").read_text())
+    summary = json.loads(json.dumps(experiment.summarize(pilot["seeds"], pilot["config"]["variants"])))
+    assert summary.keys() == {"arms", "transfer", "comparisons"}
+    for key, value in summary.items():
+        assert value == pilot[key], key
+    assert pilot["transfer"]["facts_en"]["dependent"]["others"]["accuracy_reference"] == 0.55
