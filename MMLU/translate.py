@@ -109,6 +109,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "the Hugging Face release layout data/{split}/{subject}_{split}.csv")
     p.add_argument("--export_dir", default=None)
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--allow_kept_english", action="store_true",
+                   help="build variants from full folders that kept English strings (refused by default)")
     args = p.parse_args(argv)
     saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
     if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
@@ -174,9 +176,12 @@ def write_full(args, lang: str, subject: str, items: list[Item], replace: bool =
     write_mmlu_csv(path, items)
 
 
+COLUMNS = ("question", "A", "B", "C", "D")  # the five strings of a row, as the manifest names them
+
+
 def translate_language(args, translator, cache, lang: str, subjects: list[str], budget: RetryBudget) -> dict:
     counts = {"strings": 0, "translated": 0, "failed": 0, "kept_english": 0, "skipped_rows": 0}
-    failures, skipped, incomplete = [], {}, []
+    failures, skipped, kept, written = [], {}, {}, []
     retry = incomplete_subjects(args, lang)
     for subject in subjects:
         english = english_items(args, subject)
@@ -197,33 +202,63 @@ def translate_language(args, translator, cache, lang: str, subjects: list[str], 
             failures += [(subject, row + 1, (item.question, *item.choices)[i], parts[i].error) for i in bad]
             if args.on_failure == "keep_english":
                 counts["kept_english"] += len(bad)
+                kept.setdefault(subject, []).extend([row, COLUMNS[i]] for i in bad)
                 texts = [r.text if r.ok else e for r, e in zip(parts, (item.question, *item.choices))]
                 items.append(Item(texts[0], tuple(texts[1:]), item.answer))
             elif args.on_failure == "skip":
                 counts["skipped_rows"] += 1
                 skipped.setdefault(subject, []).append(row)
         if args.on_failure == "stop" and subject_failed:
-            continue  # nothing written for this subject; its successes are cached
-        if subject_failed:
-            incomplete.append(subject)
+            continue  # nothing written for this subject; its successes are cached (and its old flags kept)
         write_full(args, lang, subject, items, replace=subject in retry)
+        written.append(subject)
     if failures and args.on_failure == "stop":
+        if written:  # their files replaced earlier ones: their flags must follow
+            write_manifest(args, lang, f"{translator.name}:{translator.model}", {**counts, "skipped": skipped},
+                           written)
         for s, r, t, e in failures[:5]:
             print(f"failed: {lang} {s} row {r}: {t[:60]!r}: {e}", file=sys.stderr)
         s, r, t, e = failures[0]
         raise TranslationFailed(f"{full_folder(args, lang)}: {counts['failed']} string(s) failed to translate "
                                 f"into {lang}, first {s} row {r}: {t[:60]!r}: {e} (subjects with failures "
                                 "were not written; re-run to retry them)")
-    return {**counts, "skipped": skipped, "incomplete_subjects": incomplete}
+    return {**counts, "skipped": skipped, "kept_english_cells": kept, "written": written}
 
 
 def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[str]) -> None:
-    folder = Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
-    atomic_write_json(folder / "manifest.json", {
-        "split": args.split, "language": lang, "source": source, "subjects": len(subjects), "limit": args.limit,
-        "on_failure": args.on_failure, "seed": args.seed, **counts,
+    """Record the run in the folder's manifest, merged per subject with what an earlier run recorded.
+
+    ``subjects`` are the subjects this run wrote: their flags (skipped rows, cells kept in English)
+    and source replace the earlier ones; every other subject keeps its flags, since its file is the
+    earlier run's. The counts (``strings``, ``failed``, ...) are this run's."""
+    path = full_folder(args, lang) / "manifest.json"
+    old = read_json(path) if path.is_file() else {}
+    per_subject = {key: merge_subjects(subject_record(old, key), counts.get(key, {}), subjects)
+                   for key in ("skipped", "kept_english_cells")}
+    sources = merge_subjects(subject_record(old, "subject_sources"), dict.fromkeys(subjects, source), subjects)
+    atomic_write_json(path, {
+        **{k: v for k, v in counts.items() if k not in ("skipped", "kept_english_cells", "written")},
+        "split": args.split, "language": lang, "source": source, "subjects": len(sources), "limit": args.limit,
+        "on_failure": args.on_failure, "seed": args.seed, **per_subject,
+        "incomplete_subjects": sorted({*per_subject["skipped"], *per_subject["kept_english_cells"]}),
+        "subject_sources": sources,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })
+
+
+def subject_record(manifest: dict, key: str) -> dict:
+    """A per-subject field of a manifest; an older manifest without the cells of ``kept_english``
+    has its incomplete subjects kept as cells not recorded (``[]``), so that they stay flagged."""
+    if key == "kept_english_cells" and key not in manifest and manifest.get("on_failure") == "keep_english":
+        return {s: [] for s in manifest.get("incomplete_subjects", []) if s not in manifest.get("skipped", {})}
+    return dict(manifest.get(key, {}))
+
+
+def merge_subjects(old: dict, new: dict, written: list[str]) -> dict:
+    """The written subjects' entries from ``new`` (none: the subject is clean), the others' from ``old``."""
+    merged = {s: v for s, v in old.items() if s not in written}
+    merged.update({s: new[s] for s in written if s in new})
+    return dict(sorted(merged.items()))
 
 
 def mmmlu_files(args) -> dict[str, Path]:
@@ -396,7 +431,8 @@ def run_imports(args, subjects: list[str]) -> None:
         write_manifest(args, lang, source, counts, subjects)
         print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
     folders = build_variant_folders(args.out_dir, languages, [args.split], BUILT_MODES, len(set(languages)) >= 4,
-                                    args.seed, args.overwrite, subjects=subjects)
+                                    args.seed, args.overwrite, subjects=subjects,
+                                    allow_kept_english=args.allow_kept_english)
     print(f"built {len(folders)} variant folders: {', '.join(f.name for f in folders)}")
 
 
@@ -426,12 +462,12 @@ def build(args: argparse.Namespace) -> None:
         copy_english(args, subjects)
         for lang in args.languages:
             counts = translate_language(args, translator, cache, lang, subjects, budget)
-            write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, subjects)
+            write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, counts["written"])
             print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
         return
     modes = {"wrong_option": ["onewrong", "threewrong"], "mixup": []}.get(args.mode, [args.mode])
     folders = build_variant_folders(args.out_dir, args.languages, [args.split], modes, args.mode == "mixup",
-                                    args.seed, args.overwrite)
+                                    args.seed, args.overwrite, allow_kept_english=args.allow_kept_english)
     print(f"wrote {', '.join(f.name for f in folders)}")
 
 
