@@ -3,10 +3,13 @@ fine-tuning reruns and edge values, failures that must stop a run, settings chec
 first long step, and the alignment of imported translations. Each test failed on the code before."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from conftest import DEMO_DATA, load_script
+from conftest import DEMO_DATA, ROOT, load_script
 from crossknow.mmlu import DataError, read_mmlu_csv
 from crossknow.translation import translate
 
@@ -76,3 +79,93 @@ def test_a_failed_rerun_with_stop_keeps_the_earlier_flag(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="kept in English"):
         mmlu_translate.main(["--data_dir", str(tmp_path / "out"), "--split", "test", "--languages", "es",
                              "--mode", "gt", "--subjects", "management"])
+
+
+# 21.9 a launcher's settings and a command's path arguments are checked before the first long step
+
+PREPARE_FAULTS = [
+    ({"TRANSLATOR": "mmmlu"}, "error: MMMLU_DIR: not set; TRANSLATOR=mmmlu needs the folder holding the MMMLU "
+                              "files mmlu_XX-XX.csv"),
+    ({"TRANSLATOR": "mmmlu", "MMMLU_DIR": "{tmp}"}, "error: MMMLU_DIR: {tmp}/mmlu_FR-FR.csv: no such file "
+                                                    "(the MMMLU file of 'fr')"),
+    ({"TRANSLATOR": "hf", "MIXUP": "build"}, "error: MIXUP=build: mixup needs four or more languages besides "
+                                             "English; LANGUAGES has 2 (es fr)"),
+    ({"TRANSLATOR": "bing"}, "error: TRANSLATOR: 'bing' is not one of google, hf, llm, openai, apertium, mmmlu"),
+    ({"TRANSLATOR": "hf", "LANGUAGES": "fr xx"}, "error: LANGUAGES: unknown language code 'xx'; known: "),
+]
+
+
+@pytest.mark.parametrize("settings, message", PREPARE_FAULTS)
+def test_prepare_data_checks_its_settings_before_fetching(tmp_path, settings, message):
+    out = tmp_path / "full"
+    env = {**os.environ, "OUT_DIR": str(out), "SOURCE": str(tmp_path / "no_such_mmlu"), "LANGUAGES": "fr es",
+           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",  # the launcher calls `python`
+           **{k: v.format(tmp=tmp_path) for k, v in settings.items()}}
+    done = subprocess.run(["bash", str(ROOT / "MMLU/scripts/prepare_data.sh")], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message.format(tmp=tmp_path)) and done.stderr.count("\n") == 1
+    assert not out.exists()  # nothing fetched
+
+
+def run_report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crossknow.report", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CROSSKNOW_DEBUG": ""}, timeout=120)
+
+
+def test_report_plot_baseline_must_be_a_results_folder(tmp_path):
+    results = tmp_path / "run"
+    results.mkdir()
+    (results / "result_en.json").write_text("{}")
+    (tmp_path / "empty").mkdir()
+    missing = run_report(str(results), "--plot", "--baseline", str(tmp_path / "missing"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith(f"argument --baseline: {tmp_path / 'missing'}: no such file or folder")
+    empty = run_report(str(results), "--plot", "--baseline", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    assert empty.stderr.strip().endswith(f"argument --baseline: {tmp_path / 'empty'}: no result_*.json in this "
+                                         "folder (a results folder of one model, such as results/mmlu/{model}_0shot)")
+    assert not (results / "figures").exists()
+
+
+# 21.8 a refused key stops a translation at once; a metric asked for and not computed is a failure
+
+def run_script(script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "CROSSKNOW_DEBUG": "", **env}, timeout=300)
+
+
+def test_a_refused_api_key_stops_the_translation_with_one_masked_line(tmp_path):
+    from test_openai_backend import FakeChatServer
+
+    key = "sk-secret-abcdef123456"
+    refusal = f"Incorrect API key provided: {key}. Header was: Authorization: Bearer {key}, token=tok_998877"
+    with FakeChatServer([(401, refusal)] * 20) as server:
+        done = run_script("Translation/translate.py", "--model", "openai/gpt-4", "--languages", "fr",
+                          "--direction", "en2x", "--num_examples", "4", "--batch_size", "2", "--output_dir",
+                          str(tmp_path), OPENAI_API_KEY=key, OPENAI_BASE_URL=server.url)
+    assert done.returncode == 1
+    assert len(server.requests) == 1  # no retry, no other line tried
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {server.url}: HTTP 401: ") and line.endswith(
+        "(the API key was refused: check OPENAI_API_KEY and OPENAI_BASE_URL)")
+    assert "sk-***" in line and "Bearer ***" in line and "token=***" in line
+    assert "secret" not in done.stderr and "abcdef" not in done.stderr and "998877" not in done.stderr
+    assert not list(tmp_path.rglob("test-en-fr"))  # no file of empty lines
+
+
+def test_compute_comet_that_does_not_load_is_an_error_unless_skipped(tmp_path, monkeypatch):
+    flores_evaluate = load_script("Translation/evaluate.py")
+    monkeypatch.setitem(sys.modules, "comet", None)  # not installed: import comet raises ImportError
+    system = tmp_path / "outputs" / "copy"
+    system.mkdir(parents=True)
+    reference = (ROOT / "Translation/data/flores/fr.devtest").read_text(encoding="utf-8").splitlines()[:3]
+    (system / "test-en-fr").write_text("\n".join(reference) + "\n", encoding="utf-8")
+    argv = ["--outputs_dir", str(system), "--num_examples", "3"]
+    with pytest.raises(flores_evaluate.MetricMissing, match=r"^--compute_comet: COMET not computed "
+                       r"\(ImportError: .*\); install it .* or pass --skip_missing_metrics to score without it$"):
+        flores_evaluate.main([*argv, "--compute_comet"])
+    assert not (system / "scores.json").exists()
+    results = flores_evaluate.main([*argv, "--compute_comet", "--skip_missing_metrics"])
+    assert results[0]["directions"]["en-fr"]["bleu"] == pytest.approx(100.0)
+    assert "comet_computed" not in results[0]["directions"]["en-fr"]
