@@ -2,14 +2,17 @@
 fine-tuning reruns and edge values, failures that must stop a run, settings checked before the
 first long step, and the alignment of imported translations. Each test failed on the code before."""
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
+from crossknow import finetuning as ft
 from crossknow.mmlu import DataError, read_mmlu_csv
 from crossknow.translation import translate
 
@@ -169,3 +172,68 @@ def test_compute_comet_that_does_not_load_is_an_error_unless_skipped(tmp_path, m
     results = flores_evaluate.main([*argv, "--compute_comet", "--skip_missing_metrics"])
     assert results[0]["directions"]["en-fr"]["bleu"] == pytest.approx(100.0)
     assert "comet_computed" not in results[0]["directions"]["en-fr"]
+
+
+# 21.6 fine-tuning: a finished run is left alone, edge values refused up front, a damaged checkpoint skipped
+
+from test_ft import interrupted_run, same_weights, straight_run, tiny_training_setup, train  # noqa: E402, F401
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_same_command_after_a_finished_run_leaves_it_alone(straight_run, tiny_training_setup, tmp_path,  # noqa: F811
+                                                               capsys):
+    model_dir, text = tiny_training_setup
+    out = tmp_path / "ft"
+    shutil.copytree(straight_run[0], out)
+    before = {p.name: sha256(p) for p in out.iterdir() if p.is_file()}
+    summary = train(model_dir, text, out, "--max_steps", "6")
+    assert summary == json.loads((straight_run[0] / "train_summary.json").read_text())
+    assert {p.name: sha256(p) for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-6"]
+    assert f"note: {out} holds a finished run of these settings (train_summary.json): left alone" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--max_steps", "0"], r"^max_steps: must be at least 1 \(or -1: train num_epochs\), got 0$"),
+    (["--max_steps", "-2"], r"^max_steps: must be at least 1 \(or -1: train num_epochs\), got -2$"),
+    (["--precision", "fp16"], r"^precision: fp16 needs a CUDA GPU, and there is none here; use fp32 \(or auto, bf16\)$"),
+])
+def test_edge_values_are_refused_before_anything_is_written(tiny_training_setup, tmp_path, extra, message):  # noqa: F811
+    import torch
+
+    if "fp16" in extra and torch.cuda.is_available():
+        pytest.skip("fp16 trains on this machine's GPU")
+    model_dir, text = tiny_training_setup
+    with pytest.raises(ft.ConfigError, match=message):
+        train(model_dir, text, tmp_path / "ft", *extra)
+    assert not (tmp_path / "ft").exists()
+
+
+def test_the_precision_used_is_recorded(straight_run):  # noqa: F811
+    import torch
+
+    expected = "fp32" if not torch.cuda.is_available() else "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    out, summary = straight_run
+    assert summary["precision_used"] == expected
+    assert json.loads((out / "ft_run.json").read_text())["precision_used"] == expected
+
+
+def test_a_damaged_checkpoint_marked_complete_falls_back_to_the_last_good_one(tiny_training_setup, straight_run,  # noqa: F811
+                                                                              tmp_path, monkeypatch, capsys):
+    model_dir, text = tiny_training_setup
+    out = tmp_path / "run"
+    interrupted_run(monkeypatch, model_dir, text, out)
+    broken = out / "checkpoint-5"  # marked complete, but its weights were cut short (a full disk, a bad copy)
+    shutil.copytree(out / "checkpoint-3", broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1000])
+    summary = train(model_dir, text, out, "--max_steps", "6")
+    assert summary["resumed_from"].endswith("checkpoint-3")
+    size = weights.stat().st_size
+    assert (f"note: skipping {broken}: marked complete but model.safetensors is damaged ({size} bytes, its header "
+            f"needs {size + 1000}); falling back to an older checkpoint") in capsys.readouterr().out
+    same_weights(straight_run[0], out)
