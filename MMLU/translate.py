@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.alignment import content_warnings  # noqa: E402
 from crossknow.cli import (  # noqa: E402
     add_languages_argument,
     data_location,
@@ -287,8 +288,12 @@ def mmmlu_files(args) -> dict[str, Path]:
     return {lang: by_language[lang] for lang in args.languages or by_language}
 
 
+MMMLU_INDEX_COLUMNS = ("", "Unnamed: 0")  # the row index pandas wrote as the first column
+
+
 def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
-    """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject; aligned to English by position."""
+    """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject, and a row index where the file
+    has one; aligned to English by that index (else by position)."""
     by_subject: dict[str, list[dict]] = {}
     with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
@@ -296,12 +301,38 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     rows = 0
     for subject in subjects:
         english = english_items(args, subject)
+        ordered = rows_by_index(by_subject.get(subject, []), path, subject)
         translated = [Item(r["Question"], (r["A"], r["B"], r["C"], r["D"]), _letter(r["Answer"], path, subject, i))
-                      for i, r in enumerate(by_subject.get(subject, []))][: args.limit]
+                      for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
         write_full(args, lang, subject, translated)
         rows += len(translated)
     return {"rows": rows}
+
+
+def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
+    """A subject's MMMLU rows in the order of the file's row index, which must run without gaps or
+    repeats; rows without an index column stay in file order."""
+    column = next((c for c in MMMLU_INDEX_COLUMNS if rows and c in rows[0]), None)
+    if column is None:
+        return rows
+    indexed = []
+    for position, row in enumerate(rows):
+        value = (row[column] or "").strip()
+        if not value.isdigit():
+            raise DataError(f"{path}: {subject} row {position + 1}: row index {value!r} is not a number")
+        indexed.append((int(value), row))
+    indexed.sort(key=lambda pair: pair[0])
+    indices = [index for index, _ in indexed]
+    for expected, (index, _) in enumerate(indexed, start=indices[0]):
+        if index != expected:
+            raise DataError(f"{path}: {subject}: row index {expected} is {'repeated' if index < expected else 'missing'}"
+                            f" (indices {indices[0]}-{indices[-1]}): the rows cannot be aligned to English")
+    moved = sum(a is not b for a, (_, b) in zip(rows, indexed))
+    if moved:
+        print(f"note: {path} ({subject}): {moved} row(s) out of index order, aligned to English by the row index",
+              file=sys.stderr)
+    return [row for _, row in indexed]
 
 
 GLOBAL_MMLU_COLUMNS = ("subject", "question", "option_a", "option_b", "option_c", "option_d", "answer",
@@ -395,11 +426,15 @@ def _letter(value: str, path: Path, subject: str, index: int) -> int:
 
 
 def check_aligned(english: list[Item], translated: list[Item], source: str) -> None:
+    """Refuse another row count or another answer; warn (crossknow/alignment.py) about rows whose
+    numbers or option lengths do not match English."""
     if len(english) != len(translated):
         raise DataError(f"{source}: {len(translated)} rows, but English has {len(english)}")
     wrong = [i + 1 for i, (e, t) in enumerate(zip(english, translated)) if e.answer != t.answer]
     if wrong:
         raise DataError(f"{source}: the answer differs from English on row(s) {wrong[:10]}: not the same questions")
+    for warning in content_warnings(english, translated, source):
+        print(warning, file=sys.stderr)
 
 
 def export(args, subjects: list[str]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
 from crossknow import finetuning as ft
-from crossknow.mmlu import DataError, read_mmlu_csv
+from crossknow.mmlu import DataError, LocalSource, read_mmlu_csv
 from crossknow.translation import translate
 
 mmlu_translate = load_script("MMLU/translate.py")
@@ -237,3 +237,62 @@ def test_a_damaged_checkpoint_marked_complete_falls_back_to_the_last_good_one(ti
     assert (f"note: skipping {broken}: marked complete but model.safetensors is damaged ({size} bytes, its header "
             f"needs {size + 1000}); falling back to an older checkpoint") in capsys.readouterr().out
     same_weights(straight_run[0], out)
+
+
+# 21.10 imported rows are aligned by MMMLU's row index; a content check warns about misaligned rows
+
+def write_swapped_mmmlu(path, with_index: bool, indices=None) -> None:
+    """abstract_algebra in French, MMMLU layout, rows 1 and 4 (the same answer, B) swapped in the file."""
+    import csv
+
+    rows = list(enumerate(LocalSource(DEMO_DATA).load("abstract_algebra", "test", "full_fr")))
+    rows[0], rows[3] = rows[3], rows[0]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(([""] if with_index else []) + ["Question", "A", "B", "C", "D", "Answer", "Subject"])
+        for position, (index, item) in enumerate(rows):
+            index = indices[position] if indices else 100 + index  # a subject's indices start anywhere
+            w.writerow(([index] if with_index else []) + [item.question, *item.choices, "ABCD"[item.answer],
+                                                          "abstract_algebra"])
+
+
+def import_mmmlu(tmp_path, path):
+    mmlu_translate.main(["--data_dir", str(DEMO_DATA), "--out_dir", str(tmp_path / "out"), "--split", "test",
+                         "--subjects", "abstract_algebra", "--languages", "fr", "--import_mmmlu", str(path)])
+    return read_mmlu_csv(tmp_path / "out" / "test_full_fr" / "abstract_algebra_test.csv")
+
+
+def test_mmmlu_rows_are_aligned_by_their_row_index(tmp_path, capsys):
+    path = tmp_path / "mmlu_FR-FR.csv"
+    write_swapped_mmmlu(path, with_index=True)
+    assert import_mmmlu(tmp_path, path) == LocalSource(DEMO_DATA).load("abstract_algebra", "test", "full_fr")
+    err = capsys.readouterr().err
+    assert f"note: {path} (abstract_algebra): 2 row(s) out of index order, aligned to English by the row index" in err
+    assert "warning" not in err
+
+
+def test_swapped_rows_with_the_same_answer_and_no_index_are_warned_about(tmp_path, capsys):
+    path = tmp_path / "mmlu_FR-FR.csv"
+    write_swapped_mmmlu(path, with_index=False)
+    imported = import_mmmlu(tmp_path, path)  # warned, never refused
+    assert imported[0].question.startswith("Affirmation 1")
+    err = capsys.readouterr().err
+    assert (f"warning: {path} (abstract_algebra): numbers of the English row missing on row(s) [1, 4] (row 1: "
+            "['1', '2'] here, ['0', '18', '2', '2', '3', '4', '6'] in English): check that the rows are the same "
+            "questions") in err
+    assert (f"warning: {path} (abstract_algebra): option lengths far outside this file's range of English-to-"
+            "translation ratios on row(s) [4]") in err
+
+
+def test_a_repeated_mmmlu_row_index_is_refused(tmp_path):
+    path = tmp_path / "mmlu_FR-FR.csv"
+    write_swapped_mmmlu(path, with_index=True, indices=[0, 1, 2, 3, 4, 5, 6, 7, 8, 8])
+    with pytest.raises(DataError, match=r"abstract_algebra: row index 9 is repeated \(indices 0-8\): the rows "
+                                        "cannot be aligned to English"):
+        import_mmmlu(tmp_path, path)
+
+
+def test_numbers_are_compared_after_normalising_digits_and_separators():
+    from crossknow.alignment import numbers
+
+    assert numbers("٣,٥ ३.५ 3.5 1\u00a0000 1,000 ۱۲ 007") == ["1000", "1000", "12", "35", "35", "35", "7"]
