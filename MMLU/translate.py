@@ -326,8 +326,9 @@ def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
     indices = [index for index, _ in indexed]
     for expected, (index, _) in enumerate(indexed, start=indices[0]):
         if index != expected:
-            raise DataError(f"{path}: {subject}: row index {expected} is {'repeated' if index < expected else 'missing'}"
-                            f" (indices {indices[0]}-{indices[-1]}): the rows cannot be aligned to English")
+            what = f"{index} is repeated" if index < expected else f"{expected} is missing"
+            raise DataError(f"{path}: {subject}: row index {what} (indices {indices[0]}-{indices[-1]}): the rows "
+                            "cannot be aligned to English")
     moved = sum(a is not b for a, (_, b) in zip(rows, indexed))
     if moved:
         print(f"note: {path} ({subject}): {moved} row(s) out of index order, aligned to English by the row index",

@@ -287,7 +287,7 @@ def test_swapped_rows_with_the_same_answer_and_no_index_are_warned_about(tmp_pat
 def test_a_repeated_mmmlu_row_index_is_refused(tmp_path):
     path = tmp_path / "mmlu_FR-FR.csv"
     write_swapped_mmmlu(path, with_index=True, indices=[0, 1, 2, 3, 4, 5, 6, 7, 8, 8])
-    with pytest.raises(DataError, match=r"abstract_algebra: row index 9 is repeated \(indices 0-8\): the rows "
+    with pytest.raises(DataError, match=r"abstract_algebra: row index 8 is repeated \(indices 0-8\): the rows "
                                         "cannot be aligned to English"):
         import_mmmlu(tmp_path, path)
 
