@@ -6,6 +6,8 @@ over English and the --mixup_languages (default: --languages; four or more): ``{
 the paper's de/fr/es/it, ``{split}_mixup_ar-hi-ru-zh`` for another set. Each folder gets a
 ``manifest.json`` (mixup's records its languages), mixup a ``languages.jsonl`` with the language of
 the question and of each option per row. Any language of crossknow/languages.tsv works.
+A full folder whose manifest records strings kept in English is refused, naming them, unless
+``--allow_kept_english``.
 
     python MMLU/build_variants.py --data_dir MMLU/data/demo --languages fr de es it
     python MMLU/build_variants.py --data_dir MMLU/data/demo --languages zh ru ar hi ja --mixup_languages zh ru ar hi
@@ -36,9 +38,13 @@ def main(argv: list[str] | None = None) -> None:
                            help="the languages mixed with English in mixup (default: --languages)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")
+    p.add_argument("--allow_kept_english", action="store_true",
+                   help="build from full folders whose manifest records strings kept in English "
+                        "(MMLU/translate.py --on_failure keep_english); refused by default")
     args = p.parse_args(argv)
     folders = build_variant_folders(args.data_dir, args.languages, args.splits, args.modes,
-                                    not args.no_mixup, args.seed, args.overwrite, args.mixup_languages)
+                                    not args.no_mixup, args.seed, args.overwrite, args.mixup_languages,
+                                    allow_kept_english=args.allow_kept_english)
     print(f"wrote {len(folders)} folders under {args.data_dir}")
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crossknow.alignment import content_warnings  # noqa: E402
 from crossknow.cli import (  # noqa: E402
     add_languages_argument,
     data_location,
@@ -110,6 +111,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "the Hugging Face release layout data/{split}/{subject}_{split}.csv")
     p.add_argument("--export_dir", default=None)
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--allow_kept_english", action="store_true",
+                   help="build variants from full folders that kept English strings (refused by default)")
     args = p.parse_args(argv)
     saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
     if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
@@ -175,9 +178,12 @@ def write_full(args, lang: str, subject: str, items: list[Item], replace: bool =
     write_mmlu_csv(path, items)
 
 
+COLUMNS = ("question", "A", "B", "C", "D")  # the five strings of a row, as the manifest names them
+
+
 def translate_language(args, translator, cache, lang: str, subjects: list[str], budget: RetryBudget) -> dict:
     counts = {"strings": 0, "translated": 0, "failed": 0, "kept_english": 0, "skipped_rows": 0}
-    failures, skipped, incomplete = [], {}, []
+    failures, skipped, kept, written = [], {}, {}, []
     retry = incomplete_subjects(args, lang)
     for subject in subjects:
         english = english_items(args, subject)
@@ -198,33 +204,63 @@ def translate_language(args, translator, cache, lang: str, subjects: list[str], 
             failures += [(subject, row + 1, (item.question, *item.choices)[i], parts[i].error) for i in bad]
             if args.on_failure == "keep_english":
                 counts["kept_english"] += len(bad)
+                kept.setdefault(subject, []).extend([row, COLUMNS[i]] for i in bad)
                 texts = [r.text if r.ok else e for r, e in zip(parts, (item.question, *item.choices))]
                 items.append(Item(texts[0], tuple(texts[1:]), item.answer))
             elif args.on_failure == "skip":
                 counts["skipped_rows"] += 1
                 skipped.setdefault(subject, []).append(row)
         if args.on_failure == "stop" and subject_failed:
-            continue  # nothing written for this subject; its successes are cached
-        if subject_failed:
-            incomplete.append(subject)
+            continue  # nothing written for this subject; its successes are cached (and its old flags kept)
         write_full(args, lang, subject, items, replace=subject in retry)
+        written.append(subject)
     if failures and args.on_failure == "stop":
+        if written:  # their files replaced earlier ones: their flags must follow
+            write_manifest(args, lang, f"{translator.name}:{translator.model}", {**counts, "skipped": skipped},
+                           written)
         for s, r, t, e in failures[:5]:
             print(f"failed: {lang} {s} row {r}: {t[:60]!r}: {e}", file=sys.stderr)
         s, r, t, e = failures[0]
         raise TranslationFailed(f"{full_folder(args, lang)}: {counts['failed']} string(s) failed to translate "
                                 f"into {lang}, first {s} row {r}: {t[:60]!r}: {e} (subjects with failures "
                                 "were not written; re-run to retry them)")
-    return {**counts, "skipped": skipped, "incomplete_subjects": incomplete}
+    return {**counts, "skipped": skipped, "kept_english_cells": kept, "written": written}
 
 
 def write_manifest(args, lang: str, source: str, counts: dict, subjects: list[str]) -> None:
-    folder = Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
-    atomic_write_json(folder / "manifest.json", {
-        "split": args.split, "language": lang, "source": source, "subjects": len(subjects), "limit": args.limit,
-        "on_failure": args.on_failure, "seed": args.seed, **counts,
+    """Record the run in the folder's manifest, merged per subject with what an earlier run recorded.
+
+    ``subjects`` are the subjects this run wrote: their flags (skipped rows, cells kept in English)
+    and source replace the earlier ones; every other subject keeps its flags, since its file is the
+    earlier run's. The counts (``strings``, ``failed``, ...) are this run's."""
+    path = full_folder(args, lang) / "manifest.json"
+    old = read_json(path) if path.is_file() else {}
+    per_subject = {key: merge_subjects(subject_record(old, key), counts.get(key, {}), subjects)
+                   for key in ("skipped", "kept_english_cells")}
+    sources = merge_subjects(subject_record(old, "subject_sources"), dict.fromkeys(subjects, source), subjects)
+    atomic_write_json(path, {
+        **{k: v for k, v in counts.items() if k not in ("skipped", "kept_english_cells", "written")},
+        "split": args.split, "language": lang, "source": source, "subjects": len(sources), "limit": args.limit,
+        "on_failure": args.on_failure, "seed": args.seed, **per_subject,
+        "incomplete_subjects": sorted({*per_subject["skipped"], *per_subject["kept_english_cells"]}),
+        "subject_sources": sources,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })
+
+
+def subject_record(manifest: dict, key: str) -> dict:
+    """A per-subject field of a manifest; an older manifest without the cells of ``kept_english``
+    has its incomplete subjects kept as cells not recorded (``[]``), so that they stay flagged."""
+    if key == "kept_english_cells" and key not in manifest and manifest.get("on_failure") == "keep_english":
+        return {s: [] for s in manifest.get("incomplete_subjects", []) if s not in manifest.get("skipped", {})}
+    return dict(manifest.get(key, {}))
+
+
+def merge_subjects(old: dict, new: dict, written: list[str]) -> dict:
+    """The written subjects' entries from ``new`` (none: the subject is clean), the others' from ``old``."""
+    merged = {s: v for s, v in old.items() if s not in written}
+    merged.update({s: new[s] for s in written if s in new})
+    return dict(sorted(merged.items()))
 
 
 def mmmlu_files(args) -> dict[str, Path]:
@@ -253,8 +289,12 @@ def mmmlu_files(args) -> dict[str, Path]:
     return {lang: by_language[lang] for lang in args.languages or by_language}
 
 
+MMMLU_INDEX_COLUMNS = ("", "Unnamed: 0")  # the row index pandas wrote as the first column
+
+
 def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
-    """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject; aligned to English by position."""
+    """OpenAI's MMMLU: columns Question, A, B, C, D, Answer, Subject, and a row index where the file
+    has one; aligned to English by that index (else by position)."""
     by_subject: dict[str, list[dict]] = {}
     with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
@@ -262,12 +302,39 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     rows = 0
     for subject in subjects:
         english = english_items(args, subject)
+        ordered = rows_by_index(by_subject.get(subject, []), path, subject)
         translated = [Item(r["Question"], (r["A"], r["B"], r["C"], r["D"]), _letter(r["Answer"], path, subject, i))
-                      for i, r in enumerate(by_subject.get(subject, []))][: args.limit]
+                      for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
         write_full(args, lang, subject, translated)
         rows += len(translated)
     return {"rows": rows}
+
+
+def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
+    """A subject's MMMLU rows in the order of the file's row index, which must run without gaps or
+    repeats; rows without an index column stay in file order."""
+    column = next((c for c in MMMLU_INDEX_COLUMNS if rows and c in rows[0]), None)
+    if column is None:
+        return rows
+    indexed = []
+    for position, row in enumerate(rows):
+        value = (row[column] or "").strip()
+        if not value.isdigit():
+            raise DataError(f"{path}: {subject} row {position + 1}: row index {value!r} is not a number")
+        indexed.append((int(value), row))
+    indexed.sort(key=lambda pair: pair[0])
+    indices = [index for index, _ in indexed]
+    for expected, (index, _) in enumerate(indexed, start=indices[0]):
+        if index != expected:
+            what = f"{index} is repeated" if index < expected else f"{expected} is missing"
+            raise DataError(f"{path}: {subject}: row index {what} (indices {indices[0]}-{indices[-1]}): the rows "
+                            "cannot be aligned to English")
+    moved = sum(a is not b for a, (_, b) in zip(rows, indexed))
+    if moved:
+        print(f"note: {path} ({subject}): {moved} row(s) out of index order, aligned to English by the row index",
+              file=sys.stderr)
+    return [row for _, row in indexed]
 
 
 GLOBAL_MMLU_COLUMNS = ("subject", "question", "option_a", "option_b", "option_c", "option_d", "answer",
@@ -361,11 +428,15 @@ def _letter(value: str, path: Path, subject: str, index: int) -> int:
 
 
 def check_aligned(english: list[Item], translated: list[Item], source: str) -> None:
+    """Refuse another row count or another answer; warn (crossknow/alignment.py) about rows whose
+    numbers or option lengths do not match English."""
     if len(english) != len(translated):
         raise DataError(f"{source}: {len(translated)} rows, but English has {len(english)}")
     wrong = [i + 1 for i, (e, t) in enumerate(zip(english, translated)) if e.answer != t.answer]
     if wrong:
         raise DataError(f"{source}: the answer differs from English on row(s) {wrong[:10]}: not the same questions")
+    for warning in content_warnings(english, translated, source):
+        print(warning, file=sys.stderr)
 
 
 def export(args, subjects: list[str]) -> None:
@@ -397,7 +468,8 @@ def run_imports(args, subjects: list[str]) -> None:
         write_manifest(args, lang, source, counts, subjects)
         print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
     folders = build_variant_folders(args.out_dir, languages, [args.split], BUILT_MODES, len(set(languages)) >= 4,
-                                    args.seed, args.overwrite, subjects=subjects)
+                                    args.seed, args.overwrite, subjects=subjects,
+                                    allow_kept_english=args.allow_kept_english)
     print(f"built {len(folders)} variant folders: {', '.join(f.name for f in folders)}")
 
 
@@ -427,12 +499,12 @@ def build(args: argparse.Namespace) -> None:
         copy_english(args, subjects)
         for lang in args.languages:
             counts = translate_language(args, translator, cache, lang, subjects, budget)
-            write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, subjects)
+            write_manifest(args, lang, f"{translator.name}:{translator.model}", counts, counts["written"])
             print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
         return
     modes = {"wrong_option": ["onewrong", "threewrong"], "mixup": []}.get(args.mode, [args.mode])
     folders = build_variant_folders(args.out_dir, args.languages, [args.split], modes, args.mode == "mixup",
-                                    args.seed, args.overwrite)
+                                    args.seed, args.overwrite, allow_kept_english=args.allow_kept_english)
     print(f"wrote {', '.join(f.name for f in folders)}")
 
 

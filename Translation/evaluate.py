@@ -7,8 +7,9 @@
 A hypothesis file whose line count differs from the references is an error, unless
 ``--num_examples N`` says to score the first N lines. A ``test-{src}-{tgt}.comet`` file beside a
 hypothesis file (the format ALMA's scorer writes) gives its COMET score, the mean of its segment
-scores; an empty or incomplete one counts as missing. Where ``unbabel-comet`` is installed and its
-checkpoint loads, ``--compute_comet`` scores with ``Unbabel/wmt22-comet-da``. A direction with
+scores; an empty or incomplete one counts as missing. ``--compute_comet`` scores with
+``Unbabel/wmt22-comet-da`` (``unbabel-comet``); when it does not load, the run stops before scoring,
+unless ``--skip_missing_metrics`` lets it go on without COMET. A direction with
 lines that failed to translate (listed in the system's ``settings.json``, or empty) is refused;
 ``--allow_failed`` scores it, flagged with ``!`` in the table and ``failed_lines`` in ``scores.json``.
 """
@@ -124,13 +125,22 @@ def score_system(folder: Path, data_dir: Path, num_examples: int | None, comet_m
                            signatures={"bleu": str(bleu.get_signature()), "chrf": str(chrf.get_signature())})
 
 
-def load_comet():
+class MetricMissing(CrossknowError):
+    """A metric that was asked for could not be computed."""
+
+
+def load_comet(skip_if_missing: bool = False):
+    """The COMET model; one that does not load stops the run, unless the user allows it to be skipped."""
     try:
         from comet import download_model, load_from_checkpoint
 
         return load_from_checkpoint(download_model("Unbabel/wmt22-comet-da"))
-    except Exception as error:  # noqa: BLE001 - optional: report and go on without it
-        print(f"COMET not computed ({type(error).__name__}: {error}); .comet files are still read")
+    except Exception as error:  # noqa: BLE001 - any failure to load is reported the same way
+        why = f"COMET not computed ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+        if not skip_if_missing:
+            raise MetricMissing(f"--compute_comet: {why}; install it (pip install -e \".[comet]\") or pass "
+                                "--skip_missing_metrics to score without it") from None
+        print(f"note: {why}; skipped (--skip_missing_metrics); .comet files are still read")
         return None
 
 
@@ -154,11 +164,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--outputs_dir", type=Path, nargs="+", required=True)
     p.add_argument("--data_dir", type=Path, default=FLORES)
     p.add_argument("--num_examples", type=positive_int, default=None)
-    p.add_argument("--compute_comet", action="store_true", help="score with unbabel-comet where it loads")
+    p.add_argument("--compute_comet", action="store_true",
+                   help="score with unbabel-comet; an error if it does not load (see --skip_missing_metrics)")
+    p.add_argument("--skip_missing_metrics", action="store_true",
+                   help="with --compute_comet: go on without COMET when it does not load (a note says so)")
     p.add_argument("--allow_failed", action="store_true",
                    help="score directions with failed (empty) lines, flagged with ! and listed in scores.json")
     args = p.parse_args(argv)
-    comet_model = load_comet() if args.compute_comet else None
+    comet_model = load_comet(args.skip_missing_metrics) if args.compute_comet else None
     results = [score_system(folder, args.data_dir, args.num_examples, comet_model, args.allow_failed)
                for folder in system_folders(args.outputs_dir)]
     for folder, result in zip(system_folders(args.outputs_dir), results):

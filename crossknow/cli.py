@@ -126,6 +126,17 @@ def existing_path(value: str) -> Path:
     return path
 
 
+def results_folder(value: str) -> Path:
+    """A folder that must exist and hold a result (``result_*.json``) directly in it."""
+    path = existing_path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: not a folder")
+    if not any(path.glob("result_*.json")):
+        raise argparse.ArgumentTypeError(f"{value}: no result_*.json in this folder (a results folder of one "
+                                         "model, such as results/mmlu/{model}_0shot)")
+    return path
+
+
 def add_output_argument(p: argparse.ArgumentParser, default: str, help: str = "results folder") -> None:
     p.add_argument("--save_dir", "--output_dir", "--out_dir", dest="save_dir", default=default,
                    help=f"{help} (default: {default})")

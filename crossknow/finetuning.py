@@ -31,7 +31,8 @@ from crossknow.io import atomic_write_json, atomic_write_text
 from crossknow.tofu_examples import check_tofu_settings, tofu_examples
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINT_MARK = "crossknow_checkpoint.json"  # written after the Trainer finished saving a checkpoint
+CHECKPOINT_MARK = "crossknow_checkpoint.json"
+SUMMARY_FILE = "train_summary.json"  # written last: its presence means the run ended  # written after the Trainer finished saving a checkpoint
 RUN_FILE = "ft_run.json"  # the run's config and corpus checksums, written before training starts
 # Settings that do not change the trained weights: a resume may change them.
 NOT_COMPARED = {"output_dir", "logging_steps", "save_steps", "save_total_limit"}
@@ -213,6 +214,8 @@ def check_ranges(config: dict) -> None:
             raise ConfigError(f"{key}: must be > 0, got {config[key]}")
     if config["block_size"] < 2:
         raise ConfigError(f"block_size: must be at least 2 tokens, got {config['block_size']}")
+    if config["max_steps"] == 0 or config["max_steps"] < -1:
+        raise ConfigError(f"max_steps: must be at least 1 (or -1: train num_epochs), got {config['max_steps']}")
     if config["warmup_ratio"] and config["warmup_steps"]:
         raise ConfigError("warmup_steps and warmup_ratio: set one of them, not both")
     if not 0 <= config["warmup_ratio"] < 1:
@@ -303,14 +306,19 @@ class Collator:
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
-def precision_flags(precision: str) -> dict:
+def precision_used(precision: str) -> str:
+    """The precision training will run in: ``auto`` resolved on this device; one the device cannot
+    train in (fp16 without a CUDA GPU, bf16 on a GPU without it) is refused, never recorded as used."""
     import torch
 
+    cuda = torch.cuda.is_available()
     if precision == "auto":
-        if not torch.cuda.is_available():
-            return {}
-        return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
-    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+        return "fp32" if not cuda else "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if precision == "fp16" and not cuda:
+        raise ConfigError("precision: fp16 needs a CUDA GPU, and there is none here; use fp32 (or auto, bf16)")
+    if precision == "bf16" and cuda and not torch.cuda.is_bf16_supported():
+        raise ConfigError("precision: bf16 is not supported by this GPU; use fp16 or fp32 (or auto)")
+    return precision
 
 
 def choose_optimizer(name: str) -> tuple[str, str | None]:
@@ -429,8 +437,54 @@ def find_resume_point(output_dir: Path, current: dict) -> Path | None:
             print(f"note: skipping {checkpoint}: incomplete (no readable {CHECKPOINT_MARK}; cut short while saving?)")
             continue
         refuse_if_changed(checkpoint / CHECKPOINT_MARK, mark, current)
+        damage = damaged_file(checkpoint)
+        if damage:
+            print(f"note: skipping {checkpoint}: marked complete but {damage}; falling back to an older checkpoint")
+            continue
         return checkpoint
     return None
+
+
+def damaged_file(checkpoint: Path) -> str | None:
+    """What is wrong with a checkpoint's saved files, or None: a safetensors file shorter than its
+    header says, a torch ``.pt``/``.bin`` archive that does not open (cut short), no weights at all."""
+    weights = sorted(checkpoint.glob("*.safetensors")) + sorted(checkpoint.glob("*.bin"))
+    if not weights:
+        return "it holds no weights file (*.safetensors, *.bin)"
+    for path in weights + sorted(checkpoint.glob("*.pt")):
+        problem = safetensors_problem(path) if path.suffix == ".safetensors" else archive_problem(path)
+        if problem:
+            return f"{path.name} is damaged ({problem})"
+    return None
+
+
+def safetensors_problem(path: Path) -> str | None:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        header_length = int.from_bytes(head, "little") if len(head) == 8 else None
+        if header_length is None or header_length > size - 8:
+            return f"{size} bytes, too short for its header"
+        try:
+            header = json.loads(f.read(header_length))
+        except ValueError:
+            return "unreadable header"
+    end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+    return None if size >= 8 + header_length + end else f"{size} bytes, its header needs {8 + header_length + end}"
+
+
+def archive_problem(path: Path) -> str | None:
+    import zipfile
+
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; a cut one has no central directory
+        return f"{path.stat().st_size} bytes, not a complete torch archive"
+    return None
+
+
+def finished_summary(output_dir: Path) -> dict | None:
+    """The summary of a run that ended (it is written last, after the model), or None. Called after
+    ``find_resume_point`` has checked that the folder's run file has the current settings."""
+    return read_json(output_dir / SUMMARY_FILE) if (output_dir / RUN_FILE).is_file() else None
 
 
 def read_json(path: Path) -> dict | None:
@@ -445,6 +499,7 @@ def read_json(path: Path) -> dict | None:
 def start_output_dir(output_dir: Path, config: dict, run: dict, restart: bool) -> None:
     """Main process: on --restart delete the old checkpoints; save the resolved config and run file."""
     if restart:
+        (output_dir / SUMMARY_FILE).unlink(missing_ok=True)  # the run is no longer finished
         for checkpoint in checkpoints(output_dir):
             shutil.rmtree(checkpoint)
     atomic_write_text(output_dir / "ft_config.resolved.yaml", yaml.safe_dump(config, sort_keys=False))
@@ -511,7 +566,13 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     optim, optim_note = choose_optimizer(config["optim"])
     run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
     output_dir = Path(config["output_dir"])
+    run["precision_used"] = precision_used(config["precision"])
     resume = None if args.restart else find_resume_point(output_dir, run)
+    finished = None if args.restart else finished_summary(output_dir)
+    if finished is not None:
+        print(f"note: {output_dir} holds a finished run of these settings ({SUMMARY_FILE}): left alone; "
+              "pass --restart to train again")
+        return finished
     deepspeed = resolve_deepspeed(config["deepspeed"])
     for key in ("model", "arch"):
         check_local_path(key, config[key])
@@ -542,7 +603,7 @@ def training_arguments(config: dict, run: dict, deepspeed: str | None):
             logging_steps=config["logging_steps"],
             save_steps=config["save_steps"], save_total_limit=config["save_total_limit"], report_to=[],
             include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_drop_last=False,
-            **precision_flags(config["precision"]),
+            bf16=run["precision_used"] == "bf16", fp16=run["precision_used"] == "fp16",
             # passed only when on: transformers 5 warns about the name whenever it is given
             **({"gradient_checkpointing": True} if config["gradient_checkpointing"] else {}))
     except ValueError as error:
@@ -593,7 +654,8 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
                "seconds": round(seconds, 2),
                "tokens_per_second": round((tokens - tokens_before) / seconds, 1) if seconds else math.nan,
                "resumed_from": str(resume) if resume else None, "optim_used": run["optim_used"],
-               "optim_note": run["optim_note"], "warmup_steps_used": run["warmup_steps_used"]}
+               "optim_note": run["optim_note"], "warmup_steps_used": run["warmup_steps_used"],
+               "precision_used": run["precision_used"]}
     save(trainer, model, tokenizer, config, output_dir, summary)
     print(json.dumps(summary, indent=2))
     return summary
@@ -612,4 +674,4 @@ def save(trainer, model, tokenizer, config: dict, output_dir: Path, summary: dic
         if config["LoRA"]["merge"]:
             model.merge_and_unload().save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
-    atomic_write_json(output_dir / "train_summary.json", summary)
+    atomic_write_json(output_dir / SUMMARY_FILE, summary)

@@ -14,16 +14,21 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
-from crossknow.errors import CrossknowError
+from crossknow.errors import CrossknowError, StopRun, mask_secrets
 from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, cut_at_stop, require
 from crossknow.prompts import Prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRIABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+AUTHENTICATION_STATUS = {401, 403}
 
 
 class APIError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     pass
+
+
+class AuthenticationError(StopRun, APIError):
+    """The server refused the key: every other request would be refused too."""
 
 
 class OpenAIChatBackend:
@@ -74,7 +79,10 @@ class OpenAIChatBackend:
                     payload = json.loads(response.read())
                 return payload["choices"][0]["message"]["content"] or ""
             except urllib.error.HTTPError as error:
-                last_error = f"HTTP {error.code}: {error.read()[:200]!r}"
+                last_error = f"HTTP {error.code}: {self.quoted_body(error)}"
+                if error.code in AUTHENTICATION_STATUS:
+                    raise AuthenticationError(f"{self.base_url}: {last_error} (the API key was refused: check "
+                                              "OPENAI_API_KEY and OPENAI_BASE_URL)") from None
                 if error.code not in RETRIABLE_STATUS:
                     break
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
@@ -82,6 +90,11 @@ class OpenAIChatBackend:
             if attempt < self.max_retries:
                 time.sleep(self.backoff_seconds * 2**attempt)
         raise APIError(f"{self.base_url}: request failed after {attempt + 1} attempt(s): {last_error}")
+
+    def quoted_body(self, error: urllib.error.HTTPError) -> str:
+        """The start of a server's error answer, with the key and anything key-like masked."""
+        body = error.read()[:300].decode("utf-8", errors="replace")
+        return repr(mask_secrets(body, (self._api_key,)))
 
     def answer_token_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
         require(self, LETTER_SCORES)

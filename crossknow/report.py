@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from crossknow.cli import existing_path, run
+from crossknow.cli import existing_path, results_folder, run
 from crossknow.errors import CrossknowError
 from crossknow.languages import PAPER_LANGUAGES
 from crossknow.variants import MODES
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--show_n", action="store_true", help="every cell shows its number of questions")
     parser.add_argument("--plot", action="store_true", help="also write each folder's figures (crossknow/plots.py) "
                         "to {folder}/figures, PNG and SVG")
-    parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's MMLU results "
+    parser.add_argument("--baseline", type=results_folder, default=None, help="with --plot: a base model's MMLU results "
                         "folder, for the gap closed by fine-tuning")
     args = parser.parse_args(argv)
     folders, notes = collect(args.results_dir)

@@ -27,7 +27,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from crossknow.embedded import cache_dir
-from crossknow.errors import CrossknowError
+from crossknow.errors import CrossknowError, StopRun
 from crossknow.languages import get_language
 from crossknow.model_spec import DEFAULT_MODEL
 from crossknow.openai_backend import OpenAIChatBackend
@@ -176,6 +176,8 @@ def _translate_batch(translator, batch: list[str], src: str, tgt: str, max_retri
         started = time.monotonic()
         try:
             return _call(translator, batch, src, tgt)
+        except StopRun:  # a refused key: no retry or other string can succeed
+            raise
         except Exception as exc:  # noqa: BLE001 - any backend failure is split or retried, then recorded
             error = f"{type(exc).__name__}: {exc}"
             budget.charge(time.monotonic() - started, error)

@@ -1,7 +1,9 @@
 """Write the crosslingual variant folders from ``{split}`` and ``{split}_full_{lang}`` folders.
 
 A full folder's culture tags (``culture.json``, from the Global-MMLU import) follow its rows into
-every variant folder built from it."""
+every variant folder built from it. A full folder whose manifest records cells kept in English
+(``MMLU/translate.py --on_failure keep_english``) is refused unless ``allow_kept_english``: its
+variants would be partly English."""
 
 from __future__ import annotations
 
@@ -38,6 +40,33 @@ def skipped_rows(folder: Path, subject: str) -> set[int]:
     return set(json.loads(manifest.read_text()).get("skipped", {}).get(subject, []))
 
 
+def kept_english_cells(folder: Path) -> dict[str, list]:
+    """Per subject, the ``[row, column]`` cells (rows counted from 0) that a full folder kept in
+    English; an older manifest that did not record the cells gives ``[]`` for each such subject."""
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return {}
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    if "kept_english_cells" in record:
+        return record["kept_english_cells"]
+    if record.get("on_failure") == "keep_english":
+        return {s: [] for s in record.get("incomplete_subjects", []) if s not in record.get("skipped", {})}
+    return {}
+
+
+def check_no_kept_english(folders: list[Path], subjects: list[str]) -> None:
+    """Refuse the first full folder that kept English cells in a subject to be built, naming them."""
+    for folder in folders:
+        kept = {s: cells for s, cells in kept_english_cells(folder).items() if s in subjects}
+        if kept:
+            subject, cells = next(iter(kept.items()))
+            shown = ", ".join(f"row {row + 1} {column}" for row, column in cells[:5]) or "cells not recorded"
+            total = sum(len(c) for c in kept.values())
+            raise DataError(f"{folder / 'manifest.json'}: {total or 'some'} cell(s) kept in English in "
+                            f"{len(kept)} subject(s) ({', '.join(kept)}), first {subject}: {shown}; re-run "
+                            "MMLU/translate.py --mode full to translate them, or pass --allow_kept_english")
+
+
 def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str):
     """English and full translations, aligned row by row; rows skipped in any language are dropped.
     ``row_ids`` are the kept rows' positions in the English file."""
@@ -65,16 +94,21 @@ def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str)
 def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("dev", "test"),
                           modes=BUILT_MODES, mixup: bool = True, seed: int = 0,
                           overwrite: bool = False, mixup_languages: list[str] | None = None,
-                          subjects: list[str] | None = None) -> list[Path]:
+                          subjects: list[str] | None = None, allow_kept_english: bool = False) -> list[Path]:
     """Build every mode per language, and mixup over ``mixup_languages`` (default: ``languages``;
     the folder is ``mixup`` for the paper's four, ``mixup_ar-hi-ru-zh`` for others, and its manifest
-    records the set); ``subjects`` default to every subject of the English split. Returns the folders
-    written."""
+    records the set); ``subjects`` default to every subject of the English split. A full folder with
+    cells kept in English is refused unless ``allow_kept_english``. Returns the folders written."""
     data_dir = Path(data_dir)
     mixup_languages = sorted(set(mixup_languages or languages) - {"en"})
     mixup_name = mixup_variant(mixup_languages) if mixup else None
     needed = list(dict.fromkeys([*languages, *(mixup_languages if mixup else [])]))
     written, outputs, logs, tags = set(), {}, {}, {}
+    if not allow_kept_english:
+        for split in splits:
+            split_subjects = subjects or subjects_in_folder(data_dir / split, split)
+            full = [data_dir / folder_name(split, f"full_{lang}") for lang in needed]
+            check_no_kept_english(full, split_subjects)
     for split in splits:
         split_subjects = subjects or subjects_in_folder(data_dir / split, split)
         if not split_subjects:
@@ -109,6 +143,10 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
                     "seed": seed, "subjects": len(list(folder.glob("*.csv")))}
         if folder.name.endswith(f"_{mixup_name}"):
             manifest["languages"] = ["en", *mixup_languages]
+        kept = {name: sorted(kept_english_cells(data_dir / f"{folder.name.split('_')[0]}_{name}"))
+                for name in manifest["from"]}
+        if any(kept.values()):  # built with --allow_kept_english: say from which subjects
+            manifest["kept_english_subjects"] = {name: subjects for name, subjects in kept.items() if subjects}
         atomic_write_json(folder / "manifest.json", manifest)
         write_culture(folder, tags[folder])
     return sorted(written)

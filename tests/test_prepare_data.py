@@ -150,9 +150,9 @@ def test_prepare_data_launcher_end_to_end(tmp_path, saved_mmlu, mixup_release):
     out = tmp_path / "full"
     env = {**os.environ, "OUT_DIR": str(out), "SOURCE": str(saved_mmlu), "MIXUP": str(mixup_release),
            "TRANSLATOR": "apertium", "LANGUAGES": "es", "SUBJECTS": "management world_religions",
-           "CROSSKNOW_CACHE": str(tmp_path / "cache"), "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
-    (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "python").symlink_to(sys.executable)  # the launcher calls `python`
+           "CROSSKNOW_CACHE": str(tmp_path / "cache"),
+           # the launcher calls `python`: this one's folder first (a symlink to it elsewhere loses a venv)
+           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
     done = subprocess.run(["bash", str(ROOT / "MMLU/scripts/prepare_data.sh")], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -39,6 +39,46 @@ mmmlu_file() {  # MMMLU's file for a language code
   esac
 }
 
+# ---- Settings check: every setting is checked here, before the first long step (fetching) ----
+fail() { echo "error: $1" >&2; exit 2; }
+case "$translator" in
+  google|hf|llm|openai|apertium|mmmlu) ;;
+  *) fail "TRANSLATOR: '$translator' is not one of google, hf, llm, openai, apertium, mmmlu" ;;
+esac
+[ "${#languages[@]}" -gt 0 ] || fail "LANGUAGES: empty; give language codes such as 'de fr es it'"
+if [ "$translator" = mmmlu ]; then
+  [ -n "${MMMLU_DIR:-}" ] || fail "MMMLU_DIR: not set; TRANSLATOR=mmmlu needs the folder holding the MMMLU files mmlu_XX-XX.csv"
+  [ -d "$MMMLU_DIR" ] || fail "MMMLU_DIR: $MMMLU_DIR: no such folder"
+  for lang in "${languages[@]}"; do
+    file="$MMMLU_DIR/mmlu_$(mmmlu_file "$lang").csv"
+    [ -f "$file" ] || fail "MMMLU_DIR: $file: no such file (the MMMLU file of '$lang')"
+  done
+fi
+# Language codes, the mixup's language set, and the offline translators' language pairs:
+python - "$translator" "$mixup" "${DEV_TRANSLATOR:-google}" "${languages[@]}" <<'PY' || exit 2
+import sys
+from crossknow.languages import get_language
+translator, mixup, dev_translator, *codes = sys.argv[1:]
+def fail(message):
+    sys.exit(f"error: {message}")
+try:
+    languages = sorted({get_language(code).iso for code in codes} - {"en"})
+except ValueError as error:
+    fail(f"LANGUAGES: {error}")
+if mixup == "build" and len(languages) < 4:
+    fail(f"MIXUP=build: mixup needs four or more languages besides English; LANGUAGES has {len(languages)} "
+         f"({' '.join(languages) or 'none'})")
+for kind in {translator if translator != "mmmlu" else dev_translator} & {"apertium", "google"}:
+    from crossknow.translation import check_languages, make_translator
+    try:  # these two start at once and know their pairs; model translators are checked by translate.py
+        made = make_translator(kind)
+        for lang in languages:
+            check_languages(made, "en", lang)
+    except (ValueError, ImportError, OSError) as error:
+        fail(f"TRANSLATOR={kind}: {error}")
+PY
+# ---- end of the settings check ----
+
 fetch_args=(--out_dir "$out_dir" --source "$english" "${subject_args[@]}")
 if [ "$mixup" = build ]; then fetch_args+=(--no_mixup); else fetch_args+=(--mixup "$mixup"); fi
 python MMLU/fetch_data.py "${fetch_args[@]}"
