@@ -29,6 +29,7 @@ from crossknow.cli import (  # noqa: E402
 )
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
 from crossknow.io import atomic_write_json, read_json  # noqa: E402
+from crossknow.question_ids import hp_question_id  # noqa: E402
 from crossknow.report import read_result, same_questions  # noqa: E402
 from crossknow.results import bootstrap_interval  # noqa: E402
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
@@ -79,7 +80,7 @@ def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
 
 def language_unit(quiz, lang: str, args) -> Unit:
     items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
-    categories = [{"category": q.category} for q in quiz["en"]]
+    categories = [{"id": hp_question_id(row), "category": q.category} for row, q in enumerate(quiz["en"])]
     n = len(items) if args.limit is None else min(args.limit, len(items))
     return Unit(lang, items[:n], prompts[:n], categories[:n])
 

@@ -118,6 +118,7 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     records = read_jsonl(out_dir / "fr" / "fr.jsonl")
     assert records[0]["language"] == "fr" and "subject" not in records[0]
     assert records[0]["category"] == "characters" and records[0]["index"] == 0
+    assert [r["id"] for r in records[:2]] == ["hp/0", "hp/1"]
     assert records[0]["prompt"].startswith("Vous trouverez ci-dessous") and records[0]["prompt"].endswith("Answer: ")
     assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
     table = capsys.readouterr().out
