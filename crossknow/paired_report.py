@@ -133,7 +133,7 @@ def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -
         groups.setdefault(group_notes(result["config"]), []).append(result)
     plain = next((r for r in groups.get((), []) if r["config"]["test_variant"] == ""), None)
     pairs = []
-    for group in groups.values():
+    for notes, group in groups.items():
         english = next((r for r in group if r["config"]["test_variant"] == ""), None) or plain
         english_records = records_folder(english) if english else None
         for result in group:
@@ -145,11 +145,16 @@ def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -
                 continue
             pair = Pair(model_name(result, folder), "mmlu", config["name"],
                         config.get("test_language") or config["test_variant"],
-                        config.get("test_mode") or config["test_variant"], str(folder))
+                        _variant_label(config.get("test_mode") or config["test_variant"], notes), str(folder))
             where = f"{Path(result['_path']).name} vs {Path(english['_path']).name}"
             pairs.append(pair_sides(pair, cache.get(target_records, "subject"), cache.get(english_records, "subject"),
                                     clustered=True, where=where, **options))
     return pairs
+
+
+def _variant_label(variant: str, notes: tuple[str, ...]) -> str:
+    """The mode (``full``), with what sets its group apart (``full [English demos]``)."""
+    return f"{variant} [{', '.join(notes)}]" if notes else variant
 
 
 def hp_english(folder: Path, results: list[dict], hp_by_folder: dict[Path, list[dict]]) -> dict | None:

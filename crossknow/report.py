@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
         from crossknow.plots import plot_folder
 
         for folder, by_task in folders.items():
-            for path in plot_folder(folder, by_task, folder / "figures", args.baseline):
+            for path in plot_folder(folder, by_task, folder / "figures", args.baseline, pairs[folder].get("mmlu")):
                 print(f"wrote {path}")
     for note in notes:
         print(f"Note: {note}")
