@@ -30,6 +30,7 @@ from crossknow.paired_report import (
 )
 from crossknow.variants import MODES
 
+EXPORT_FORMATS = ("csv",)
 TABULATED = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
 
 
@@ -348,11 +349,15 @@ def main(argv: list[str] | None = None) -> None:
                         "accuracy_en, gap, intervals, p-values, overall, transfer, consistency) as a JSON list")
     parser.add_argument("--allow_partial", action="store_true", help="pair results whose question ids differ "
                         "by more than 1%% on either side, over the ids they share")
+    parser.add_argument("--export", nargs=2, metavar=("FORMAT", "OUT"), default=None,
+                        help="csv: write OUT/records.csv, one row per (model, task, config, language, question)")
     parser.add_argument("--plot", action="store_true", help="also write each folder's figures (crossknow/plots.py) "
                         "to {folder}/figures, PNG and SVG")
     parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's MMLU results "
                         "folder, for the gap closed by fine-tuning")
     args = parser.parse_args(argv)
+    if args.export is not None and args.export[0] not in EXPORT_FORMATS:
+        parser.error(f"--export: unknown format {args.export[0]!r}; known: {', '.join(EXPORT_FORMATS)}")
     folders, notes = collect(args.results_dirs)
     if not folders:
         raise CrossknowError(f"{', '.join(map(str, args.results_dirs))}: no result found")
@@ -361,6 +366,11 @@ def main(argv: list[str] | None = None) -> None:
         print_folder(folder, by_task, pairs[folder], args)
     if args.paired is not None:
         print(f"wrote {args.paired} ({write_paired(args.paired, pairs)} paired comparisons)")
+    if args.export is not None:
+        from crossknow.export import export_csv
+
+        path, count = export_csv(folders, Path(args.export[1]))
+        print(f"wrote {path} ({count} rows)")
     if args.plot:
         from crossknow.plots import plot_folder
 

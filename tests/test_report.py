@@ -192,3 +192,27 @@ def test_several_folders_and_every_kind(tmp_path, capsys):
     assert quiz_line.split()[:6] == ["english/seed0/trained", "fr", "3", "33.3", "66.7", "+33.3"]
     assert "33.3 (22.2)  50.0 (33.3)" in quiz_line and quiz_line.endswith("66.7 (29.6)")  # 2/9 + (2/3)(1/3)/3
     assert "sys     31.2/55.5 n=100" in out
+
+
+def test_csv_export_has_one_row_per_question_and_reads_back(tmp_path):
+    import csv
+
+    run = tmp_path / "m_0shot"
+    write_run(run, "en", "", ENGLISH)
+    write_run(run, "full_fr", "full_fr", FRENCH)
+    main([str(run), "--export", "csv", str(tmp_path / "out")])
+    rows = list(csv.DictReader((tmp_path / "out" / "records.csv").open()))
+    assert len(rows) == 8
+    fr = [r for r in rows if r["config"] == "full_fr"]
+    assert [(r["language"], r["question_id"], r["unit"], r["correct"]) for r in fr] == [
+        ("fr", "a0", "anatomy", "True"), ("fr", "a1", "anatomy", "False"), ("fr", "l0", "law", "False"),
+        ("fr", "l1", "law", "False")]
+    assert sum(r["correct"] == "True" for r in rows if r["config"] == "en") / 4 == 0.75  # the result's accuracy
+    assert {r["model"] for r in rows} == {"m"} and {r["language"] for r in rows} == {"en", "fr"}
+
+
+def test_unknown_export_format_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path), "--export", "xlsx", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "--export: unknown format 'xlsx'; known: csv" in capsys.readouterr().err
