@@ -30,7 +30,7 @@ from crossknow.paired_report import (
 )
 from crossknow.variants import MODES
 
-EXPORT_FORMATS = ("csv",)
+EXPORT_FORMATS = ("csv", "every-eval-ever")
 TABULATED = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
 
 
@@ -350,7 +350,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--allow_partial", action="store_true", help="pair results whose question ids differ "
                         "by more than 1%% on either side, over the ids they share")
     parser.add_argument("--export", nargs=2, metavar=("FORMAT", "OUT"), default=None,
-                        help="csv: write OUT/records.csv, one row per (model, task, config, language, question)")
+                        help="csv: write OUT/records.csv, one row per (model, task, config, language, question); "
+                        "every-eval-ever: the MMLU and HP results and their per-question records in the Every Eval "
+                        "Ever format (crossknow/every_eval_ever.py)")
     parser.add_argument("--plot", action="store_true", help="also write each folder's figures (crossknow/plots.py) "
                         "to {folder}/figures, PNG and SVG")
     parser.add_argument("--baseline", type=Path, default=None, help="with --plot: a base model's MMLU results "
@@ -366,11 +368,16 @@ def main(argv: list[str] | None = None) -> None:
         print_folder(folder, by_task, pairs[folder], args)
     if args.paired is not None:
         print(f"wrote {args.paired} ({write_paired(args.paired, pairs)} paired comparisons)")
-    if args.export is not None:
+    if args.export is not None and args.export[0] == "csv":
         from crossknow.export import export_csv
 
         path, count = export_csv(folders, Path(args.export[1]))
         print(f"wrote {path} ({count} rows)")
+    elif args.export is not None:
+        from crossknow.every_eval_ever import export_every_eval_ever
+
+        written = export_every_eval_ever(folders, pairs, Path(args.export[1]))
+        print(f"wrote {len(written)} Every Eval Ever files under {args.export[1]}")
     if args.plot:
         from crossknow.plots import plot_folder
 

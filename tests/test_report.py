@@ -215,4 +215,4 @@ def test_unknown_export_format_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([str(tmp_path), "--export", "xlsx", str(tmp_path / "out")])
     assert exit_info.value.code == 2
-    assert "--export: unknown format 'xlsx'; known: csv" in capsys.readouterr().err
+    assert "--export: unknown format 'xlsx'; known: csv, every-eval-ever" in capsys.readouterr().err
