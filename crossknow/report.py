@@ -207,7 +207,7 @@ def format_paired_table(pairs: list[Pair], title: str = "", markdown: bool = Fal
                      f"{_pct(m['consistency'])} ({_pct(m['consistency_chance'])})"])
     lines = [title] if title else []
     if rows:
-        lines += _render(PAIRED_HEADER, rows, markdown)
+        lines += _render(PAIRED_HEADER, rows, markdown) + ([""] if markdown else [])
     for summary in variant_summary(pairs):
         if summary["languages"] > 1:
             lines.append(f"{summary['variant']}: mean gap {100 * summary['mean_gap']:+.1f} over "
