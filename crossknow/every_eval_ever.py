@@ -1,6 +1,7 @@
 """Export in the Every Eval Ever format (EvalEval coalition): ``report DIR --export every-eval-ever OUT/``.
 
-For every MMLU and HP result with records, ``OUT/{task}/{model}/{uuid}.json`` (the aggregate, valid
+For every MMLU and HP result with records, ``OUT/data/crossknow_{task}/{developer}/{model}/{uuid}.json``
+(the format's layout; ``local`` is the developer of a model named by a path; the aggregate, valid
 against ``schemas/every_eval_ever/eval.schema.json``: the accuracy with its 95% bootstrap interval
 and, where the result is paired with English, the paired gap with its interval, McNemar p, overall,
 transfer and consistency) and ``{uuid}_samples.jsonl`` beside it (one line per question, valid
@@ -133,8 +134,10 @@ def export_result(result: dict, folder: Path, out_dir: Path, pair: Pair | None, 
     config, _ = result_identity(result, folder)
     name = f"crossknow_{result['task']}_{config}"
     evaluation_id = f"{name}/{model}/{result.get('config', {}).get('fingerprint_sha256') or result['n']}"
-    file_id = str(uuid.uuid5(uuid.NAMESPACE_URL, evaluation_id))
-    relative = Path(result["task"]) / _safe(model)
+    # the format wants a version-4 uuid; derived from the evaluation id, a second export names the same files
+    file_id = str(uuid.UUID(bytes=hashlib.sha256(evaluation_id.encode("utf-8")).digest()[:16], version=4))
+    developer, _, short_model = model.rpartition("/") if "/" in model.strip("/") else ("local", "", model)
+    relative = Path("data") / f"crossknow_{result['task']}" / _safe(developer) / _safe(short_model)
     samples = sample_rows(result, evaluation_id, model, name)
     samples_text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in samples)
     environment = result.get("environment") or {}

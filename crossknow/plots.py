@@ -155,7 +155,8 @@ def paired_gaps(pairs: list) -> dict[str, dict[str, dict]]:
         if pair.metrics is not None:
             lo, hi = pair.metrics["gap_ci95"]
             gaps.setdefault(pair.variant, {})[pair.language] = {
-                "gap": -100 * pair.metrics["gap"], "ci95": [-100 * hi, -100 * lo], "n": pair.metrics["n"]}
+                "gap": 0.0 - 100 * pair.metrics["gap"], "ci95": [0.0 - 100 * hi, 0.0 - 100 * lo],
+                "n": pair.metrics["n"]}
     return gaps
 
 

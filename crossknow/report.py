@@ -94,7 +94,7 @@ def _paired_cell(result: dict, metric: str, pair: Pair, show_n: bool) -> str:
         return f"{_cell(result[metric], None)} [n={result['n']}, not paired]"
     m = pair.metrics
     lo, hi = m["gap_ci95"]
-    text = f"{100 * m['accuracy']:.1f} ({-100 * m['gap']:+.1f} [{-100 * hi:+.1f}, {-100 * lo:+.1f}])"
+    text = f"{100 * m['accuracy']:.1f} ({0.0 - 100 * m['gap']:+.1f} [{0.0 - 100 * hi:+.1f}, {0.0 - 100 * lo:+.1f}])"
     return text + (f" [n={m['n']}]" if show_n else "")
 
 

@@ -116,7 +116,7 @@ def test_paired_table_and_file_by_hand(tmp_path, capsys):
     assert row["gap_ci95_clustered"] == [0.5, 0.5]
     lo, hi = row["gap_ci95"]
     assert 0 <= lo <= 0.5 <= hi <= 1
-    assert f"full      25.0 (-50.0 [{-100 * hi:+.1f}, {-100 * lo:+.1f}])" in out
+    assert f"full     25.0 (-50.0 [{0.0 - 100 * hi:+.1f}, {0.0 - 100 * lo:+.1f}])" in out
     paired_line = next(line for line in out.splitlines() if line.startswith("full_fr"))
     assert paired_line.split()[:6] == ["full_fr", "fr", "4", "25.0", "75.0", "+50.0"]
     assert "[+50.0, +50.0]" in paired_line and "25.0 (18.8)" in paired_line  # overall, chance 3/4 * 1/4
@@ -128,7 +128,7 @@ def test_equal_counts_on_other_rows_are_not_paired_and_say_which_id(tmp_path, ca
     write_run(run, "full_fr", "full_fr", FRENCH[:3] + [("law", "l9", False, "B")])
     main([str(run), "--paired", str(tmp_path / "paired.json")])
     out = capsys.readouterr().out
-    assert "full      25.0 [n=4, not paired]" in out
+    assert "full     25.0 [n=4, not paired]" in out
     assert ("not paired: result_full_fr.json vs result_en.json: not paired with English: not the same questions: "
             "1 of 4 target and 1 of 4 reference questions have no counterpart (more than 1%); first differing id "
             "'l1' (only in the reference)") in out
@@ -184,13 +184,13 @@ def test_several_folders_and_every_kind(tmp_path, capsys):
         "directions": {"en-fr": {"n": 100, "bleu": 31.25, "chrf": 55.5, "failed_lines": []}}}))
     main([str(tmp_path / "mmlu"), str(synthetic), str(translation)])
     out = capsys.readouterr().out
-    assert "full      25.0 (-50.0 [" in out
+    assert "full     25.0 (-50.0 [" in out
     assert "english  trained  75.0 [50.0, 100.0] n=4  50.0 [25.0, 75.0] n=4" in out
     assert "english: gap (en - others) +25.0, 95% interval [+0.0, +50.0] over 4 facts" in out
     quiz_line = next(line for line in out.splitlines() if line.startswith("english/seed0/trained"))
     # en 2/3, fr 1/3 on P0..P2: gap 1/3; overall 1/3; transfer 1/2; consistency: P0 A=A, P2 B=B
     assert quiz_line.split()[:6] == ["english/seed0/trained", "fr", "3", "33.3", "66.7", "+33.3"]
-    assert "33.3 (22.2)  50.0 (33.3)" in quiz_line and quiz_line.endswith("66.7 (29.6)")  # 2/9 + (2/3)(1/3)/3
+    assert quiz_line.split()[-6:] == ["33.3", "(22.2)", "50.0", "(33.3)", "66.7", "(29.6)"]  # 2/9 + (2/3)(1/3)/3
     assert "sys     31.2/55.5 n=100" in out
 
 
