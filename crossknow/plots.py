@@ -9,7 +9,8 @@
   questions right in English) per variant and language, with its chance level;
 - ``gap_closed``: with a base model's results (``--baseline``), the gap per variant of both models
   and how much of it the fine-tuned model closed;
-- ``culture_gap``: for Global-MMLU data, the gap on culturally sensitive and agnostic questions;
+- ``culture_gap``: for Global-MMLU data, the gap on culturally sensitive and agnostic questions,
+  paired by question id, with n and the paired 95% interval (``culture_gap_paired`` in values.json);
 - ``hp_by_language``: the Harry Potter quiz per language, with the English line.
 
 Each figure is written as PNG and SVG, in greys with hatches so that it survives greyscale
@@ -307,23 +308,52 @@ def culture_accuracy(records_dir: Path) -> dict[str, float]:
     return {tag: sum(v) / len(v) for tag, v in sorted(correct.items())}
 
 
+def culture_intervals(cells: dict[str, Cell]) -> dict[str, dict[str, dict]]:
+    """Per language and culture tag, ``full_L`` paired with English by question id on the questions of
+    that tag: the difference (points, L - English), its paired 95% interval and n; or why not paired."""
+    from crossknow.paired import PairingError, paired_metrics
+    from crossknow.paired_report import load_side
+
+    english = load_side(cells["en"].records, "subject")
+    out: dict[str, dict[str, dict]] = {}
+    for lang in [lang for lang in _languages(cells) if f"full_{lang}" in cells]:
+        target = load_side(cells[f"full_{lang}"].records, "subject")
+        by_ids = english.has_ids and target.has_ids
+        e, t = (english.by_id, target.by_id) if by_ids else (english.by_position, target.by_position)
+        for tag in ("CS", "CA"):
+            e_tag = {k: r for k, r in e.items() if r.get("culture") == tag}
+            t_tag = {k: r for k, r in t.items() if r.get("culture") == tag}
+            if not e_tag or not t_tag:
+                continue
+            try:
+                m = paired_metrics(t_tag, e_tag)
+            except PairingError as error:
+                out.setdefault(lang, {})[tag] = {"not_paired": str(error)}
+                continue
+            lo, hi = m["gap_ci95"]
+            out.setdefault(lang, {})[tag] = {"gap": 0.0 - 100 * m["gap"], "ci95": [0.0 - 100 * hi, 0.0 - 100 * lo],
+                                             "n": m["n"]}
+    return out
+
+
 def plot_culture_gap(cells: dict[str, Cell], title: str = ""):
-    """Per language, the gap of ``full_L`` to English on CS and on CA questions."""
+    """Per language, the gap of ``full_L`` to English on CS and on CA questions, paired by question id
+    with its paired 95% interval; a tag whose questions differ between the two is not drawn."""
     plt = _pyplot()
-    english = culture_accuracy(cells["en"].records)
+    intervals = culture_intervals(cells)
     langs = [lang for lang in _languages(cells) if f"full_{lang}" in cells]
-    gaps = {}
-    for lang in langs:
-        accuracy = culture_accuracy(cells[f"full_{lang}"].records)
-        gaps[lang] = {tag: 100 * (accuracy[tag] - english[tag]) for tag in ("CS", "CA")
-                      if tag in accuracy and tag in english}
+    gaps = {lang: {tag: v["gap"] for tag, v in intervals.get(lang, {}).items() if "gap" in v} for lang in langs}
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(langs) + 2), 4))
     for i, (tag, label) in enumerate((("CS", "culturally sensitive"), ("CA", "culturally agnostic"))):
-        xs = [x + (i - 0.5) * 0.4 for x, lang in enumerate(langs) if tag in gaps[lang]]
-        ax.bar(xs, [gaps[lang][tag] for lang in langs if tag in gaps[lang]], 0.4, label=label, **_style(i, 2))
+        drawn = [(x, lang) for x, lang in enumerate(langs) if tag in gaps[lang]]
+        values = [gaps[lang][tag] for _, lang in drawn]
+        errors = [[v - intervals[lang][tag]["ci95"][0] for v, (_, lang) in zip(values, drawn)],
+                  [intervals[lang][tag]["ci95"][1] - v for v, (_, lang) in zip(values, drawn)]]
+        ax.bar([x + (i - 0.5) * 0.4 for x, _ in drawn], values, 0.4, yerr=errors, capsize=2, label=label,
+               **_style(i, 2))
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(langs)), langs)
-    ax.set_ylabel("gap of full_L to English, points")
+    ax.set_ylabel("gap of full_L to English, points (paired 95% interval)")
     ax.set_title(title or "Gap to English by Global-MMLU culture tag")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -394,6 +424,7 @@ def plot_folder(folder: Path, by_task: dict[str, list[dict]] | None = None, out_
         written += save(fig, out_dir, "transfer")
         if culture_accuracy(cells["en"].records):
             fig, values["culture_gap"] = plot_culture_gap(cells, f"Gap by culture tag ({prefix.name})")
+            values["culture_gap_paired"] = culture_intervals(cells)
             written += save(fig, out_dir, "culture_gap")
     if baseline is not None and "en" in cells:
         fig, values["gap_closed"] = plot_gap_closed(cells, mmlu_cells(results_in(baseline).get("mmlu", []), baseline),

@@ -163,3 +163,11 @@ def test_a_language_on_other_questions_is_not_drawn_as_a_gap(run_dir):
     report_main([str(run_dir), "--plot"])
     values = json.loads((run_dir / "figures" / "values.json").read_text())
     assert "ru" not in values["gap_by_language"]["full"] and values["gap_by_language"]["not_paired"] == ["full_ru"]
+
+
+def test_culture_gap_has_n_and_a_paired_interval(run_dir):
+    # en right on rows 0-11, full_zh (0.3) on rows 0-5: CS rows 0,2,..,18 -> en 6/10, zh 3/10
+    intervals = plots.culture_intervals(cells_of(run_dir))
+    cs = intervals["zh"]["CS"]
+    assert (cs["n"], cs["gap"]) == (10, pytest.approx(-30.0))
+    assert cs["ci95"][0] <= -30.0 <= cs["ci95"][1] <= 0.0  # zh is never right where en is wrong
