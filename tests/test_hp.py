@@ -132,7 +132,8 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     report([str(tmp_path)])
     table = capsys.readouterr().out
     assert "(HP quiz accuracy %, gap to English)" in table
-    assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f})" in table
+    # paired by quiz row (hp/{row}): the difference to English with its paired interval
+    assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f} [" in table
 
 
 def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):
