@@ -57,7 +57,12 @@ def model_info(result: dict, model: str) -> dict:
 def accuracy_result(result: dict, name: str, timestamp: str | None) -> dict:
     config = result.get("config", {})
     data = config.get("data") or {}
-    low, high = result["ci95"]
+    uncertainty: dict = {"num_samples": result["n"]}
+    if result.get("ci95"):
+        low, high = result["ci95"]
+        uncertainty.update({"confidence_interval": {"lower": low, "upper": high, "confidence_level": 0.95,
+                                                    "method": "percentile bootstrap over questions"},
+                            "num_bootstrap_samples": ACCURACY_RESAMPLES})
     entry = {
         "evaluation_result_id": f"{name}/accuracy",
         "evaluation_name": name,
@@ -68,10 +73,7 @@ def accuracy_result(result: dict, name: str, timestamp: str | None) -> dict:
                           "metric_id": "accuracy", "metric_name": "Accuracy", "metric_kind": "accuracy",
                           "metric_unit": "proportion", "lower_is_better": False, "score_type": "continuous",
                           "min_score": 0, "max_score": 1},
-        "score_details": {"score": result[SCORE_KEYS[result["task"]]],
-                          "uncertainty": {"confidence_interval": {"lower": low, "upper": high, "confidence_level": 0.95,
-                                                                  "method": "percentile bootstrap over questions"},
-                                          "num_samples": result["n"], "num_bootstrap_samples": ACCURACY_RESAMPLES}},
+        "score_details": {"score": result[SCORE_KEYS[result["task"]]], "uncertainty": uncertainty},
     }
     if timestamp:
         entry["evaluation_timestamp"] = timestamp
