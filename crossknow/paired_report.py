@@ -147,7 +147,8 @@ def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -
                         config.get("test_language") or config["test_variant"],
                         _variant_label(config.get("test_mode") or config["test_variant"], notes), str(folder))
             where = f"{Path(result['_path']).name} vs {Path(english['_path']).name}"
-            pairs.append(pair_sides(pair, cache.get(target_records, "subject"), cache.get(english_records, "subject"),
+            # only the English side is kept: a sweep's targets are read once each, and memory stays at two sides
+            pairs.append(pair_sides(pair, load_side(target_records, "subject"), cache.get(english_records, "subject"),
                                     clustered=True, where=where, **options))
     return pairs
 
