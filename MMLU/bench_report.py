@@ -2,8 +2,8 @@
 
 Generates, into a folder outside the repository (default ``/tmp/crossknow-bench-report``), the results
 and per-question records of 59 configurations x 14,042 questions (57 subjects, the sizes of MMLU's
-test split), with the fields and sizes of real 5-shot records (a prompt of about 2,600 characters,
-letter probabilities under both answer-token conventions, ids), then times the report with its
+test split), with the fields of real 5-shot records (a five-demonstration prompt of about 1,400
+characters, letter probabilities under both answer-token conventions, ids), then times the report with its
 paired bootstrap (2,000 resamples, per question and per subject) and prints the seconds.
 
     python MMLU/bench_report.py                    # generate (once) and time
