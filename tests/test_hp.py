@@ -123,6 +123,11 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
     table = capsys.readouterr().out
     assert "gap to en" in table and "not the paper's quiz" in table
+    # the summary pairs French with English by quiz row: the same gap, with its paired interval
+    fr_line = next(line for line in table.splitlines() if line.startswith("fr "))
+    gap = f"{100 * (fr['accuracy'] - results['en']['accuracy']):+.1f}"
+    assert fr_line.split()[:3] == ["fr", f"{100 * fr['accuracy']:.1f}", gap] and fr_line.split()[-1] == "30"
+    assert fr_line.count("[") == 1
 
     monkeypatch.setattr(hf_backend.HFBackend, "score_letters", lambda *a, **k: pytest.fail("finished language rescored"))
     assert hp.main(args) == results
