@@ -29,6 +29,7 @@ from crossknow.cli import (  # noqa: E402
 )
 from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
 from crossknow.io import atomic_write_json, read_json  # noqa: E402
+from crossknow.question_ids import hp_question_id  # noqa: E402
 from crossknow.report import read_result, same_questions  # noqa: E402
 from crossknow.results import bootstrap_interval  # noqa: E402
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
@@ -79,22 +80,44 @@ def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
 
 def language_unit(quiz, lang: str, args) -> Unit:
     items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
-    categories = [{"category": q.category} for q in quiz["en"]]
+    categories = [{"id": hp_question_id(row), "category": q.category} for row, q in enumerate(quiz["en"])]
     n = len(items) if args.limit is None else min(args.limit, len(items))
     return Unit(lang, items[:n], prompts[:n], categories[:n])
 
 
-def format_summary(results: dict[str, dict], english: dict | None) -> str:
+def format_summary(results: dict[str, dict], english: dict | None, pairs: dict | None = None) -> str:
     """Accuracy per language; the gap to English only where both were scored on the same questions
-    (``other n`` where not)."""
-    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>14}{'n':>6}"]
+    (``other n`` where not). With ``pairs`` (by language, crossknow/paired_report.py), the gap is the
+    one paired by quiz row, with its 95% interval, and a language on other rows says ``not paired``."""
+    pairs = pairs or {}
+    lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>14}{'paired 95% interval':>22}{'n':>6}"]
     for lang, r in results.items():
-        gap = ""
-        if english is not None and lang != "en":
+        gap, interval = "", ""
+        pair = pairs.get(lang)
+        if pair is not None and pair.metrics is None:
+            gap = "not paired"
+        elif pair is not None:
+            lo, hi = pair.metrics["gap_ci95"]
+            gap, interval = f"{0.0 - 100 * pair.metrics['gap']:+.1f}", f"[{0.0 - 100 * hi:+.1f}, {0.0 - 100 * lo:+.1f}]"
+        elif english is not None and lang != "en":
             same = same_questions(r, english)
             gap = f"{100 * (r['accuracy'] - english['accuracy']):+.1f}" if same else f"other n ({english['n']})"
-        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>14}{r['n']:>6}")
-    return "\n".join(lines)
+        lines.append(f"{lang:<10}{100 * r['accuracy']:>10.1f}{gap:>14}{interval:>22}{r['n']:>6}")
+    notes = [f"not paired: {p.refused}" for p in pairs.values() if p.refused]
+    return "\n".join(lines + notes)
+
+
+def paired_with_english(out_dir: Path, results: dict[str, dict]) -> dict:
+    """Each language of this run paired with English by quiz row (English of this run, or of the
+    ``none`` folder beside it), by language."""
+    from crossknow.paired_report import SideCache, hp_pairs
+
+    located = [{**r, "_path": str(out_dir / f"result_{lang}.json")} for lang, r in results.items()]
+    none_dir = out_dir.parent / "none"
+    english = read_result(none_dir / "result_en.json")
+    by_folder = {none_dir: [{**english, "_path": str(none_dir / "result_en.json")}]} if english else {}
+    pairs = hp_pairs(out_dir, located, by_folder, SideCache(), allow_partial=False, n_resamples=2000, seed=0)
+    return {pair.language: pair for pair in pairs}
 
 
 def merge_summary(path: Path, results: dict[str, dict]) -> dict:
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         english = results["en"] if "en" in results else baseline
         if args.variant == "none":
             merge_summary(out_dir / "summary.json", results)
-        print(f"{out_dir} (accuracy %)\n{format_summary(results, english)}")
+        print(f"{out_dir} (accuracy %)\n{format_summary(results, english, paired_with_english(out_dir, results))}")
         if args.data_dir == str(DEMO_QUIZ):
             print("Note: the demo quiz is 30 questions written by this project, not the paper's quiz.")
     return results

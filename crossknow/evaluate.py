@@ -13,6 +13,7 @@ from pathlib import Path
 from crossknow.mmlu import DataError, Item
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
+from crossknow.question_ids import mmlu_question_id
 from crossknow.results import summarize
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
 from crossknow.variants import MODES, sweep_mixup
@@ -92,6 +93,7 @@ class SubjectData:
     test: list[Item]
     demos: list[Item]
     english_demos: list[Item] | None
+    ids: list[str] | None = None  # the question ids (crossknow/question_ids.py), from the English rows
 
 
 def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str, SubjectData]:
@@ -112,8 +114,23 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
             demos = demos[: settings.k]
             if settings.interv_prompt_id == TRANSLATE_THEN_ANSWER_ID:
                 english_demos = source.load(subject, "dev", "")[: settings.k]
-        data[subject] = SubjectData(test, demos, english_demos)
+        data[subject] = SubjectData(test, demos, english_demos, english_ids(source, subject, config, test, settings))
     return data
+
+
+def english_ids(source, subject: str, config: EvalConfig, test: list[Item], settings: Settings) -> list[str] | None:
+    """Each test row's id, from the English row it translates (variants are row-aligned to English);
+    None where the English file is not there or has another number of rows (records then pair by
+    subject and row, and the report says so)."""
+    if config.test_variant == "":
+        english = test
+    elif source.has("test", ""):
+        english = source.load(subject, "test", "")[: settings.limit]
+    else:
+        return None
+    if len(english) != len(test):
+        return None
+    return [mmlu_question_id(subject, "test", row, item) for row, item in enumerate(english)]
 
 
 def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list[Prompt]:
@@ -143,8 +160,16 @@ def summarize_mmlu(records_by_subject: dict[str, list[dict]]) -> dict:
 
 
 def config_units(config: EvalConfig, data: dict[str, SubjectData], settings: Settings) -> list[Unit]:
-    return [Unit(subject, d.test, subject_prompts(subject, d, settings), culture_extras(d.test))
+    return [Unit(subject, d.test, subject_prompts(subject, d, settings), record_extras(d))
             for subject, d in data.items()]
+
+
+def record_extras(data: SubjectData) -> list[dict] | None:
+    """The id and, on Global-MMLU data, the culture tag of each record."""
+    culture = culture_extras(data.test)
+    if data.ids is None:
+        return culture
+    return [{"id": qid, **(culture[i] if culture else {})} for i, qid in enumerate(data.ids)]
 
 
 def culture_extras(items: list[Item]) -> list[dict] | None:

@@ -2,10 +2,15 @@
 
 - ``accuracy_by_variant``: accuracy per variant and language, 95% intervals, the English line;
 - ``gap_by_language``: the gap of the fully translated test (``full_L``) to English per language,
-  sorted, with the mean gap over the seven modes (the many-language view);
+  sorted, with the mean gap over the seven modes (the many-language view); where the results have
+  records, the gaps are paired by question id with their paired 95% intervals, and a language on
+  other questions is left out (``not_paired`` in values.json);
+- ``transfer``: where results have records, the transfer from English (right in L among the
+  questions right in English) per variant and language, with its chance level;
 - ``gap_closed``: with a base model's results (``--baseline``), the gap per variant of both models
   and how much of it the fine-tuned model closed;
-- ``culture_gap``: for Global-MMLU data, the gap on culturally sensitive and agnostic questions;
+- ``culture_gap``: for Global-MMLU data, the gap on culturally sensitive and agnostic questions,
+  paired by question id, with n and the paired 95% interval (``culture_gap_paired`` in values.json);
 - ``hp_by_language``: the Harry Potter quiz per language, with the English line.
 
 Each figure is written as PNG and SVG, in greys with hatches so that it survives greyscale
@@ -34,6 +39,7 @@ class Cell:
     ci95: tuple[float, float]
     n: int
     records: Path | None = None  # folder of the per-question JSONL records
+    subject_n: dict | None = None  # questions per subject (MMLU), to draw gaps only on the same questions
 
 
 def _pyplot():
@@ -57,7 +63,7 @@ def results_in(folder: Path) -> dict[str, list[dict]]:
     """The results (crossknow/results_schema.json) in one folder, by task."""
     from crossknow.report import collect
 
-    return collect(Path(folder))[0].get(Path(folder), {}) if Path(folder).is_dir() else {}
+    return collect([Path(folder)])[0].get(Path(folder), {}) if Path(folder).is_dir() else {}
 
 
 def mmlu_cells(results: list[dict], folder: Path) -> dict[str, Cell]:
@@ -71,7 +77,7 @@ def mmlu_cells(results: list[dict], folder: Path) -> dict[str, Cell]:
             variant = f"{config['test_mode']}_{config['test_language']}"
         if config["name"] == (config["test_variant"] or "en"):
             cells[variant] = Cell(result["weighted_accuracy"], tuple(result["ci95"]), result["n"],
-                                  Path(folder) / result["records"])
+                                  Path(folder) / result["records"], result.get("subject_n", {}))
     return cells
 
 
@@ -142,11 +148,33 @@ def plot_accuracy(cells: dict[str, Cell], title: str = ""):
     return fig, values
 
 
-def plot_gap_by_language(cells: dict[str, Cell], title: str = ""):
-    """The gap of ``full_L`` to English per language, sorted, and the mean gap over the modes."""
+def paired_gaps(pairs: list) -> dict[str, dict[str, dict]]:
+    """From the paired comparisons (crossknow/paired_report.py): per mode and language, the
+    difference to English in points (X - English) with its paired 95% interval."""
+    gaps: dict[str, dict[str, dict]] = {}
+    for pair in pairs:
+        if pair.metrics is not None:
+            lo, hi = pair.metrics["gap_ci95"]
+            gaps.setdefault(pair.variant, {})[pair.language] = {
+                "gap": 0.0 - 100 * pair.metrics["gap"], "ci95": [0.0 - 100 * hi, 0.0 - 100 * lo],
+                "n": pair.metrics["n"]}
+    return gaps
+
+
+def plot_gap_by_language(cells: dict[str, Cell], title: str = "", pairs: list | None = None):
+    """The gap of ``full_L`` to English per language, sorted, and the mean gap over the modes. With
+    ``pairs`` (results with records), the gaps and their intervals are the paired ones, and a language
+    not paired with English (other questions) is left out and listed; without, only results on the same
+    subjects and counts as English are drawn, with full_L's own interval."""
+    if pairs is not None:
+        return _plot_paired_gaps(pairs, title)
+    from crossknow.report import same_questions
+
     plt = _pyplot()
     english = cells["en"]
-    langs = [lang for lang in _languages(cells) if f"full_{lang}" in cells]
+    results = {v: {"task": "mmlu", "subject_n": c.subject_n, "n": c.n} for v, c in cells.items()}
+    langs = [lang for lang in _languages(cells) if f"full_{lang}" in cells
+             and same_questions(results[f"full_{lang}"], results["en"])]
     gaps = {lang: 100 * (cells[f"full_{lang}"].accuracy - english.accuracy) for lang in langs}
     langs.sort(key=lambda lang: (gaps[lang], lang))
     gaps = {lang: gaps[lang] for lang in langs}
@@ -163,11 +191,73 @@ def plot_gap_by_language(cells: dict[str, Cell], title: str = ""):
             label="mean over the modes")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(langs)), langs)
-    ax.set_xlabel("gap to English, accuracy points (interval: full_L's 95% interval)")
+    ax.set_xlabel("gap to English, accuracy points (interval: full_L's 95% interval, unpaired)")
     ax.set_title(title or "Gap to English per language")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, {"full": gaps, "mean_over_modes": mean_gaps}
+
+
+def _plot_paired_gaps(pairs: list, title: str):
+    plt = _pyplot()
+    by_mode = paired_gaps(pairs)
+    full = by_mode.get("full", {})
+    langs = sorted(full, key=lambda lang: (full[lang]["gap"], lang))
+    mean_gaps = {}
+    for lang in langs:
+        modes = [by_mode[m][lang]["gap"] for m in MODES if lang in by_mode.get(m, {})]
+        mean_gaps[lang] = sum(modes) / len(modes)
+    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.35 * max(len(langs), 1)))
+    low = [full[lang]["gap"] - full[lang]["ci95"][0] for lang in langs]
+    high = [full[lang]["ci95"][1] - full[lang]["gap"] for lang in langs]
+    ax.barh(range(len(langs)), [full[lang]["gap"] for lang in langs], 0.6, xerr=[low, high], capsize=2,
+            color="0.55", edgecolor="black", hatch="//", label="full_L - English (paired)")
+    ax.plot([mean_gaps[lang] for lang in langs], range(len(langs)), "kD", markersize=5,
+            label="mean over the modes")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(langs)), langs)
+    ax.set_xlabel("difference to English, points (paired 95% bootstrap interval, same questions)")
+    ax.set_title(title or "Gap to English per language")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    not_paired = sorted(p.config for p in pairs if p.metrics is None)
+    return fig, {"full": {lang: full[lang]["gap"] for lang in langs},
+                 "full_ci95": {lang: full[lang]["ci95"] for lang in langs},
+                 "full_n": {lang: full[lang]["n"] for lang in langs},
+                 "mean_over_modes": mean_gaps, "interval": "paired bootstrap", "not_paired": not_paired}
+
+
+def plot_transfer(pairs: list, title: str = ""):
+    """Transfer (right in the language among the questions right in English; ECLeKTic) per variant and
+    language, each with its chance level (the language's accuracy) as a tick."""
+    plt = _pyplot()
+    cells = [p for p in pairs if p.metrics is not None and p.metrics["transfer"] is not None]
+    variants = list(dict.fromkeys(p.variant for p in cells))
+    langs = sorted({p.language for p in cells},
+                   key=lambda lang: (PAPER_LANGUAGES.index(lang) if lang in PAPER_LANGUAGES else 99, lang))
+    width = 0.8 / max(len(langs), 1)
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(variants) + 2), 4.2))
+    values: dict[str, dict[str, dict]] = {}
+    for i, lang in enumerate(langs):
+        xs, ys, chance = [], [], []
+        for x, variant in enumerate(variants):
+            pair = next((p for p in cells if p.variant == variant and p.language == lang), None)
+            if pair is None:
+                continue
+            xs.append(x + (i - (len(langs) - 1) / 2) * width)
+            ys.append(100 * pair.metrics["transfer"])
+            chance.append(100 * pair.metrics["transfer_chance"])
+            values.setdefault(variant, {})[lang] = {"transfer": ys[-1], "chance": chance[-1], "n": pair.metrics["n"]}
+        ax.bar(xs, ys, width, label=lang, **_style(i, len(langs)))
+        ax.plot(xs, chance, "k_", markersize=10)
+    ax.plot([], [], "k_", markersize=10, label="chance")
+    ax.set_xticks(range(len(variants)), variants, rotation=20, ha="right")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("transfer %: right in L among right in English")
+    ax.set_title(title or "Transfer from English per variant and language")
+    ax.legend(fontsize=8, ncol=min(len(langs) + 1, 6))
+    fig.tight_layout()
+    return fig, values
 
 
 def variant_gaps(cells: dict[str, Cell]) -> dict[str, float]:
@@ -218,23 +308,52 @@ def culture_accuracy(records_dir: Path) -> dict[str, float]:
     return {tag: sum(v) / len(v) for tag, v in sorted(correct.items())}
 
 
+def culture_intervals(cells: dict[str, Cell]) -> dict[str, dict[str, dict]]:
+    """Per language and culture tag, ``full_L`` paired with English by question id on the questions of
+    that tag: the difference (points, L - English), its paired 95% interval and n; or why not paired."""
+    from crossknow.paired import PairingError, paired_metrics
+    from crossknow.paired_report import load_side
+
+    english = load_side(cells["en"].records, "subject")
+    out: dict[str, dict[str, dict]] = {}
+    for lang in [lang for lang in _languages(cells) if f"full_{lang}" in cells]:
+        target = load_side(cells[f"full_{lang}"].records, "subject")
+        by_ids = english.has_ids and target.has_ids
+        e, t = (english.by_id, target.by_id) if by_ids else (english.by_position, target.by_position)
+        for tag in ("CS", "CA"):
+            e_tag = {k: r for k, r in e.items() if r.get("culture") == tag}
+            t_tag = {k: r for k, r in t.items() if r.get("culture") == tag}
+            if not e_tag or not t_tag:
+                continue
+            try:
+                m = paired_metrics(t_tag, e_tag)
+            except PairingError as error:
+                out.setdefault(lang, {})[tag] = {"not_paired": str(error)}
+                continue
+            lo, hi = m["gap_ci95"]
+            out.setdefault(lang, {})[tag] = {"gap": 0.0 - 100 * m["gap"], "ci95": [0.0 - 100 * hi, 0.0 - 100 * lo],
+                                             "n": m["n"]}
+    return out
+
+
 def plot_culture_gap(cells: dict[str, Cell], title: str = ""):
-    """Per language, the gap of ``full_L`` to English on CS and on CA questions."""
+    """Per language, the gap of ``full_L`` to English on CS and on CA questions, paired by question id
+    with its paired 95% interval; a tag whose questions differ between the two is not drawn."""
     plt = _pyplot()
-    english = culture_accuracy(cells["en"].records)
+    intervals = culture_intervals(cells)
     langs = [lang for lang in _languages(cells) if f"full_{lang}" in cells]
-    gaps = {}
-    for lang in langs:
-        accuracy = culture_accuracy(cells[f"full_{lang}"].records)
-        gaps[lang] = {tag: 100 * (accuracy[tag] - english[tag]) for tag in ("CS", "CA")
-                      if tag in accuracy and tag in english}
+    gaps = {lang: {tag: v["gap"] for tag, v in intervals.get(lang, {}).items() if "gap" in v} for lang in langs}
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(langs) + 2), 4))
     for i, (tag, label) in enumerate((("CS", "culturally sensitive"), ("CA", "culturally agnostic"))):
-        xs = [x + (i - 0.5) * 0.4 for x, lang in enumerate(langs) if tag in gaps[lang]]
-        ax.bar(xs, [gaps[lang][tag] for lang in langs if tag in gaps[lang]], 0.4, label=label, **_style(i, 2))
+        drawn = [(x, lang) for x, lang in enumerate(langs) if tag in gaps[lang]]
+        values = [gaps[lang][tag] for _, lang in drawn]
+        errors = [[v - intervals[lang][tag]["ci95"][0] for v, (_, lang) in zip(values, drawn)],
+                  [intervals[lang][tag]["ci95"][1] - v for v, (_, lang) in zip(values, drawn)]]
+        ax.bar([x + (i - 0.5) * 0.4 for x, _ in drawn], values, 0.4, yerr=errors, capsize=2, label=label,
+               **_style(i, 2))
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(langs)), langs)
-    ax.set_ylabel("gap of full_L to English, points")
+    ax.set_ylabel("gap of full_L to English, points (paired 95% interval)")
     ax.set_title(title or "Gap to English by Global-MMLU culture tag")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -275,14 +394,17 @@ def save(fig, out_dir: Path, name: str) -> list[Path]:
 
 
 def plot_folder(folder: Path, by_task: dict[str, list[dict]] | None = None, out_dir: Path | None = None,
-                baseline: Path | None = None) -> list[Path]:
+                baseline: Path | None = None, pairs: list | None = None) -> list[Path]:
     """Every figure the results of ``folder`` (``by_task``: its results by task, read when not
-    given) support, into ``out_dir`` (default ``{folder}/figures``); returns the files written."""
+    given) support, into ``out_dir`` (default ``{folder}/figures``); returns the files written.
+    ``pairs``: the folder's MMLU results paired with English (crossknow/paired_report.py), for the
+    paired gaps and the transfer figure; None where they have no records."""
     _pyplot()  # a missing matplotlib stops here, before any work
     folder = Path(folder)
     by_task = results_in(folder) if by_task is None else by_task
     out_dir = Path(out_dir or folder / "figures")
     written, values = [], {}
+    pairs = None if pairs is None else [p for p in pairs if "[" not in p.variant]  # the plain sweep, as mmlu_cells
     if by_task.get("hp"):
         hp = hp_cells(by_task["hp"], folder)
         variant = by_task["hp"][0]["config"]["variant"]
@@ -294,10 +416,15 @@ def plot_folder(folder: Path, by_task: dict[str, list[dict]] | None = None, out_
         fig, values["accuracy_by_variant"] = plot_accuracy(cells, f"Accuracy per variant and language ({prefix.name})")
         written += save(fig, out_dir, "accuracy_by_variant")
     if "en" in cells and any(v.startswith("full_") for v in cells):
-        fig, values["gap_by_language"] = plot_gap_by_language(cells, f"Gap to English per language ({prefix.name})")
+        fig, values["gap_by_language"] = plot_gap_by_language(cells, f"Gap to English per language ({prefix.name})",
+                                                               pairs or None)
         written += save(fig, out_dir, "gap_by_language")
+    if pairs and any(p.metrics is not None and p.metrics["transfer"] is not None for p in pairs):
+        fig, values["transfer"] = plot_transfer(pairs, f"Transfer from English ({prefix.name})")
+        written += save(fig, out_dir, "transfer")
         if culture_accuracy(cells["en"].records):
             fig, values["culture_gap"] = plot_culture_gap(cells, f"Gap by culture tag ({prefix.name})")
+            values["culture_gap_paired"] = culture_intervals(cells)
             written += save(fig, out_dir, "culture_gap")
     if baseline is not None and "en" in cells:
         fig, values["gap_closed"] = plot_gap_closed(cells, mmlu_cells(results_in(baseline).get("mmlu", []), baseline),

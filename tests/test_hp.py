@@ -118,10 +118,16 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     records = read_jsonl(out_dir / "fr" / "fr.jsonl")
     assert records[0]["language"] == "fr" and "subject" not in records[0]
     assert records[0]["category"] == "characters" and records[0]["index"] == 0
+    assert [r["id"] for r in records[:2]] == ["hp/0", "hp/1"]
     assert records[0]["prompt"].startswith("Vous trouverez ci-dessous") and records[0]["prompt"].endswith("Answer: ")
     assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
     table = capsys.readouterr().out
     assert "gap to en" in table and "not the paper's quiz" in table
+    # the summary pairs French with English by quiz row: the same gap, with its paired interval
+    fr_line = next(line for line in table.splitlines() if line.startswith("fr "))
+    gap = f"{100 * (fr['accuracy'] - results['en']['accuracy']):+.1f}"
+    assert fr_line.split()[:3] == ["fr", f"{100 * fr['accuracy']:.1f}", gap] and fr_line.split()[-1] == "30"
+    assert fr_line.count("[") == 1
 
     monkeypatch.setattr(hf_backend.HFBackend, "score_letters", lambda *a, **k: pytest.fail("finished language rescored"))
     assert hp.main(args) == results
@@ -131,7 +137,8 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     report([str(tmp_path)])
     table = capsys.readouterr().out
     assert "(HP quiz accuracy %, gap to English)" in table
-    assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f})" in table
+    # paired by quiz row (hp/{row}): the difference to English with its paired interval
+    assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f} [" in table
 
 
 def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):

@@ -42,7 +42,7 @@ def run_dir(tmp_path):
     write_result(prefix, "en", 0.6, culture=culture)
     for i, lang in enumerate(LANGS):
         for j, mode in enumerate(MODES):
-            write_result(prefix, f"{mode}_{lang}", 0.2 + 0.05 * i + 0.02 * j, culture=culture)
+            write_result(prefix, f"{mode}_{lang}", 0.2 + 0.05 * i + 0.05 * j, culture=culture)  # records agree
     write_result(prefix, "mixup_ar-hi-ru-zh", 0.35)
     write_result(prefix, "full_zh", 0.99, name="full_zh_en_demo", dev="")  # English demos: not in the figures
     return prefix
@@ -139,3 +139,35 @@ def test_hp_figure(tmp_path):
     assert sorted(p.name for p in written) == ["hp_by_language.png", "hp_by_language.svg", "values.json"]
     values = json.loads((folder / "figures" / "values.json").read_text())["hp_by_language"]
     assert values == pytest.approx({"fr": 50.0, "de": 40.0, "en": 80.0})
+
+
+def test_paired_gaps_and_transfer_figure(run_dir, capsys):
+    # records: question i is right when i < accuracy * 20, in every language: English (12 right) and full_zh
+    # (0.2 + 2 * 0.05: 6 right) -> gap -30 points, transfer 6/12 with chance 30%
+    report_main([str(run_dir), "--plot"])
+    values = json.loads((run_dir / "figures" / "values.json").read_text())
+    assert values["gap_by_language"]["interval"] == "paired bootstrap"
+    assert values["gap_by_language"]["full"]["zh"] == pytest.approx(-30.0)
+    low, high = values["gap_by_language"]["full_ci95"]["zh"]
+    assert low <= -30.0 <= high and high - low < 50
+    assert values["transfer"]["full"]["zh"]["transfer"] == pytest.approx(50.0)
+    assert values["transfer"]["full"]["zh"]["chance"] == pytest.approx(30.0)
+    assert "full [English demos]" not in values["transfer"]  # only the plain sweep is drawn
+    assert (run_dir / "figures" / "transfer.png").stat().st_size > 1000
+
+
+def test_a_language_on_other_questions_is_not_drawn_as_a_gap(run_dir):
+    records = run_dir / "full_ru" / "s.jsonl"
+    lines = records.read_text().splitlines()
+    records.write_text("\n".join(lines[:-1]) + "\n")  # 19 of 20 rows: 1 of 20 English rows unpaired (> 1%)
+    report_main([str(run_dir), "--plot"])
+    values = json.loads((run_dir / "figures" / "values.json").read_text())
+    assert "ru" not in values["gap_by_language"]["full"] and values["gap_by_language"]["not_paired"] == ["full_ru"]
+
+
+def test_culture_gap_has_n_and_a_paired_interval(run_dir):
+    # en right on rows 0-11, full_zh (0.3) on rows 0-5: CS rows 0,2,..,18 -> en 6/10, zh 3/10
+    intervals = plots.culture_intervals(cells_of(run_dir))
+    cs = intervals["zh"]["CS"]
+    assert (cs["n"], cs["gap"]) == (10, pytest.approx(-30.0))
+    assert cs["ci95"][0] <= -30.0 <= cs["ci95"][1] <= 0.0  # zh is never right where en is wrong
