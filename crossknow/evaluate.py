@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.io import check_plain_name
 from crossknow.mmlu import DataError, Item
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
@@ -25,6 +26,9 @@ class EvalConfig:
     name: str  # the result file's name, nothing is read back from it
     test_variant: str  # "" is English
     dev_variant: str  # "" is English
+
+    def __post_init__(self):  # the name becomes result_{name}.json and the records folder {name}/
+        check_plain_name(self.name, "configuration")
 
 
 @dataclass
@@ -99,6 +103,8 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
     for split, variant in (("test", config.test_variant), ("dev", config.dev_variant)):
         if (split == "test" or settings.k > 0) and not source.has(split, variant):
             raise DataError(f"{source.describe(split, variant)}: folder not found (config {config.name})")
+    for subject in settings.subjects:  # every name before any file is read
+        check_plain_name(subject, "subject")
     data = {}
     for subject in settings.subjects:
         test = source.load(subject, "test", config.test_variant)[: settings.limit]

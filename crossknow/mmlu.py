@@ -21,7 +21,7 @@ from pathlib import Path
 from crossknow.cli import looks_like_path
 from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_text, read_text
+from crossknow.io import atomic_write_text, check_plain_name, read_text
 
 # The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
 # folder reads it through this constant.
@@ -112,11 +112,14 @@ def checked_item(texts: dict[str, object], answer: int, source: str, row: int) -
 
 
 def folder_name(split: str, variant: str = "") -> str:
-    """``test`` for English, ``test_full_fr`` for a variant (the paper's naming)."""
-    return split if variant in ("", "en") else f"{split}_{variant}"
+    """``test`` for English, ``test_full_fr`` for a variant (the paper's naming); a variant that is
+    not a plain name (``../x``) is an error."""
+    return split if variant in ("", "en") else check_plain_name(f"{split}_{variant}", f"variant {variant!r}: folder")
 
 
 def subject_path(folder: Path, subject: str, split: str) -> Path:
+    """``{folder}/{subject}_{split}.csv``; a subject that is not a plain name (``../x``) is an error."""
+    check_plain_name(subject, "subject")
     return Path(folder) / f"{subject}_{split}.csv"
 
 
@@ -248,7 +251,7 @@ class HubSource:
         if self._release_folder() is not None:
             return subjects_in_folder(self._release_folder() / split, split)
         if self._is_saved_dataset():
-            return sorted(set(self._saved_dataset()[split]["subject"]))
+            return [check_plain_name(s, f"{self.name}: subject") for s in sorted(set(self._saved_dataset()[split]["subject"]))]
         return list(SUBJECTS)
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:

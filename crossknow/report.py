@@ -9,12 +9,13 @@ never its file name; other kinds of result are named with a note, never a crash.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 from crossknow.cli import existing_path, run
 from crossknow.errors import CrossknowError
 from crossknow.languages import PAPER_LANGUAGES
+from crossknow.results import ResultError, folder_conflicts, verified_result
 from crossknow.variants import MODES
 
 OTHER_TASKS = {"translation": "Translation/evaluate.py prints its table",
@@ -23,22 +24,28 @@ OTHER_TASKS = {"translation": "Translation/evaluate.py prints its table",
 
 
 def read_result(path: Path) -> dict | None:
-    """A result in the schema, or None for any other JSON file (fingerprints, manifests, ...)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "schema_version" in data and "task" in data else None
+    """A result in the schema, verified (``crossknow.results.verified_result``: a known schema
+    version, numbers that are its records' own; ``ResultError`` otherwise), or None for any other
+    JSON file (fingerprints, manifests, ...)."""
+    return verified_result(path)
 
 
 def load_results(prefix: Path) -> dict[str, dict]:
-    """The MMLU results of one folder, by configuration name."""
-    results = {}
+    """The MMLU results of one folder, by configuration name; a result that cannot be served, or
+    one of two for a configuration or of different models, is left out with a note on stderr."""
+    found = {}
     for path in sorted(Path(prefix).glob("result_*.json")):
-        result = read_result(path)
+        try:
+            result = read_result(path)
+        except ResultError as error:
+            print(f"Note: {error}", file=sys.stderr)
+            continue
         if result is not None and result["task"] == "mmlu":
-            results[result["config"]["name"]] = result
-    return results
+            found[path] = result
+    kept, notes = folder_conflicts(found)
+    for note in notes:
+        print(f"Note: {note}", file=sys.stderr)
+    return {result["config"]["name"]: result for result in kept.values()}
 
 
 def question_set(result: dict) -> tuple:
@@ -139,10 +146,14 @@ def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[st
 
 def collect(root: Path) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
     """Results under ``root`` grouped by folder and task, and notes on what was skipped."""
-    folders: dict[Path, dict[str, list[dict]]] = {}
+    found: dict[Path, dict[Path, dict]] = {}
     notes, others = [], {}
     for path in sorted(root.rglob("*.json")) if root.is_dir() else [root]:
-        result = read_result(path)
+        try:
+            result = read_result(path)
+        except ResultError as error:
+            notes.append(str(error))
+            continue
         if result is None:
             if path.name.startswith("result_"):
                 notes.append(f"{path}: not a crossknow result of schema 1 (written by an older version?): skipped")
@@ -150,7 +161,13 @@ def collect(root: Path) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
         if result["task"] in OTHER_TASKS:
             others.setdefault((path.parent, result["task"]), []).append(path)
             continue
-        folders.setdefault(path.parent, {}).setdefault(result["task"], []).append(result)
+        found.setdefault(path.parent, {})[path] = result
+    folders: dict[Path, dict[str, list[dict]]] = {}
+    for folder, results in found.items():
+        kept, conflicts = folder_conflicts(results)  # reported, never merged
+        notes += conflicts
+        for result in kept.values():
+            folders.setdefault(folder, {}).setdefault(result["task"], []).append(result)
     for (folder, task), paths in others.items():
         where = paths[0] if len(paths) == 1 else f"{folder}: {', '.join(p.name for p in paths)}"
         notes.append(f"{where}: {'a' if len(paths) == 1 else len(paths)} {task} result{'s' * (len(paths) > 1)}, "

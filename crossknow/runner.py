@@ -29,12 +29,12 @@ from tqdm.auto import tqdm
 
 from crossknow.answers import parse_answer
 from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_jsonl, folder_lock, read_json, read_jsonl
+from crossknow.io import atomic_write_json, atomic_write_jsonl, check_plain_name, folder_lock, read_json, read_jsonl
 from crossknow.mmlu import Item
 from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import Prompt
-from crossknow.results import SCHEMA_VERSION, environment
+from crossknow.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
 
 INFER_MODES = ("logits", "generation", "loglikelihood")
 
@@ -117,6 +117,7 @@ class Unit:
     extras: list[dict] | None = None
 
     def __post_init__(self):
+        check_plain_name(self.name, "unit")  # its records are {records_dir}/{name}.jsonl
         if len(self.items) != len(self.prompts):
             raise ValueError(f"unit {self.name}: {len(self.items)} items but {len(self.prompts)} prompts")
 
@@ -191,18 +192,32 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
             raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
                               "is unknown; use --overwrite or another --save_dir")
         finished = read_json(run.result_file)
-        if finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current):
+        own = finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current)
+        if own and _verified(run, finished, workers):
             if workers.is_main:
                 print(f"{run.result_file} exists: skipping (use --overwrite to recompute)")
             return finished
         # A result that is not the fingerprint's own (an --overwrite killed while swapping, or a
-        # result from before results carried the hash) is never served: it is recomputed from
-        # the records that are complete.
+        # result from before results carried the hash), or whose numbers are not its records', is
+        # never served: it is recomputed from the records that are complete.
     workers.wait()
     if workers.is_main:
         atomic_write_json(run.fingerprint_file, current)
     workers.wait()
     return None
+
+
+def _verified(run: Run, finished: dict, workers: Workers = SINGLE_PROCESS) -> bool:
+    """Whether a finished result may be served: a schema this crossknow knows, and its numbers those
+    recomputed from its records (crossknow.results.records_difference); a note says why not."""
+    try:
+        check_schema(finished, str(run.result_file))
+        difference = records_difference(finished, run.records_dir)
+    except ResultError as error:
+        difference = str(error).removeprefix(f"{run.result_file}: ")
+    if difference and workers.is_main:
+        print(f"note: {run.result_file}: not served ({difference}): recomputed from its records")
+    return not difference
 
 
 # For a task whose configuration decides the model, and which must know before it makes the model
@@ -237,6 +252,8 @@ def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | Non
         return None
     if finished.get("config", {}).get("fingerprint_sha256") != fingerprint_sha256(previous):
         return None  # not the fingerprint's own result: never served
+    if not _verified(run, finished):
+        return None
     planned = planned_fingerprint(run, scoring, units)
     return finished if all(previous.get(key) == value for key, value in planned.items()) else None
 

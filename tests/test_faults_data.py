@@ -112,3 +112,165 @@ def test_mmlu_eval_refuses_an_empty_option_before_any_model_loads(tmp_path, monk
     monkeypatch.setattr(mmlu_eval, "make_backend", lambda *a, **k: pytest.fail("the model was loaded"))
     with pytest.raises(DataError, match=r"management_test.csv: row 4: column choice1: empty text"):
         mmlu_eval.main(["--data_dir", str(data), "--variants", "en", "--save_dir", str(tmp_path / "out")])
+
+
+# 21.7 every name that becomes a path (subject, language/variant, model tag, configuration) is plain
+
+@pytest.mark.parametrize("name", ["../x", "../../x", "a/b", "..", ".hidden", "", "a\\b", "a\nb"])
+def test_check_plain_name_refuses_every_name_that_is_not_a_plain_file_name(name):
+    from crossknow.io import PathNameError, check_plain_name
+
+    with pytest.raises(PathNameError, match=r"^subject .*: not a plain name \("):
+        check_plain_name(name, "subject")
+    assert check_plain_name("high_school_us_history", "subject") == "high_school_us_history"
+
+
+def test_a_subject_from_a_saved_dataset_never_writes_outside_out_dir(tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    fetch_data = load_script("MMLU/fetch_data.py")
+    rows = [{"question": "Q", "subject": "../../x", "choices": ["a", "b", "c", "d"], "answer": 1}]
+    DatasetDict({"test": Dataset.from_list(rows)}).save_to_disk(str(tmp_path / "mmlu"))
+    out = tmp_path / "a" / "b" / "out"
+    from crossknow.errors import CrossknowError
+
+    with pytest.raises(CrossknowError, match=r"mmlu: subject '../../x': not a plain name \(it holds a path separator\)"):
+        fetch_data.main(["--source", str(tmp_path / "mmlu"), "--out_dir", str(out), "--no_mixup", "--splits", "test"])
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "mmlu" not in p.parts) == []
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--subjects", "../management"], r"subject '../management': not a plain name"),
+    (["--config", "../en", "--test_trans_lan", ""], r"configuration '../en': not a plain name"),
+    (["--test_trans_lan", "full_fr/../../x"], r"configuration 'full_fr/../../x_en_demo': not a plain name"),
+    (["--config", "ok", "--test_trans_lan", "full_fr/../../x"],
+     r"variant 'full_fr/../../x': folder 'test_full_fr/../../x': not a plain"),
+])
+def test_mmlu_eval_refuses_a_name_that_would_leave_its_folder_before_any_model_loads(tmp_path, monkeypatch, argv,
+                                                                                      message):
+    from crossknow.errors import CrossknowError
+
+    monkeypatch.setattr(mmlu_eval, "make_backend", lambda *a, **k: pytest.fail("the model was loaded"))
+    with pytest.raises((CrossknowError, ValueError), match=message):
+        mmlu_eval.main(["--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path / "out"), *argv])
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_model_whose_tag_is_not_a_plain_name_is_refused_at_parse_time(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        mmlu_eval.main(["--model", "org/..", "--save_dir", str(tmp_path / "out")])
+    assert "org/..: model tag '..': not a plain name (it starts with a dot)" in capsys.readouterr().err
+
+
+def test_a_runner_unit_and_a_translation_system_name_must_be_plain(tmp_path):
+    from crossknow.errors import CrossknowError
+    from crossknow.mmlu import Item
+    from crossknow.prompts import Prompt
+    from crossknow.runner import Unit
+
+    with pytest.raises(CrossknowError, match=r"unit '../fr': not a plain name"):
+        Unit("../fr", [Item("Q", ("a", "b", "c", "d"), 0)], [Prompt("", "Q")])
+    flores_translate = load_script("Translation/translate.py")
+    with pytest.raises(CrossknowError, match=r"--system_name '../up': not a plain name"):
+        flores_translate.main(["--model", "apertium", "--system_name", "../up", "--languages", "es",
+                               "--output_dir", str(tmp_path / "outputs")])
+    assert not tmp_path.joinpath("up").exists()
+
+
+# 21.4 a result is served (rerun, report) only when it is its records' own, of a known schema
+
+def scored_units():
+    """Two subjects for the stand-in backend (it picks the letter len(prompt) % 4): management 2 of 3
+    right, virology 1 of 2; so weighted accuracy 3/5, macro (2/3 + 1/2) / 2."""
+    from crossknow.mmlu import Item
+    from crossknow.prompts import Prompt
+    from crossknow.runner import Unit
+
+    out = []
+    for subject, right in (("management", [True, True, False]), ("virology", [False, True])):
+        prompts = [Prompt("head\n\n", f"q{i}?" + "x" * i + "\nAnswer:") for i in range(len(right))]
+        items = [Item(f"q{i}", ("a", "b", "c", "d"), (len(p.text) + (0 if ok else 1)) % 4)
+                 for i, (p, ok) in enumerate(zip(prompts, right))]
+        out.append(Unit(subject, items, prompts))
+    return out
+
+
+def mmlu_folder(tmp_path, name="en", test=""):
+    """A real MMLU result written by the runner (stand-in backend), with its records."""
+    from test_runner import LengthBackend
+
+    from crossknow.evaluate import Settings, config_fields, make_config, summarize_mmlu
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import Run, Scoring, run_units
+
+    prefix = tmp_path / "results" / "model_0shot"
+    config = config_fields(make_config(test, name=name), Settings())
+    run = Run("mmlu", ModelSpec.parse("smollm2"), config, "demo", prefix / f"result_{name}.json", prefix / name,
+              unit_field="subject")
+    return prefix, run, run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)
+
+
+def edit_json(path, **fields):
+    data = json.loads(path.read_text())
+    data.update(fields)
+    path.write_text(json.dumps(data))
+
+
+def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_path, capsys):
+    from test_runner import LengthBackend
+
+    from crossknow.evaluate import summarize_mmlu
+    from crossknow.runner import Scoring, run_units
+
+    prefix, run, first = mmlu_folder(tmp_path)
+    edit_json(run.result_file, weighted_accuracy=0.99)
+    backend = LengthBackend()
+    again = run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)
+    assert again["weighted_accuracy"] == first["weighted_accuracy"] == 0.6 and backend.scored == []
+    assert first["macro_accuracy"] == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert json.loads(run.result_file.read_text())["weighted_accuracy"] == 0.6
+    assert (f"note: {run.result_file}: not served (weighted_accuracy: 0.99 on disk, 0.6 from the records): "
+            "recomputed from its records") in capsys.readouterr().out
+    edit_json(run.result_file, schema_version=2)
+    assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 1
+    assert "not served (schema version 2 is unknown; this crossknow reads schema 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("fields", "note"), [
+    ({"weighted_accuracy": 0.99}, "not its records' own result (weighted_accuracy: 0.99 on disk, "),
+    ({"subject_n": {"management": 3, "virology": 3}}, "(subject_n.virology: 3 on disk, 2 from the records)"),
+    ({"schema_version": 2}, "schema version 2 is unknown; this crossknow reads schema 1"),
+    ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1"),
+    ({"records": "gone"}, "(its records {prefix}/gone/management.jsonl are missing)"),
+    ({"config": {"name": "en"}}, "an incomplete mmlu result: no config.test_variant"),
+])
+def test_the_report_refuses_a_result_it_cannot_verify_and_names_why(tmp_path, capsys, fields, note):
+    from crossknow.report import main
+
+    prefix, run, _ = mmlu_folder(tmp_path)
+    mmlu_folder(tmp_path, "full_fr", "full_fr")
+    edit_json(run.result_file, **fields)
+    main([str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert f"Note: {run.result_file}: " in out and note.format(prefix=prefix) in out
+    assert "English:" not in out and "full     60.0\n" in out  # the other result is still tabulated, without a gap
+
+
+def test_two_results_for_one_configuration_or_of_two_models_are_reported_never_merged(tmp_path, capsys):
+    from crossknow.report import load_results, main
+
+    prefix, run, _ = mmlu_folder(tmp_path)
+    mmlu_folder(tmp_path, "full_fr", "full_fr")
+    shutil.copyfile(run.result_file, prefix / "result_en_copy.json")
+    main([str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert f"Note: {prefix}: result_en.json, result_en_copy.json: 2 results for one configuration (en): none " \
+           "tabulated; remove all but one" in out
+    assert "English:" not in out and "full     60.0\n" in out
+    (prefix / "result_en_copy.json").unlink()
+    data = json.loads((prefix / "result_full_fr.json").read_text())
+    data["config"]["model"]["tag"] = "Other-Model"
+    (prefix / "result_full_fr.json").write_text(json.dumps(data))
+    assert load_results(prefix) == {}
+    assert (f"{prefix}: mmlu results of different models (SmolLM2-135M-Instruct: result_en.json; Other-Model: "
+            "result_full_fr.json): not tabulated") in capsys.readouterr().err
