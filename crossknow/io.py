@@ -71,7 +71,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_write_jsonl(path: str | Path, records: list[dict]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    """One JSON object per line; NaN or infinity is refused (``ValueError``): it is not JSON."""
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records))
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable
@@ -41,6 +42,23 @@ INFER_MODES = ("logits", "generation", "loglikelihood")
 
 class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     """Results on disk were made with other settings or inputs."""
+
+
+class NonFiniteScores(CrossknowError, RuntimeError):
+    """The model returned NaN or infinite scores (fp16 overflow is the common cause)."""
+
+
+def check_finite(values_by_question: list[tuple[int, list[float]]], where: str, backend) -> None:
+    """Stop at the first question whose scores are not all finite, naming the configuration (or
+    unit), the question and the dtype: every prediction would otherwise be the first label and the
+    records would hold ``NaN``, which is not JSON."""
+    for index, values in values_by_question:
+        bad = next((v for v in values if not math.isfinite(v)), None)
+        if bad is not None:
+            dtype = backend.describe().get("dtype", "unknown")
+            raise NonFiniteScores(f"{where}: question {index}: the model returned non-finite scores ({bad}) in "
+                                  f"dtype {dtype}; nothing of this unit was written. fp16 overflows on some models: "
+                                  "run with --dtype bf16 or --dtype fp32")
 
 
 class Workers:
@@ -259,13 +277,17 @@ def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | Non
 
 
 def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str = "unit",
-               desc: str | None = None) -> list[dict]:
-    """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations."""
+               desc: str | None = None, where: str | None = None) -> list[dict]:
+    """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations.
+    Non-finite scores stop the run (``check_finite``; ``where`` names the configuration)."""
     prompts = [unit.prompts[i] for i in indices]
     labels = scoring.labels
+    where = where or f"unit {unit.name}"
     records = []
     if scoring.infer_mode == "logits":
         scores = backend.score_letters(prompts, labels, desc=desc or unit.name)
+        check_finite([(i, [p for probs in s.probs.values() for p in probs]) for i, s in zip(indices, scores)],
+                     where, backend)
         for index, score in zip(indices, scores):
             probs = score.probs[scoring.answer_token]
             prediction = labels[max(range(len(labels)), key=probs.__getitem__)]
@@ -276,7 +298,7 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
             records.append(record)
         return records
     if scoring.infer_mode == "loglikelihood":
-        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc)
+        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc, where)
     outputs = backend.generate(prompts, max_new_tokens=scoring.max_new_tokens, do_sample=scoring.do_sample,
                                seed=scoring.seed, stop=list(scoring.stop) if scoring.stop else None,
                                desc=desc or unit.name)
@@ -290,7 +312,7 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
 
 
 def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str,
-                           desc: str | None) -> list[dict]:
+                           desc: str | None, where: str) -> list[dict]:
     labels = scoring.labels
     for i in indices:
         if len(unit.items[i].choices) != len(labels):
@@ -298,6 +320,8 @@ def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[
                              f"for {len(labels)} labels")
     texts = [unit.prompts[i].text + choice for i in indices for choice in unit.items[i].choices]
     values = backend.loglikelihood(texts, desc=desc or unit.name)
+    n = len(labels)
+    check_finite([(index, values[j * n:(j + 1) * n]) for j, index in enumerate(indices)], where, backend)
     records = []
     for j, index in enumerate(indices):
         own = values[j * len(labels):(j + 1) * len(labels)]
@@ -439,7 +463,8 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         if path.exists() and workers.is_main:
             print(f"{path}: incomplete or not this unit's questions: scored again")
         shard = workers.shard(len(unit.items))
-        records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field))
+        where = f"{run.result_file.name} ({run.unit_field} {unit.name})"
+        records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field, where=where))
         if workers.is_main:
             atomic_write_jsonl(path, records)
         records_by_unit[unit.name] = records

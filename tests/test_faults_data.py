@@ -274,3 +274,56 @@ def test_two_results_for_one_configuration_or_of_two_models_are_reported_never_m
     assert load_results(prefix) == {}
     assert (f"{prefix}: mmlu results of different models (SmolLM2-135M-Instruct: result_en.json; Other-Model: "
             "result_full_fr.json): not tabulated") in capsys.readouterr().err
+
+
+# 21.2 non-finite scores stop the run with one line; no record holds NaN
+
+class NaNBackend:
+    """Letter scores and log-likelihoods that overflow (NaN, inf) from the second question on."""
+
+    name = "hf"
+
+    def __init__(self, bad=float("nan")):
+        from crossknow.model_api import LETTER_SCORES, LOGLIKELIHOOD
+
+        self.capabilities = frozenset({LETTER_SCORES, LOGLIKELIHOOD})
+        self.bad = bad
+
+    def describe(self):
+        return {"backend": self.name, "dtype": "float16"}
+
+    def answer_token_ids(self, labels):
+        return {"paper": [1, 2, 3, 4], "space": [5, 6, 7, 8]}
+
+    def score_letters(self, prompts, labels, desc=""):
+        from crossknow.model_api import LetterScores
+
+        return [LetterScores({"paper": [0.25] * 4 if i == 0 else [self.bad] * 4, "space": [0.25] * 4})
+                for i, _ in enumerate(prompts)]
+
+    def loglikelihood(self, texts, desc=""):
+        return [-1.0 if i < 4 else self.bad for i in range(len(texts))]
+
+
+@pytest.mark.parametrize(("infer_mode", "bad"), [("logits", float("nan")), ("loglikelihood", float("-inf"))])
+def test_non_finite_scores_stop_the_run_naming_configuration_question_and_dtype(tmp_path, infer_mode, bad):
+    from crossknow.evaluate import summarize_mmlu
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import NonFiniteScores, Run, Scoring, run_units
+
+    run = Run("mmlu", ModelSpec.parse("smollm2"), {"name": "full_fr"}, "demo", tmp_path / "result_full_fr.json",
+              tmp_path / "full_fr", unit_field="subject")
+    message = (rf"^result_full_fr.json \(subject management\): question 1: the model returned non-finite scores "
+               rf"\({bad}\) in dtype float16; nothing of this unit was written. fp16 overflows on some models: "
+               r"run with --dtype bf16 or --dtype fp32$")
+    with pytest.raises(NonFiniteScores, match=message):
+        run_units(NaNBackend(bad), run, scored_units(), Scoring(infer_mode=infer_mode), summarize_mmlu)
+    assert not (tmp_path / "full_fr" / "management.jsonl").exists() and not run.result_file.exists()
+
+
+def test_records_with_nan_are_never_written_as_invalid_json(tmp_path):
+    from crossknow.io import atomic_write_jsonl
+
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        atomic_write_jsonl(tmp_path / "x.jsonl", [{"probs": {"A": float("nan")}}])
+    assert not (tmp_path / "x.jsonl").exists()
