@@ -61,6 +61,34 @@ def check_finite(values_by_question: list[tuple[int, list[float]]], where: str, 
                                   "run with --dtype bf16 or --dtype fp32")
 
 
+class ContextError(CrossknowError, ValueError):
+    """Prompts longer than the model's context."""
+
+
+def check_context(backend, run: Run, units: list[Unit], scoring: Scoring) -> None:
+    """Refuse, before anything of the run is scored, prompts that do not fit the model's context:
+    prompt tokens (with the option for log-likelihoods, with ``max_new_tokens`` for generation).
+    Backends that cannot count tokens (API, vLLM) are not checked here."""
+    if not (hasattr(backend, "context_length") and hasattr(backend, "count_tokens")):
+        return
+    limit = backend.context_length()
+    if not limit:
+        return
+    too_long = []
+    for unit in units:
+        texts = [p.text for p in unit.prompts]
+        if scoring.infer_mode == "loglikelihood":
+            texts = [p.text + max(i.choices, key=len) for p, i in zip(unit.prompts, unit.items)]
+        extra = scoring.max_new_tokens if scoring.infer_mode == "generation" else 0
+        too_long += [(unit.name, i, n + extra) for i, n in enumerate(backend.count_tokens(texts)) if n + extra > limit]
+    if too_long:
+        unit, index, tokens = too_long[0]
+        total = sum(len(u.items) for u in units)
+        raise ContextError(f"{run.result_file.name}: {len(too_long)} of {total} prompts are longer than the model's "
+                           f"context of {limit} tokens (the first: {run.unit_field} {unit} question {index}, {tokens} "
+                           "tokens); nothing was scored: use fewer demonstrations (-k) or a model with a longer context")
+
+
 class Workers:
     """Data-parallel evaluation under ``accelerate launch --multi_gpu`` or ``torchrun``: each process
     scores a strided shard of every unit, the main process gathers and writes. One process
@@ -379,6 +407,7 @@ def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
     when they are complete: a killed ``--overwrite`` leaves the old result as it was.
     """
     require(backend, scoring.capability)
+    check_context(backend, run, units, scoring)  # before anything is written: a shorter rerun is not blocked
     current = fingerprint(backend, run, scoring, units)
     if progress:
         progress.start(run.result_file.stem.removeprefix("result_"))

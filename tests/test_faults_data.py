@@ -327,3 +327,55 @@ def test_records_with_nan_are_never_written_as_invalid_json(tmp_path):
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         atomic_write_jsonl(tmp_path / "x.jsonl", [{"probs": {"A": float("nan")}}])
     assert not (tmp_path / "x.jsonl").exists()
+
+
+# 21.3 prompts beyond the model's context are refused before anything of the run is scored
+
+class ShortContextBackend:
+    """The stand-in backend (letters from len(prompt) % 4) with a context of 12 tokens, one a character."""
+
+    def __init__(self):
+        from test_runner import LengthBackend
+
+        self.inner = LengthBackend()
+        self.name, self.capabilities = self.inner.name, self.inner.capabilities
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def context_length(self):
+        return 12
+
+    def count_tokens(self, texts):
+        return [len(t) for t in texts]
+
+
+def test_prompts_longer_than_the_context_are_refused_before_scoring(tmp_path):
+    from crossknow.evaluate import summarize_mmlu
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import ContextError, Run, Scoring, run_units
+
+    # prompt lengths ("head\n\n" + "q{i}?" + i x + "\nAnswer:"): management 17, 18, 19; virology 17, 18
+    run = Run("mmlu", ModelSpec.parse("smollm2"), {"name": "en"}, "demo", tmp_path / "result_en.json",
+              tmp_path / "en", unit_field="subject")
+    backend = ShortContextBackend()
+    with pytest.raises(ContextError, match=r"^result_en.json: 5 of 5 prompts are longer than the model's context "
+                                           r"of 12 tokens \(the first: subject management question 0, 17 tokens\); "
+                                           r"nothing was scored"):
+        run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)
+    assert backend.inner.scored == [] and not (tmp_path / "en").exists()  # not even a fingerprint
+    backend.context_length = lambda: 18
+    with pytest.raises(ContextError, match=r"1 of 5 prompts .* \(the first: subject management question 2, 19 tokens\)"):
+        run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)
+    with pytest.raises(ContextError, match=r"5 of 5 prompts .* \(the first: subject management question 0, 49 tokens\)"):
+        run_units(backend, run, scored_units(), Scoring(infer_mode="generation"), summarize_mmlu)
+
+
+def test_the_hf_backend_reports_its_context_and_counts_tokens_as_the_model_sees_them(bpe_model_dir):
+    from crossknow.hf_backend import HFBackend, load_model
+
+    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), show_progress=False)
+    assert backend.context_length() == 4096
+    text = "Answer: A B C D"
+    assert backend.count_tokens([text, ""]) == [len(backend.tokenizer(text).input_ids),
+                                                len(backend.tokenizer("").input_ids)]
