@@ -379,3 +379,34 @@ def test_the_hf_backend_reports_its_context_and_counts_tokens_as_the_model_sees_
     text = "Answer: A B C D"
     assert backend.count_tokens([text, ""]) == [len(backend.tokenizer(text).input_ids),
                                                 len(backend.tokenizer("").input_ids)]
+
+
+def test_truncate_demos_drops_demonstrations_until_each_prompt_fits_and_records_how_many(tmp_path):
+    from crossknow.evaluate import Settings, load_config_data, make_config, run_config
+    from crossknow.io import read_jsonl
+    from crossknow.mmlu import LocalSource
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import ContextError, Scoring
+
+    # The three 2-shot prompts are 630, 627 and 625 characters; with one demonstration 489, 486, 484;
+    # with none 235, 232, 230. A context of 488 "tokens" (one a character) keeps 0, 1 and 1 of them.
+    source, config = LocalSource(DEMO_DATA), make_config("en")
+    backend = ShortContextBackend()
+    backend.context_length = lambda: 488
+    for truncate, out in ((False, tmp_path / "refused"), (True, tmp_path / "kept")):
+        settings = Settings(k=2, limit=3, subjects=["management"], truncate_demos=truncate)
+        data = load_config_data(source, config, settings)
+        if not truncate:
+            with pytest.raises(ContextError, match=r"3 of 3 prompts are longer than the model's context of 488 "
+                                                   r"tokens \(the first: subject management question 0, 630 tokens\)"):
+                run_config(backend, source, config, data, settings, Scoring(), ModelSpec.parse("smollm2"), out)
+            continue
+        result = run_config(backend, source, config, data, settings, Scoring(), ModelSpec.parse("smollm2"), out)
+    records = read_jsonl(tmp_path / "kept" / "en" / "management.jsonl")
+    assert [r["dropped_demos"] for r in records] == [2, 1, 1]
+    assert [len(r["prompt"]) for r in records] == [235, 486, 484]
+    assert result["n"] == 3 and result["dropped_demos"] == {"questions": 3, "demonstrations": 4}
+    assert result["config"]["truncate_demos"] is True
+    from crossknow.results import validate_result
+
+    validate_result(result)
