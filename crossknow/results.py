@@ -154,8 +154,10 @@ def records_difference(result: dict, records_dir: Path) -> str | None:
     """None when the result's numbers are those recomputed from its per-question records in
     ``records_dir`` (one JSONL per unit of ``config.units``); otherwise what differs or is missing."""
     units = result.get("config", {}).get("units")
+    if units is None:  # a result written by hand: every records file of the folder
+        units = sorted(path.stem for path in Path(records_dir).glob("*.jsonl"))
     if not isinstance(units, list) or not units:
-        return "its config names no units, so its records cannot be found"
+        return f"no records in {records_dir}"
     records_by_unit = {}
     for unit in units:
         path = Path(records_dir) / f"{unit}.jsonl"
@@ -198,6 +200,8 @@ def _first_mismatch(expected, actual, path: str = "") -> str | None:
         if not isinstance(actual, dict):
             return f"{path.rstrip('.') or 'result'}: {actual!r:.60} on disk, an object from the records"
         for key, value in expected.items():
+            if key not in actual and not path:  # a number the result does not state cannot contradict
+                continue
             if key not in actual:
                 return f"{path}{key}: missing on disk"
             found = _first_mismatch(value, actual[key], f"{path}{key}.")
@@ -216,7 +220,8 @@ def verified_result(path: str | Path, records_dir: Path | None = None) -> dict |
     """The result in ``path``, checked before it is served; None when the file is not a result.
     Raises ``ResultError`` for an unknown schema version or task, and for a result whose numbers
     are not those of its records (``records_dir``, by default the folder its ``records`` field
-    names). A result that names no records (written by hand) is served as it is."""
+    names). A result that names no records, or whose records folder is gone, cannot be checked and
+    is served as it is (results written by hand, a moved result)."""
     result = read_result_file(path)
     if result is None:
         return None
@@ -224,6 +229,8 @@ def verified_result(path: str | Path, records_dir: Path | None = None) -> dict |
     if records_dir is None and not isinstance(result.get("records"), str):
         return result
     folder = records_dir if records_dir is not None else Path(path).parent / result["records"]
+    if not folder.is_dir():
+        return result
     difference = records_difference(result, folder)
     if difference:
         raise ResultError(f"{path}: not its records' own result ({difference}); never served: recompute it "

@@ -241,7 +241,7 @@ def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_
     ({"subject_n": {"management": 3, "virology": 3}}, "(subject_n.virology: 3 on disk, 2 from the records)"),
     ({"schema_version": 2}, "schema version 2 is unknown; this crossknow reads schema 1"),
     ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1"),
-    ({"records": "gone"}, "(its records {prefix}/gone/management.jsonl are missing)"),
+    ({}, "(its records {prefix}/en/virology.jsonl are missing)"),
     ({"config": {"name": "en"}}, "an incomplete mmlu result: no config.test_variant"),
 ])
 def test_the_report_refuses_a_result_it_cannot_verify_and_names_why(tmp_path, capsys, fields, note):
@@ -250,6 +250,8 @@ def test_the_report_refuses_a_result_it_cannot_verify_and_names_why(tmp_path, ca
     prefix, run, _ = mmlu_folder(tmp_path)
     mmlu_folder(tmp_path, "full_fr", "full_fr")
     edit_json(run.result_file, **fields)
+    if not fields:  # one unit's records lost
+        (run.records_dir / "virology.jsonl").unlink()
     main([str(tmp_path / "results")])
     out = capsys.readouterr().out
     assert f"Note: {run.result_file}: " in out and note.format(prefix=prefix) in out
