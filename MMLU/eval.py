@@ -82,6 +82,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
     p.add_argument("--overwrite", action="store_true", help="recompute finished configurations")
+    p.add_argument("--truncate_demos", action="store_true",
+                   help="a prompt longer than the model's context drops demonstrations until it fits (the original "
+                        "MMLU scorer's rule; recorded per question and in the result); by default such a run is refused")
     args = p.parse_args(argv)
     args.spec = check_model_arguments(p, args)
     check_limit(p, args.limit)
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if not subjects:
         raise SystemExit(f"{args.data_dir}: no test subjects found")
     settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
-                        limit=args.limit, subjects=subjects)
+                        limit=args.limit, subjects=subjects, truncate_demos=args.truncate_demos)
     # Generation stops where the model starts inventing the next block of the prompt: parse_answer
     # ignores everything from there on, so the stop saves time and changes no prediction.
     scoring = Scoring(infer_mode=args.infer_mode, labels=settings.labels, answer_token=args.answer_token,

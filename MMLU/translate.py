@@ -53,6 +53,7 @@ from crossknow.mmlu import (  # noqa: E402
     LETTERS,
     DataError,
     Item,
+    checked_item,
     folder_name,
     looks_like_hub_name,
     open_source,
@@ -303,7 +304,8 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     for subject in subjects:
         english = english_items(args, subject)
         ordered = rows_by_index(by_subject.get(subject, []), path, subject)
-        translated = [Item(r["Question"], (r["A"], r["B"], r["C"], r["D"]), _letter(r["Answer"], path, subject, i))
+        translated = [checked_item({c: r[c] for c in ("Question", "A", "B", "C", "D")},
+                                   _letter(r["Answer"], path, subject, i), f"{path}: {subject}", i + 1)
                       for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
         write_full(args, lang, subject, translated)
@@ -397,8 +399,8 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     rows, tags_by_subject = 0, {}
     for subject in subjects:
         found = by_subject.get(subject, [])[: args.limit]
-        translated = [Item(r["question"], (r["option_a"], r["option_b"], r["option_c"], r["option_d"]),
-                           _letter(r["answer"], where, subject, i)) for i, r in found]
+        translated = [checked_item({c: r[c] for c in GLOBAL_MMLU_COLUMNS[1:6]}, _letter(r["answer"], where, subject, i),
+                                   where, i + 1) for i, r in found]
         check_aligned(english_items(args, subject), translated, f"{where} ({subject})")
         write_full(args, lang, subject, translated)
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]

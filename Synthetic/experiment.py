@@ -57,7 +57,7 @@ import general_text as G  # noqa: E402
 from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
 from crossknow.errors import CrossknowError  # noqa: E402
 from crossknow.io import atomic_write_json, atomic_write_text, read_json  # noqa: E402
-from crossknow.mmlu import Item  # noqa: E402
+from crossknow.mmlu import checked_item  # noqa: E402
 from crossknow.model_spec import ModelSpec  # noqa: E402
 from crossknow.prompts import Prompt  # noqa: E402
 from crossknow.results import bootstrap_interval, result_document  # noqa: E402
@@ -169,14 +169,18 @@ def training_text(lines: list[str], corpus_tokens: int, steps: int, args: argpar
 
 # --- the stages ---
 
+QUIZ_COLUMNS = ("question", "option A", "option B", "option C", "option D")
+
+
 def quiz_units(question_sets: dict, variants: list[str], template: int, seed: int) -> list[Unit]:
     """One runner unit per fact set and variant: each question's four options as whole statements,
     scored with no prompt before them."""
     units = []
     for set_name, questions in question_sets.items():
         for variant in variants:
-            items = [Item(f"{q.fact.person}: {q.fact.relation}",
-                          tuple(option_statements(q, variant, template, seed, row)), q.answer)
+            items = [checked_item(dict(zip(QUIZ_COLUMNS, [f"{q.fact.person}: {q.fact.relation}",
+                                                         *option_statements(q, variant, template, seed, row)])),
+                                  q.answer, f"{QUIZ_SOURCE} ({set_name}_{variant})", row + 1)
                      for row, q in enumerate(questions)]
             extras = [{"set": set_name, "variant": variant, "person": q.fact.person, "relation": q.fact.relation}
                       for q in questions]

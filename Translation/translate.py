@@ -33,7 +33,7 @@ from crossknow.cli import (  # noqa: E402
     run,
 )
 from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text, folder_lock, read_json, read_text  # noqa: E402
+from crossknow.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES, flores_file  # noqa: E402
 from crossknow.model_spec import DEFAULT_MODEL, ModelSpec  # noqa: E402
 from crossknow.translation import (  # noqa: E402
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "en" in args.languages:
         p.error("--languages: en is the other side of every direction; give the languages paired with it")
 
-    system = args.system_name or default_system_name(args.model, args.openai_preset)
+    system = check_plain_name(args.system_name or default_system_name(args.model, args.openai_preset), "--system_name")
     pairs = directions(args.direction, args.languages)
     sources = {src: read_source(args.input_dir, src, args.num_examples) for src in {s for s, _ in pairs}}
     with folder_lock(args.output_dir / system):  # one writer per system folder

@@ -7,9 +7,11 @@ variant. Its results go to ``{prefix}/result_{name}.json`` and its per-question 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.io import check_plain_name
 from crossknow.mmlu import DataError, Item
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
@@ -27,6 +29,9 @@ class EvalConfig:
     test_variant: str  # "" is English
     dev_variant: str  # "" is English
 
+    def __post_init__(self):  # the name becomes result_{name}.json and the records folder {name}/
+        check_plain_name(self.name, "configuration")
+
 
 @dataclass
 class Settings:
@@ -37,6 +42,7 @@ class Settings:
     labels: tuple[str, ...] = ("A", "B", "C", "D")
     limit: int | None = None
     subjects: list[str] = field(default_factory=list)
+    truncate_demos: bool = False  # drop demonstrations until a prompt fits the model's context
 
 
 def english(variant: str) -> str:
@@ -101,6 +107,8 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
     for split, variant in (("test", config.test_variant), ("dev", config.dev_variant)):
         if (split == "test" or settings.k > 0) and not source.has(split, variant):
             raise DataError(f"{source.describe(split, variant)}: folder not found (config {config.name})")
+    for subject in settings.subjects:  # every name before any file is read
+        check_plain_name(subject, "subject")
     data = {}
     for subject in settings.subjects:
         test = source.load(subject, "test", config.test_variant)[: settings.limit]
@@ -140,18 +148,44 @@ def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list
     ]
 
 
+def fitted_prompt(subject: str, item: Item, data: SubjectData, settings: Settings,
+                  fits: Callable[[Prompt], bool]) -> tuple[Prompt, int]:
+    """The original MMLU scorer's rule: drop the last demonstration until the prompt fits. Returns
+    the prompt and how many demonstrations were dropped."""
+    k = len(data.demos)
+    while True:
+        english = data.english_demos[:k] if data.english_demos is not None else None
+        prompt = build_prompt(subject, item, data.demos[:k], settings.labels, settings.interv_prompt_id, english)
+        if k == 0 or fits(prompt):
+            return prompt, len(data.demos) - k
+        k -= 1
+
+
+def context_fit(backend) -> Callable[[Prompt], bool] | None:
+    """Whether a prompt fits the backend's context, or None when the backend cannot tell."""
+    if not (hasattr(backend, "context_length") and hasattr(backend, "count_tokens")) or not backend.context_length():
+        return None
+    limit = backend.context_length()
+    return lambda prompt: backend.count_tokens([prompt.text])[0] <= limit
+
+
 def config_fields(config: EvalConfig, settings: Settings) -> dict:
-    """The MMLU fields of a result's config block."""
+    """The MMLU fields of a result's config block (``truncate_demos`` only when asked for, so that
+    results made without it keep their fingerprint)."""
     mode, language = variant_parts(config.test_variant)
-    return {"name": config.name, "test_variant": config.test_variant, "dev_variant": config.dev_variant,
-            "test_mode": mode, "test_language": language, "shots": settings.k,
-            "intervention": None if settings.interv_prompt_id == -1 else settings.interv_prompt_id,
-            "limit": settings.limit}
+    fields = {"name": config.name, "test_variant": config.test_variant, "dev_variant": config.dev_variant,
+              "test_mode": mode, "test_language": language, "shots": settings.k,
+              "intervention": None if settings.interv_prompt_id == -1 else settings.interv_prompt_id,
+              "limit": settings.limit}
+    return {**fields, "truncate_demos": True} if settings.truncate_demos else fields
 
 
 def summarize_mmlu(records_by_subject: dict[str, list[dict]]) -> dict:
     """Accuracy per subject, micro, macro, per category; and how many questions reused a prefix."""
     summary = summarize(records_by_subject)
+    dropped = [r["dropped_demos"] for recs in records_by_subject.values() for r in recs if "dropped_demos" in r]
+    if dropped:
+        summary["dropped_demos"] = {"questions": sum(d > 0 for d in dropped), "demonstrations": sum(dropped)}
     scored = [r for recs in records_by_subject.values() for r in recs if "reused_prefix_tokens" in r]
     if scored:
         summary["prefix_reuse"] = {"questions_with_reuse": sum(r["reused_prefix_tokens"] > 0 for r in scored),
@@ -159,9 +193,20 @@ def summarize_mmlu(records_by_subject: dict[str, list[dict]]) -> dict:
     return summary
 
 
-def config_units(config: EvalConfig, data: dict[str, SubjectData], settings: Settings) -> list[Unit]:
-    return [Unit(subject, d.test, subject_prompts(subject, d, settings), record_extras(d))
-            for subject, d in data.items()]
+def config_units(config: EvalConfig, data: dict[str, SubjectData], settings: Settings, backend=None) -> list[Unit]:
+    """One unit per subject; with ``truncate_demos``, demonstrations dropped until each prompt fits
+    the backend's context, and the number dropped in each record (``dropped_demos``)."""
+    fits = context_fit(backend) if settings.truncate_demos and settings.k > 0 else None
+    if fits is None:
+        return [Unit(subject, d.test, subject_prompts(subject, d, settings), record_extras(d))
+                for subject, d in data.items()]
+    units = []
+    for subject, d in data.items():
+        fitted = [fitted_prompt(subject, item, d, settings, fits) for item in d.test]
+        extras = [{**extra, "dropped_demos": dropped}
+                  for extra, (_, dropped) in zip(record_extras(d) or [{}] * len(d.test), fitted)]
+        units.append(Unit(subject, d.test, [prompt for prompt, _ in fitted], extras))
+    return units
 
 
 def record_extras(data: SubjectData) -> list[dict] | None:
@@ -185,5 +230,5 @@ def run_config(backend, source, config: EvalConfig, data: dict[str, SubjectData]
               data_source=source.describe("test", config.test_variant),
               result_file=prefix / f"result_{config.name}.json", records_dir=prefix / config.name,
               unit_field="subject")
-    return run_units(backend, run, config_units(config, data, settings), scoring, summarize_mmlu,
+    return run_units(backend, run, config_units(config, data, settings, backend), scoring, summarize_mmlu,
                      overwrite=overwrite, workers=workers, progress=progress)

@@ -130,6 +130,15 @@ class HFBackend:
     def encode(self, prompts: list[Prompt]) -> list[list[int]]:
         return [self.tokenizer(p.text).input_ids for p in prompts]
 
+    def context_length(self) -> int | None:
+        """The most tokens the model takes (its position table), or None when its config does not say."""
+        config = self.model.config
+        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """How many tokens each text is, as the model is given it."""
+        return [len(ids) for ids in self.tokenizer(texts).input_ids]
+
     def _pad_left(self, sequences: list[list[int]]):
         return pad_left(sequences, self.tokenizer.pad_token_id, self.device)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from crossknow.io import read_jsonl, read_text
 from crossknow.languages import get_language
-from crossknow.mmlu import LETTERS, DataError, Item
+from crossknow.mmlu import LETTERS, DataError, Item, checked_item
 from crossknow.prompts import Prompt
 from crossknow.variants import build_mixup, build_variant
 
@@ -59,8 +59,8 @@ def parse_rows(rows: list[dict], source: str) -> list[QuizItem]:
         if answer not in tuple(LETTERS):  # exactly one label: never "BC" or ""
             raise DataError(f"{source}: row {row_no}: GT {answer!r} is not one of A, B, C, D")
         category = row.get("category") or None
-        items.append(QuizItem(Item(str(row["question"]), tuple(str(row[c]) for c in "ABCD"),
-                                   LETTERS.index(answer)), category))
+        texts = {column: row[column] for column in COLUMNS[:5]}
+        items.append(QuizItem(checked_item(texts, LETTERS.index(answer), source, row_no), category))
     if not items:
         raise DataError(f"{source}: no questions")
     return items

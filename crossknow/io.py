@@ -1,5 +1,6 @@
-"""Atomic file writes, JSON readers that name the damaged file, and the one-writer folder lock: a
-killed run never leaves a half-written result, and two runs never write one folder."""
+"""Atomic file writes, JSON readers that name the damaged file, the one-writer folder lock, and the
+plain-name check: a killed run never leaves a half-written result, two runs never write one
+folder, and a name from data or arguments never becomes a path outside its folder."""
 
 from __future__ import annotations
 
@@ -19,6 +20,30 @@ from crossknow.errors import CrossknowError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+class PathNameError(CrossknowError, ValueError):
+    """A name that becomes part of a path (subject, language, model tag, configuration) is not plain."""
+
+
+def check_plain_name(name: str, what: str) -> str:
+    """``name`` unchanged if it is a plain file name: not empty, no ``/`` or ``\\``, not ``.`` or
+    ``..`` nor starting with a dot, no control character. Subjects, languages, model tags and
+    configuration names become file and folder names; one that is not plain could write outside
+    its folder (``../../x``) or hide there."""
+    problem = None
+    if not isinstance(name, str) or not name.strip():
+        problem = "empty"
+    elif "/" in name or "\\" in name:
+        problem = "it holds a path separator"
+    elif name.startswith("."):
+        problem = "it starts with a dot"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "it holds a control character"
+    if problem:
+        raise PathNameError(f"{what} {name!r}: not a plain name ({problem}); it becomes a file or folder name, "
+                         "so it must stay inside its folder")
+    return name
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -46,7 +71,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_write_jsonl(path: str | Path, records: list[dict]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    """One JSON object per line; NaN or infinity is refused (``ValueError``): it is not JSON."""
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records))
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:

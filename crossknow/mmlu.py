@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +21,15 @@ from pathlib import Path
 from crossknow.cli import looks_like_path
 from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_text, read_text
+from crossknow.io import atomic_write_text, check_plain_name, read_text
 
 # The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
 # folder reads it through this constant.
 DEMO_DATA = Path(__file__).resolve().parents[1] / "MMLU" / "data" / "demo"
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
+# The Hendrycks format has no header: its columns are named by position in error messages.
+HENDRYCKS_COLUMNS = ["1 (question)", "2 (option A)", "3 (option B)", "4 (option C)", "5 (option D)"]
 # First or last cells that mark a first row as a header (of some other layout), not a question.
 HEADER_WORDS = {"question", "questions", "prompt", "input", "answer", "answers", "label", "gt", "target"}
 
@@ -84,12 +87,39 @@ class Item:
     culture: str | None = field(default=None, compare=False)
 
 
+def text_cell(value: object, source: str, row: int, column: str) -> str:
+    """A question or option text as read: a non-empty string (a number is read as its text). A null,
+    NaN, blank or non-text cell is an error naming the file, row and column: it is never scored as
+    ``""`` or ``"None"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise DataError(f"{source}: row {row}: column {column}: null where a text is expected")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise DataError(f"{source}: row {row}: column {column}: {type(value).__name__} {value!r:.60} "
+                        "where a text is expected")
+    text = value if isinstance(value, str) else str(value)
+    if not text.strip():
+        raise DataError(f"{source}: row {row}: column {column}: empty text")
+    return text
+
+
+def checked_item(texts: dict[str, object], answer: int, source: str, row: int) -> Item:
+    """An item from its question and four option cells (column name -> value, in that order), each
+    checked by ``text_cell``; the one constructor every reader of questions uses."""
+    question, *choices = (text_cell(value, source, row, column) for column, value in texts.items())
+    if len(choices) != 4:
+        raise ValueError(f"{source}: row {row}: {len(choices)} options given to checked_item, expected 4")
+    return Item(question, tuple(choices), answer)
+
+
 def folder_name(split: str, variant: str = "") -> str:
-    """``test`` for English, ``test_full_fr`` for a variant (the paper's naming)."""
-    return split if variant in ("", "en") else f"{split}_{variant}"
+    """``test`` for English, ``test_full_fr`` for a variant (the paper's naming); a variant that is
+    not a plain name (``../x``) is an error."""
+    return split if variant in ("", "en") else check_plain_name(f"{split}_{variant}", f"variant {variant!r}: folder")
 
 
 def subject_path(folder: Path, subject: str, split: str) -> Path:
+    """``{folder}/{subject}_{split}.csv``; a subject that is not a plain name (``../x``) is an error."""
+    check_plain_name(subject, "subject")
     return Path(folder) / f"{subject}_{split}.csv"
 
 
@@ -113,7 +143,9 @@ def parse_mmlu_csv(text: str, source: str) -> list[Item]:
                 f"{source}: row {line_no}: expected 6 fields (question, 4 choices, answer), "
                 f"got {len(row)}: {row!r:.200}"
             )
-        items.append(Item(row[0], tuple(row[1:5]), _parse_answer(row[5], hf_format, source, line_no)))
+        answer = _parse_answer(row[5], hf_format, source, line_no)
+        columns = HF_HEADER[:5] if hf_format else HENDRYCKS_COLUMNS
+        items.append(checked_item(dict(zip(columns, row[:5])), answer, source, line_no))
     return items
 
 
@@ -219,7 +251,7 @@ class HubSource:
         if self._release_folder() is not None:
             return subjects_in_folder(self._release_folder() / split, split)
         if self._is_saved_dataset():
-            return sorted(set(self._saved_dataset()[split]["subject"]))
+            return [check_plain_name(s, f"{self.name}: subject") for s in sorted(set(self._saved_dataset()[split]["subject"]))]
         return list(SUBJECTS)
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
@@ -250,7 +282,8 @@ class HubSource:
             if len(choices) != 4 or answer not in (0, 1, 2, 3):
                 raise DataError(f"{source}: row {index}: expected 4 choices and an answer 0-3, "
                                 f"got {len(choices)} choices and answer {answer!r}")
-            items.append(Item(row["question"], choices, int(answer)))
+            texts = {"question": row["question"], **{f"choices[{i}]": c for i, c in enumerate(choices)}}
+            items.append(checked_item(texts, int(answer), source, index))
         if not items:
             raise DataError(f"{source}: no questions")
         return items
@@ -271,13 +304,12 @@ class HubSource:
 
 
 def _item_from_hub_row(row: dict, source: str, index: int) -> Item:
-    values = [str(v) for v in row.values()]
+    columns, values = list(row), list(row.values())
     if len(values) != 6:
         raise DataError(f"{source}: row {index + 2}: expected 6 columns, got {len(values)}")
-    answer = values[5].strip()
-    if answer in tuple(LETTERS):
-        return Item(values[0], tuple(values[1:5]), LETTERS.index(answer))
-    return Item(values[0], tuple(values[1:5]), _parse_answer(answer, True, source, index + 2))
+    answer = str(values[5]).strip()
+    answer_index = LETTERS.index(answer) if answer in tuple(LETTERS) else _parse_answer(answer, True, source, index + 2)
+    return checked_item(dict(zip(columns[:5], values[:5])), answer_index, source, index + 2)
 
 
 def looks_like_hub_name(name: str) -> bool:

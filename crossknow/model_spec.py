@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from crossknow.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
+from crossknow.io import check_plain_name
 
 DEFAULT_MODEL = "smollm2"
 OPENAI_PREFIX = "openai/"
@@ -39,7 +40,8 @@ class ModelSpec:
         kind, path = _kind_and_path(name)
         if kind == "openai" and tokenizer:
             raise ValueError(f"{name}: an API model takes no tokenizer (--arch {tokenizer})")
-        return cls(name=name, kind=kind, path=path, tokenizer=tokenizer or name, tag=tag or _tag(kind, name, path))
+        tag = check_plain_name(tag or _tag(kind, name, path), f"{name}: model tag")  # the results folder's name
+        return cls(name=name, kind=kind, path=path, tokenizer=tokenizer or name, tag=tag)
 
     @property
     def is_api(self) -> bool:

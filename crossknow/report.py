@@ -12,7 +12,7 @@ Holm p-values, overall, transfer and consistency with their chance baselines.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 from crossknow.cli import existing_path, results_folder, run
@@ -28,6 +28,7 @@ from crossknow.paired_report import (
     synthetic_quiz_pairs,
     variant_summary,
 )
+from crossknow.results import ResultError, folder_conflicts, verified_result
 from crossknow.variants import MODES
 
 EXPORT_FORMATS = ("csv", "every-eval-ever")
@@ -35,22 +36,28 @@ TABULATED = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
 
 
 def read_result(path: Path) -> dict | None:
-    """A result in the schema, or None for any other JSON file (fingerprints, manifests, ...)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "schema_version" in data and "task" in data else None
+    """A result in the schema, verified (``crossknow.results.verified_result``: a known schema
+    version, numbers that are its records' own; ``ResultError`` otherwise), or None for any other
+    JSON file (fingerprints, manifests, ...)."""
+    return verified_result(path)
 
 
 def load_results(prefix: Path) -> dict[str, dict]:
-    """The MMLU results of one folder, by configuration name."""
-    results = {}
+    """The MMLU results of one folder, by configuration name; a result that cannot be served, or
+    one of two for a configuration or of different models, is left out with a note on stderr."""
+    found = {}
     for path in sorted(Path(prefix).glob("result_*.json")):
-        result = read_result(path)
+        try:
+            result = read_result(path)
+        except ResultError as error:
+            print(f"Note: {error}", file=sys.stderr)
+            continue
         if result is not None and result["task"] == "mmlu":
-            results[result["config"]["name"]] = result
-    return results
+            found[path] = result
+    kept, notes = folder_conflicts(found)
+    for note in notes:
+        print(f"Note: {note}", file=sys.stderr)
+    return {result["config"]["name"]: result for result in kept.values()}
 
 
 def question_set(result: dict) -> tuple:
@@ -261,15 +268,20 @@ def format_translation_table(results: list[dict], title: str = "", markdown: boo
 
 def collect(roots: list[Path]) -> tuple[dict[Path, dict[str, list[dict]]], list[str]]:
     """Results under each root grouped by folder and task (each keeps its file as ``_path``), and
-    notes on what was skipped."""
-    folders: dict[Path, dict[str, list[dict]]] = {}
+    notes on what was skipped: a result that cannot be served (``ResultError``), or results of one
+    folder that conflict (two for one configuration, different models), are named, never merged."""
+    found: dict[Path, dict[Path, dict]] = {}
     notes, seen = [], set()
     for root in roots:
         for path in sorted(root.rglob("*.json")) if root.is_dir() else [root]:
             if path.resolve() in seen:
                 continue
             seen.add(path.resolve())
-            result = read_result(path)
+            try:
+                result = read_result(path)
+            except ResultError as error:
+                notes.append(str(error))
+                continue
             if result is None:
                 if path.name.startswith("result_"):
                     notes.append(f"{path}: not a crossknow result of schema 1 (written by an older version?): skipped")
@@ -278,7 +290,13 @@ def collect(roots: list[Path]) -> tuple[dict[Path, dict[str, list[dict]]], list[
                 notes.append(f"{path}: a {result['task']} result, not tabulated here")
                 continue
             result["_path"] = str(path)
-            folders.setdefault(path.parent, {}).setdefault(result["task"], []).append(result)
+            found.setdefault(path.parent, {})[path] = result
+    folders: dict[Path, dict[str, list[dict]]] = {}
+    for folder, results in found.items():
+        kept, conflicts = folder_conflicts(results)
+        notes += conflicts
+        for result in kept.values():
+            folders.setdefault(folder, {}).setdefault(result["task"], []).append(result)
     return folders, notes
 
 

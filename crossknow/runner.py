@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable
@@ -29,18 +30,63 @@ from tqdm.auto import tqdm
 
 from crossknow.answers import parse_answer
 from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_jsonl, folder_lock, read_json, read_jsonl
+from crossknow.io import atomic_write_json, atomic_write_jsonl, check_plain_name, folder_lock, read_json, read_jsonl
 from crossknow.mmlu import Item
 from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import Prompt
-from crossknow.results import SCHEMA_VERSION, environment
+from crossknow.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
 
 INFER_MODES = ("logits", "generation", "loglikelihood")
 
 
 class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
     """Results on disk were made with other settings or inputs."""
+
+
+class NonFiniteScores(CrossknowError, RuntimeError):
+    """The model returned NaN or infinite scores (fp16 overflow is the common cause)."""
+
+
+def check_finite(values_by_question: list[tuple[int, list[float]]], where: str, backend) -> None:
+    """Stop at the first question whose scores are not all finite, naming the configuration (or
+    unit), the question and the dtype: every prediction would otherwise be the first label and the
+    records would hold ``NaN``, which is not JSON."""
+    for index, values in values_by_question:
+        bad = next((v for v in values if not math.isfinite(v)), None)
+        if bad is not None:
+            dtype = backend.describe().get("dtype", "unknown")
+            raise NonFiniteScores(f"{where}: question {index}: the model returned non-finite scores ({bad}) in "
+                                  f"dtype {dtype}; nothing of this unit was written. fp16 overflows on some models: "
+                                  "run with --dtype bf16 or --dtype fp32")
+
+
+class ContextError(CrossknowError, ValueError):
+    """Prompts longer than the model's context."""
+
+
+def check_context(backend, run: Run, units: list[Unit], scoring: Scoring) -> None:
+    """Refuse, before anything of the run is scored, prompts that do not fit the model's context:
+    prompt tokens (with the option for log-likelihoods, with ``max_new_tokens`` for generation).
+    Backends that cannot count tokens (API, vLLM) are not checked here."""
+    if not (hasattr(backend, "context_length") and hasattr(backend, "count_tokens")):
+        return
+    limit = backend.context_length()
+    if not limit:
+        return
+    too_long = []
+    for unit in units:
+        texts = [p.text for p in unit.prompts]
+        if scoring.infer_mode == "loglikelihood":
+            texts = [p.text + max(i.choices, key=len) for p, i in zip(unit.prompts, unit.items)]
+        extra = scoring.max_new_tokens if scoring.infer_mode == "generation" else 0
+        too_long += [(unit.name, i, n + extra) for i, n in enumerate(backend.count_tokens(texts)) if n + extra > limit]
+    if too_long:
+        unit, index, tokens = too_long[0]
+        total = sum(len(u.items) for u in units)
+        raise ContextError(f"{run.result_file.name}: {len(too_long)} of {total} prompts are longer than the model's "
+                           f"context of {limit} tokens (the first: {run.unit_field} {unit} question {index}, {tokens} "
+                           "tokens); nothing was scored: use fewer demonstrations (-k) or a model with a longer context")
 
 
 class Workers:
@@ -117,6 +163,7 @@ class Unit:
     extras: list[dict] | None = None
 
     def __post_init__(self):
+        check_plain_name(self.name, "unit")  # its records are {records_dir}/{name}.jsonl
         if len(self.items) != len(self.prompts):
             raise ValueError(f"unit {self.name}: {len(self.items)} items but {len(self.prompts)} prompts")
 
@@ -191,18 +238,32 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
             raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
                               "is unknown; use --overwrite or another --save_dir")
         finished = read_json(run.result_file)
-        if finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current):
+        own = finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current)
+        if own and _verified(run, finished, workers):
             if workers.is_main:
                 print(f"{run.result_file} exists: skipping (use --overwrite to recompute)")
             return finished
         # A result that is not the fingerprint's own (an --overwrite killed while swapping, or a
-        # result from before results carried the hash) is never served: it is recomputed from
-        # the records that are complete.
+        # result from before results carried the hash), or whose numbers are not its records', is
+        # never served: it is recomputed from the records that are complete.
     workers.wait()
     if workers.is_main:
         atomic_write_json(run.fingerprint_file, current)
     workers.wait()
     return None
+
+
+def _verified(run: Run, finished: dict, workers: Workers = SINGLE_PROCESS) -> bool:
+    """Whether a finished result may be served: a schema this crossknow knows, and its numbers those
+    recomputed from its records (crossknow.results.records_difference); a note says why not."""
+    try:
+        check_schema(finished, str(run.result_file))
+        difference = records_difference(finished, run.records_dir)
+    except ResultError as error:
+        difference = str(error).removeprefix(f"{run.result_file}: ")
+    if difference and workers.is_main:
+        print(f"note: {run.result_file}: not served ({difference}): recomputed from its records")
+    return not difference
 
 
 # For a task whose configuration decides the model, and which must know before it makes the model
@@ -237,18 +298,24 @@ def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | Non
         return None
     if finished.get("config", {}).get("fingerprint_sha256") != fingerprint_sha256(previous):
         return None  # not the fingerprint's own result: never served
+    if not _verified(run, finished):
+        return None
     planned = planned_fingerprint(run, scoring, units)
     return finished if all(previous.get(key) == value for key, value in planned.items()) else None
 
 
 def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str = "unit",
-               desc: str | None = None) -> list[dict]:
-    """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations."""
+               desc: str | None = None, where: str | None = None) -> list[dict]:
+    """Records for the questions of ``unit`` at ``indices``: letter scores or parsed generations.
+    Non-finite scores stop the run (``check_finite``; ``where`` names the configuration)."""
     prompts = [unit.prompts[i] for i in indices]
     labels = scoring.labels
+    where = where or f"unit {unit.name}"
     records = []
     if scoring.infer_mode == "logits":
         scores = backend.score_letters(prompts, labels, desc=desc or unit.name)
+        check_finite([(i, [p for probs in s.probs.values() for p in probs]) for i, s in zip(indices, scores)],
+                     where, backend)
         for index, score in zip(indices, scores):
             probs = score.probs[scoring.answer_token]
             prediction = labels[max(range(len(labels)), key=probs.__getitem__)]
@@ -259,7 +326,7 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
             records.append(record)
         return records
     if scoring.infer_mode == "loglikelihood":
-        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc)
+        return _loglikelihood_records(backend, unit, scoring, indices, unit_field, desc, where)
     outputs = backend.generate(prompts, max_new_tokens=scoring.max_new_tokens, do_sample=scoring.do_sample,
                                seed=scoring.seed, stop=list(scoring.stop) if scoring.stop else None,
                                desc=desc or unit.name)
@@ -273,7 +340,7 @@ def score_unit(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_f
 
 
 def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[int], unit_field: str,
-                           desc: str | None) -> list[dict]:
+                           desc: str | None, where: str) -> list[dict]:
     labels = scoring.labels
     for i in indices:
         if len(unit.items[i].choices) != len(labels):
@@ -281,6 +348,8 @@ def _loglikelihood_records(backend, unit: Unit, scoring: Scoring, indices: list[
                              f"for {len(labels)} labels")
     texts = [unit.prompts[i].text + choice for i in indices for choice in unit.items[i].choices]
     values = backend.loglikelihood(texts, desc=desc or unit.name)
+    n = len(labels)
+    check_finite([(index, values[j * n:(j + 1) * n]) for j, index in enumerate(indices)], where, backend)
     records = []
     for j, index in enumerate(indices):
         own = values[j * len(labels):(j + 1) * len(labels)]
@@ -338,6 +407,7 @@ def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
     when they are complete: a killed ``--overwrite`` leaves the old result as it was.
     """
     require(backend, scoring.capability)
+    check_context(backend, run, units, scoring)  # before anything is written: a shorter rerun is not blocked
     current = fingerprint(backend, run, scoring, units)
     if progress:
         progress.start(run.result_file.stem.removeprefix("result_"))
@@ -422,7 +492,8 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         if path.exists() and workers.is_main:
             print(f"{path}: incomplete or not this unit's questions: scored again")
         shard = workers.shard(len(unit.items))
-        records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field))
+        where = f"{run.result_file.name} ({run.unit_field} {unit.name})"
+        records = workers.gather(score_unit(backend, unit, scoring, shard, run.unit_field, where=where))
         if workers.is_main:
             atomic_write_jsonl(path, records)
         records_by_unit[unit.name] = records

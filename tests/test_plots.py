@@ -24,9 +24,10 @@ def write_result(prefix, variant: str, accuracy: float, n: int = 20, culture=Non
               "config": {"name": name, "test_variant": test, "dev_variant": test if dev is None else dev,
                          "test_mode": mode, "test_language": lang, "shots": 0 if dev is None else 5,
                          "infer_mode": "logits"},
-              "n": n, "weighted_accuracy": accuracy, "ci95": [accuracy - 0.1, accuracy + 0.05]}
-    (prefix / f"result_{name}.json").write_text(json.dumps(result))
+              "n": n, "ci95": [accuracy - 0.1, accuracy + 0.05]}
     correct = [i < round(accuracy * n) for i in range(n)]
+    result["weighted_accuracy"] = sum(correct) / n  # a result is served only with its records' numbers
+    (prefix / f"result_{name}.json").write_text(json.dumps(result))
     tags = culture or [None] * n
     records = [{"subject": "s", "index": i, "correct": c, **({"culture": t} if t else {})}
                for i, (c, t) in enumerate(zip(correct, tags))]
