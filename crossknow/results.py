@@ -30,6 +30,9 @@ TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
 # The result's own label for what one result is of, per task: two results of one folder with the
 # same label are two results for one configuration.
 CONFIGURATION_FIELDS = {"mmlu": ("name",), "hp": ("variant", "language"), "synthetic_quiz": ("arm", "experiment_seed")}
+# Tasks whose folder holds one result per model by design: a Synthetic seed's quizzes are of the
+# base model and of each arm's fine-tuned checkpoint.
+MODELS_DIFFER_BY_DESIGN = ("synthetic_quiz",)
 # The fields the report reads of each task's result: a result without them is incomplete.
 REPORT_FIELDS = {"mmlu": (("config", "name"), ("config", "test_variant"), ("config", "dev_variant"),
                           ("config", "test_mode"), ("config", "test_language"), ("config", "shots"),
@@ -261,7 +264,7 @@ def folder_conflicts(results: dict[Path, dict]) -> tuple[dict[Path, dict], list[
         models: dict = {}
         for path, result in group.items():
             models.setdefault(model_of(result), []).append(path)
-        if len(models) > 1:
+        if len(models) > 1 and task not in MODELS_DIFFER_BY_DESIGN:
             listed = "; ".join(f"{model}: {', '.join(p.name for p in paths)}" for model, paths in models.items())
             notes.append(f"{next(iter(group)).parent}: {task} results of different models ({listed}): not "
                          "tabulated; keep one model's results per folder")

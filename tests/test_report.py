@@ -216,3 +216,18 @@ def test_unknown_export_format_is_refused(tmp_path, capsys):
         main([str(tmp_path), "--export", "xlsx", str(tmp_path / "out")])
     assert exit_info.value.code == 2
     assert "--export: unknown format 'xlsx'; known: csv, every-eval-ever" in capsys.readouterr().err
+
+
+def test_a_synthetic_seed_folder_of_arm_checkpoints_is_tabulated_not_refused_as_different_models(capsys):
+    """A seed's quizzes are of the base model and of each arm's checkpoint by design: the folder
+    check for results of different models must not drop them (MMLU folders keep that check)."""
+    from conftest import ROOT
+
+    seed = ROOT / "Synthetic" / "measured" / "pilot" / "quiz" / "seed0"
+    models = {json.loads(p.read_text())["config"]["model"]["name"] for p in seed.glob("*.json")}
+    assert len(models) > 1  # the committed pilot has arms trained from the base model
+    main([str(seed)])
+    out = capsys.readouterr().out
+    assert "different models" not in out and "not tabulated" not in out
+    arms = {line.split("/")[0] for line in out.splitlines() if "/seed0/trained " in line}
+    assert arms == {p.stem for p in seed.glob("*.json")}
