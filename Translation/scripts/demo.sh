@@ -4,6 +4,7 @@ model="${MODEL:-smollm2 gemma3-270m apertium}"
 # sentences, and the embedding analyses (USE encoder on all 100 sentences, SmolLM2's layers).
 # MODEL=name (or several, separated by spaces) translates with others. The outputs go to
 # {OUTPUT_DIR}/demo, apart from the full launchers' systems, whose scoring skips them.
+source "$(dirname "$0")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -4,6 +4,7 @@
 # Environment: FT_CONFIG (default the paper's preset, FT/configs/paper_tofu.yaml), ACCELERATE_CONFIG
 # (default FT/configs/ddp.yaml: one process per GPU; DeepSpeed comes from the preset),
 # TRANSLATOR, TRANSLATION_MODEL, MMLU_DATA, HP_DATA.
+source "$(dirname "${BASH_SOURCE[0]}")/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
