@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.chat import ChatFormat
 from crossknow.mmlu import DataError, Item
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
@@ -36,6 +37,8 @@ class Settings:
     labels: tuple[str, ...] = ("A", "B", "C", "D")
     limit: int | None = None
     subjects: list[str] = field(default_factory=list)
+    chat: ChatFormat | None = None  # --apply_chat_template
+    model_args: dict | None = None  # --model_args, recorded as given
 
 
 def english(variant: str) -> str:
@@ -117,10 +120,11 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
 
 
 def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list[Prompt]:
-    return [
+    prompts = [
         build_prompt(subject, item, data.demos, settings.labels, settings.interv_prompt_id, data.english_demos)
         for item in data.test
     ]
+    return [settings.chat.apply(p) for p in prompts] if settings.chat else prompts
 
 
 def config_fields(config: EvalConfig, settings: Settings) -> dict:
@@ -129,7 +133,14 @@ def config_fields(config: EvalConfig, settings: Settings) -> dict:
     return {"name": config.name, "test_variant": config.test_variant, "dev_variant": config.dev_variant,
             "test_mode": mode, "test_language": language, "shots": settings.k,
             "intervention": None if settings.interv_prompt_id == -1 else settings.interv_prompt_id,
-            "limit": settings.limit}
+            "limit": settings.limit, **optional_fields(settings)}
+
+
+def optional_fields(settings: Settings) -> dict:
+    """Fields present only when their option is used, so that the results of runs without it (and
+    their fingerprints) stay as they were: no ``apply_chat_template`` means it was off."""
+    fields = settings.chat.describe() if settings.chat else {}
+    return {**fields, "model_args": settings.model_args} if settings.model_args else fields
 
 
 def summarize_mmlu(records_by_subject: dict[str, list[dict]]) -> dict:
