@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from crossknow.batching import Batcher, pad_left
+from crossknow.hub import hub_files_only
 from crossknow.model_api import (
     ANSWER_TOKEN_CONVENTIONS,
     GENERATION,
@@ -50,6 +51,12 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _local_only(location: str) -> dict:
+    """``local_files_only`` for a hub model when the hub cannot be reached (crossknow/hub.py)."""
+    is_hub = ModelSpec.parse(location).kind == "hub"
+    return {"local_files_only": True} if is_hub and hub_files_only(location) else {}
+
+
 def load_tokenizer(model: str | ModelSpec, arch: str | None = None, revision: str | None = None,
                    trust_remote_code: bool = False):
     """The tokenizer of ``arch`` when given (fine-tuned checkpoints), else of ``model``; ``revision``
@@ -59,7 +66,8 @@ def load_tokenizer(model: str | ModelSpec, arch: str | None = None, revision: st
     spec = _spec(model, arch)
     path, gguf_file = spec.tokenizer_location()
     own = {"revision": revision} if revision and spec.tokenizer == spec.name else {}
-    tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file, trust_remote_code=trust_remote_code, **own)
+    tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
+                                              **own, **_local_only(path))
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -77,7 +85,7 @@ def load_model(model: str | ModelSpec, arch: str | None = None, dtype: str = "au
     device = device or default_device()
     path, gguf_file = spec.location()
     kwargs = {"dtype": resolve_dtype(dtype, device, gpu_dtype), "gguf_file": gguf_file,
-              "trust_remote_code": trust_remote_code}
+              "trust_remote_code": trust_remote_code, **_local_only(path)}
     if revision:
         kwargs["revision"] = revision
     if attn_implementation:
