@@ -31,5 +31,5 @@ for m in $model; do
       --output_dir "$out"  # into $out/{the model's tag}
 done
 python Translation/evaluate.py --outputs_dir "$out" --num_examples 20
-python Translation/embedding_analysis.py --model use --output_dir Translation/analysis/use
-python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/analysis/smollm2
+python Translation/embedding_analysis.py --model use --output_dir "${OUTPUT_DIR:-Translation/outputs}/analysis/use"
+python Translation/embedding_analysis.py --model smollm2 --output_dir "${OUTPUT_DIR:-Translation/outputs}/analysis/smollm2"
