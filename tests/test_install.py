@@ -18,7 +18,9 @@ def install(tmp_path: Path, gpu: bool, **env: str) -> tuple[subprocess.Completed
     stubs, log = tmp_path / "stubs", tmp_path / "pip.log"
     stubs.mkdir()
     python = stubs / "python3"
-    python.write_text('#!/bin/sh\n[ "$1" = -c ] && exit 1\necho "$*" >> "$PIP_LOG"\n')  # -c: torch is missing
+    # `-c "import torch"` fails (torch is missing), other -c checks pass, every -m pip is recorded.
+    python.write_text('#!/bin/sh\n[ "$2" = "import torch" ] && exit 1\n[ "$1" = -c ] && exit 0\n'
+                      'echo "$*" >> "$PIP_LOG"\n')
     python.chmod(0o755)
     (stubs / "dirname").symlink_to(subprocess.run(["which", "dirname"], capture_output=True, text=True,
                                                   check=True).stdout.strip())
