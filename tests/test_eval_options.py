@@ -140,3 +140,13 @@ def test_a_tokenizer_without_chat_template_stops_before_the_model_loads(bpe_mode
         mmlu_eval.main(["--model", str(bpe_model_dir), "--data_dir", str(DEMO_DATA), "--save_dir", str(tmp_path),
                         "--subjects", "management", "--limit", "1", "--variants", "en", "--apply_chat_template"])
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_hp_records_model_args_and_serves_no_result_made_without_them(bpe_model_dir, tmp_path):
+    hp = load_script("HP/evaluate.py")
+    common = ["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "de", "--limit", "3"]
+    assert "model_args" not in hp.main(common)["de"]["config"]
+    with pytest.raises(Exception, match=r"config\.model_args: None on disk, \{'revision': 'main'\} now"):
+        hp.main([*common, "--model_args", "revision=main"])
+    assert hp.main([*common, "--model_args", "revision=main", "--overwrite"])["de"]["config"]["model_args"] == {
+        "revision": "main"}
