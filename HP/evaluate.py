@@ -142,7 +142,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results = {}
     try:
         for lang, unit in units.items():
-            run = Run(task="hp", spec=args.spec, config={"language": lang, "variant": args.variant, "limit": args.limit},
+            config = {"language": lang, "variant": args.variant, "limit": args.limit,
+                      **({"model_args": args.model_args} if args.model_args else {})}  # only when given
+            run = Run(task="hp", spec=args.spec, config=config,
                       data_source=str(args.data_dir), result_file=out_dir / f"result_{lang}.json",
                       records_dir=out_dir / lang, unit_field="language")
             results[lang] = run_units(backend, run, [unit], scoring, summarize, args.overwrite, workers, progress)

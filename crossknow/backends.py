@@ -14,6 +14,11 @@ from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
 
 BACKENDS = ("hf", "vllm")
 DTYPE_CHOICES = ("auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16")
+ATTENTION_CHOICES = ("eager", "sdpa", "flash_attention_2", "flex_attention")
+# --model_args keys (lm-evaluation-harness style) and the flag each must not be given with.
+MODEL_ARG_KEYS = ("revision", "dtype", "attn_implementation", "trust_remote_code")
+FLAG_OF_MODEL_ARG = {"dtype": "--dtype", "device": "--device", "batch_size": "--batch_size",
+                     "pretrained": "--model", "tokenizer": "--arch", "backend": "--backend"}
 
 
 def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> argparse._ArgumentGroup:
@@ -29,17 +34,58 @@ def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> 
     g.add_argument("--batch_size", default="auto", type=batch_size, help="N or auto (largest that fits, backs off on OOM)")
     g.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each shared prefix's KV cache")
-    g.add_argument("--dtype", default="auto", choices=DTYPE_CHOICES,
-                   help=f"auto is {gpu_dtype} on GPU and fp32 on CPU")
+    g.add_argument("--dtype", default=None, choices=DTYPE_CHOICES,
+                   help=f"auto (the default) is {gpu_dtype} on GPU and fp32 on CPU")
+    g.add_argument("--model_args", default=None, type=model_args,
+                   help="loader options as key=value,key=value: revision, dtype (not with --dtype), "
+                        f"attn_implementation ({'/'.join(ATTENTION_CHOICES)}), trust_remote_code "
+                        "(true/false, default false)")
     g.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     g.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
     g.add_argument("--seed", type=non_negative_int, default=0)
+    g.add_argument("--verbose", action="store_true", help="a progress bar per subject under the overall one")
     p.set_defaults(gpu_dtype=gpu_dtype)
     return g
 
 
+def model_args(value: str) -> dict:
+    """``key=value,key=value`` into loader options, each key known and each value checked."""
+    options: dict = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, text = pair.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key or not text:
+            raise argparse.ArgumentTypeError(f"expected key=value, got {pair!r}")
+        if key in FLAG_OF_MODEL_ARG and key not in MODEL_ARG_KEYS:
+            raise argparse.ArgumentTypeError(f"{key}: set it with {FLAG_OF_MODEL_ARG[key]}")
+        if key not in MODEL_ARG_KEYS:
+            raise argparse.ArgumentTypeError(f"unknown key {key!r}; known: {', '.join(MODEL_ARG_KEYS)}")
+        if key in options:
+            raise argparse.ArgumentTypeError(f"{key} given twice")
+        options[key] = _model_arg_value(key, text)
+    if not options:
+        raise argparse.ArgumentTypeError("expected key=value, got nothing")
+    return options
+
+
+def _model_arg_value(key: str, text: str) -> str | bool:
+    choices = {"dtype": DTYPE_CHOICES, "attn_implementation": ATTENTION_CHOICES,
+               "trust_remote_code": ("true", "false")}.get(key)
+    value = text.lower() if key == "trust_remote_code" else text
+    if choices and value not in choices:
+        raise argparse.ArgumentTypeError(f"{key}={text}: choose one of {', '.join(choices)}")
+    return value == "true" if key == "trust_remote_code" else value
+
+
 def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> ModelSpec:
-    """Validate the model options; the parsed model spec."""
+    """Validate the model options (``--model_args`` against the flags); the parsed model spec."""
+    options = dict(args.model_args or {})
+    if "dtype" in options and args.dtype is not None:
+        p.error(f"--model_args dtype={options['dtype']} conflicts with --dtype {args.dtype}: give one of them")
+    args.dtype = options.pop("dtype", None) or args.dtype or "auto"
+    args.loader_options = options
+    if options and (args.model.startswith("openai/") or args.backend != "hf"):
+        p.error(f"--model_args {','.join(options)}: only for models loaded with transformers (--backend hf)")
     if args.batch_size != "auto" and not (args.batch_size.isdigit() and int(args.batch_size) > 0):
         p.error(f"--batch_size must be a positive integer or auto, got {args.batch_size!r}")
     try:
@@ -58,7 +104,8 @@ def backend_options(args: argparse.Namespace, workers=None) -> dict:
             "batch_size": "auto" if args.batch_size == "auto" else int(args.batch_size),
             "prefix_cache": not args.no_prefix_cache, "tensor_parallel_size": args.tensor_parallel_size,
             "api_base": args.api_base, "seed": args.seed,
-            "show_progress": workers.is_main if workers else True}
+            "show_progress": args.verbose and (workers.is_main if workers else True),
+            "loader_options": args.loader_options}
 
 
 def backend_class(spec: ModelSpec, backend: str = "hf") -> type:
@@ -79,7 +126,7 @@ def backend_class(spec: ModelSpec, backend: str = "hf") -> type:
 def make_backend(spec: ModelSpec, backend: str = "hf", dtype: str = "auto", gpu_dtype: str = "fp16",
                  device: str | None = None, batch_size: int | str = "auto", prefix_cache: bool = True,
                  tensor_parallel_size: int = 1, api_base: str | None = None, seed: int = 0,
-                 show_progress: bool = True) -> Backend:
+                 show_progress: bool = True, loader_options: dict | None = None) -> Backend:
     """The backend that serves ``spec``: the API for openai/ models, else vLLM or transformers."""
     if spec.is_api:
         from crossknow.openai_backend import OpenAIChatBackend
@@ -93,5 +140,6 @@ def make_backend(spec: ModelSpec, backend: str = "hf", dtype: str = "auto", gpu_
         raise ValueError(f"unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
     from crossknow.hf_backend import HFBackend, default_device, load_model
 
-    model, tokenizer = load_model(spec, dtype=dtype, device=device or default_device(), gpu_dtype=gpu_dtype)
+    model, tokenizer = load_model(spec, dtype=dtype, device=device or default_device(), gpu_dtype=gpu_dtype,
+                                  **(loader_options or {}))
     return HFBackend(model, tokenizer, batch_size, prefix_cache=prefix_cache, show_progress=show_progress)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.chat import ChatFormat
 from crossknow.io import check_plain_name
 from crossknow.mmlu import DataError, Item
 from crossknow.model_spec import ModelSpec
@@ -43,6 +44,8 @@ class Settings:
     limit: int | None = None
     subjects: list[str] = field(default_factory=list)
     truncate_demos: bool = False  # drop demonstrations until a prompt fits the model's context
+    chat: ChatFormat | None = None  # --apply_chat_template
+    model_args: dict | None = None  # --model_args, recorded as given
 
 
 def english(variant: str) -> str:
@@ -142,10 +145,11 @@ def english_ids(source, subject: str, config: EvalConfig, test: list[Item], sett
 
 
 def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list[Prompt]:
-    return [
+    prompts = [
         build_prompt(subject, item, data.demos, settings.labels, settings.interv_prompt_id, data.english_demos)
         for item in data.test
     ]
+    return [settings.chat.apply(p) for p in prompts] if settings.chat else prompts
 
 
 def fitted_prompt(subject: str, item: Item, data: SubjectData, settings: Settings,
@@ -173,10 +177,17 @@ def config_fields(config: EvalConfig, settings: Settings) -> dict:
     """The MMLU fields of a result's config block (``truncate_demos`` only when asked for, so that
     results made without it keep their fingerprint)."""
     mode, language = variant_parts(config.test_variant)
-    fields = {"name": config.name, "test_variant": config.test_variant, "dev_variant": config.dev_variant,
-              "test_mode": mode, "test_language": language, "shots": settings.k,
-              "intervention": None if settings.interv_prompt_id == -1 else settings.interv_prompt_id,
-              "limit": settings.limit}
+    return {"name": config.name, "test_variant": config.test_variant, "dev_variant": config.dev_variant,
+            "test_mode": mode, "test_language": language, "shots": settings.k,
+            "intervention": None if settings.interv_prompt_id == -1 else settings.interv_prompt_id,
+            "limit": settings.limit, **optional_fields(settings)}
+
+
+def optional_fields(settings: Settings) -> dict:
+    """Fields present only when their option is used, so that the results of runs without it (and
+    their fingerprints) stay as they were: no ``apply_chat_template`` means it was off."""
+    fields = settings.chat.describe() if settings.chat else {}
+    fields = {**fields, "model_args": settings.model_args} if settings.model_args else fields
     return {**fields, "truncate_demos": True} if settings.truncate_demos else fields
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from crossknow.batching import Batcher, pad_left
+from crossknow.hub import hub_files_only
 from crossknow.model_api import (
     ANSWER_TOKEN_CONVENTIONS,
     GENERATION,
@@ -50,12 +51,23 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_tokenizer(model: str | ModelSpec, arch: str | None = None):
-    """The tokenizer of ``arch`` when given (fine-tuned checkpoints), else of ``model``."""
+def _local_only(location: str) -> dict:
+    """``local_files_only`` for a hub model when the hub cannot be reached (crossknow/hub.py)."""
+    is_hub = ModelSpec.parse(location).kind == "hub"
+    return {"local_files_only": True} if is_hub and hub_files_only(location) else {}
+
+
+def load_tokenizer(model: str | ModelSpec, arch: str | None = None, revision: str | None = None,
+                   trust_remote_code: bool = False):
+    """The tokenizer of ``arch`` when given (fine-tuned checkpoints), else of ``model``; ``revision``
+    applies to the model's own tokenizer only."""
     from transformers import AutoTokenizer
 
-    path, gguf_file = _spec(model, arch).tokenizer_location()
-    tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file)
+    spec = _spec(model, arch)
+    path, gguf_file = spec.tokenizer_location()
+    own = {"revision": revision} if revision and spec.tokenizer == spec.name else {}
+    tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
+                                              **own, **_local_only(path))
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -63,14 +75,21 @@ def load_tokenizer(model: str | ModelSpec, arch: str | None = None):
 
 
 def load_model(model: str | ModelSpec, arch: str | None = None, dtype: str = "auto", device: str | None = None,
-               gpu_dtype: str = "fp16"):
-    """(model, tokenizer) from a hub name, a local folder, a ``.gguf`` file or ``smollm2``."""
+               gpu_dtype: str = "fp16", revision: str | None = None, attn_implementation: str | None = None,
+               trust_remote_code: bool = False):
+    """(model, tokenizer) from a hub name, a local folder, a ``.gguf`` file or ``smollm2``; the
+    keyword options are ``--model_args``'s (remote code is never trusted unless asked)."""
     from transformers import AutoModelForCausalLM
 
     spec = _spec(model, arch)
     device = device or default_device()
     path, gguf_file = spec.location()
-    kwargs = {"dtype": resolve_dtype(dtype, device, gpu_dtype), "gguf_file": gguf_file}
+    kwargs = {"dtype": resolve_dtype(dtype, device, gpu_dtype), "gguf_file": gguf_file,
+              "trust_remote_code": trust_remote_code, **_local_only(path)}
+    if revision:
+        kwargs["revision"] = revision
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     if device.startswith("cuda"):
         # "cuda" spreads a large model over every visible GPU; "cuda:N" (one data-parallel
         # process) keeps it on that GPU.
@@ -78,7 +97,7 @@ def load_model(model: str | ModelSpec, arch: str | None = None, dtype: str = "au
     hf_model = AutoModelForCausalLM.from_pretrained(path, **kwargs).eval()
     if not device.startswith("cuda"):
         hf_model.to(device)
-    return hf_model, load_tokenizer(spec)
+    return hf_model, load_tokenizer(spec, revision=revision, trust_remote_code=trust_remote_code)
 
 
 # transformers' values for sampling settings a model's generation config leaves unset

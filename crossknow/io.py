@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -109,15 +110,39 @@ def read_jsonl(path: str | Path) -> list[dict]:
 LOCK_NAME = ".crossknow.lock"
 
 
+# What a run writes before its first result or record: the lock and the fingerprint of each
+# configuration (``{records}/settings.json``, crossknow/runner.py).
+BEFORE_FIRST_WRITE = {LOCK_NAME, "settings.json"}
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost folder of ``folder``'s path that does not exist yet, or None."""
+    missing = None
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def _remove_if_unwritten(created: Path) -> None:
+    """A run that fails before its first write leaves no new folder behind."""
+    files = [p for p in created.rglob("*") if not p.is_dir()]
+    if all(p.name in BEFORE_FIRST_WRITE for p in files):
+        shutil.rmtree(created, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | Path) -> Iterator[None]:
     """One writer per output folder: a second process is refused with a message naming the holder.
 
     The lock is an OS file lock (``flock``) on ``{folder}/.crossknow.lock``, which also records the
     holder's process id, host, start time and command. The OS drops the lock when the holder dies,
-    even by ``kill -9``, so a killed run never leaves a stale lock behind.
+    even by ``kill -9``, so a killed run never leaves a stale lock behind. A folder that this lock
+    created is removed again when the run fails before writing anything in it (an error, Ctrl-C).
     """
     folder = Path(folder)
+    created = _first_missing(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the life of the lock
@@ -135,6 +160,11 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
         command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200]
         handle.write(f"process {os.getpid()} on {socket.gethostname()} since {started} ({command})\n")
         handle.flush()
-        yield
+        try:
+            yield
+        except BaseException:
+            if created is not None:
+                _remove_if_unwritten(created)
+            raise
     finally:
         handle.close()  # closing the file releases the lock; the record stays until the next holder

@@ -2,6 +2,7 @@
 # separated by spaces; MODEL in the environment overrides it), sources this file and calls
 # run_quiz, which asks each model the quiz in turn; extra arguments go to HP/evaluate.py.
 # The dtype is left to HP/evaluate.py (bf16 on a GPU as in the paper, fp32 on a CPU).
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

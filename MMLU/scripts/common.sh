@@ -2,6 +2,7 @@
 # separated by spaces; MODEL in the environment overrides it), sources this file and calls one of
 # the functions below, which run each model in turn; extra arguments go to MMLU/eval.py.
 # The dtype is left to MMLU/eval.py (auto: fp16 on a GPU, fp32 on a CPU).
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

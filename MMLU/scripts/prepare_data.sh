@@ -17,6 +17,7 @@
 # (OpenAI's MMMLU test files mmlu_XX-XX.csv in MMMLU_DIR; MMMLU has no dev split, so dev is
 # translated with DEV_TRANSLATOR, default google). Other settings: OUT_DIR, LANGUAGES, SOURCE
 # (English MMLU), MIXUP (the mixup release, or "build" to assemble mixup locally), SUBJECTS.
+source "$(dirname "$0")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -3,6 +3,7 @@
 # OpenAI models, then sources this file, which translates FLoRes (the paper's 100 sentences)
 # en<->de/fr/es/it with each model into {OUTPUT_DIR}/{model's tag}[-{preset}], then scores every
 # system under OUTPUT_DIR. Extra arguments go to Translation/translate.py.
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

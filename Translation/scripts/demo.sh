@@ -4,6 +4,7 @@ model="${MODEL:-smollm2 gemma3-270m apertium}"
 # sentences, and the embedding analyses (USE encoder on all 100 sentences, SmolLM2's layers).
 # MODEL=name (or several, separated by spaces) translates with others. The outputs go to
 # {OUTPUT_DIR}/demo, apart from the full launchers' systems, whose scoring skips them.
+source "$(dirname "$0")/../../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,5 +31,5 @@ for m in $model; do
       --output_dir "$out"  # into $out/{the model's tag}
 done
 python Translation/evaluate.py --outputs_dir "$out" --num_examples 20
-python Translation/embedding_analysis.py --model use --output_dir Translation/analysis/use
-python Translation/embedding_analysis.py --model smollm2 --output_dir Translation/analysis/smollm2
+python Translation/embedding_analysis.py --model use --output_dir "${OUTPUT_DIR:-Translation/outputs}/analysis/use"
+python Translation/embedding_analysis.py --model smollm2 --output_dir "${OUTPUT_DIR:-Translation/outputs}/analysis/smollm2"

@@ -5,6 +5,7 @@
 # (default FT/configs/ddp.yaml: one process per GPU; DeepSpeed comes from the preset),
 # TRANSLATOR (default hf, with TRANSLATION_MODEL, default NLLB-200 600M; TRANSLATOR=google is the
 # paper's Google Translate through googletrans: pip install -e ".[google]", online), MMLU_DATA, HP_DATA.
+source "$(dirname "${BASH_SOURCE[0]}")/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
