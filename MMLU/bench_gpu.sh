@@ -6,6 +6,7 @@
 # The model is a randomly initialised Llama-3-8B shape (no weights can be downloaded there): the
 # compute is the real model's, the predictions mean nothing.
 #   DATA_DIR=../shared/data/mmlu TOKENIZER=smollm2 OUT=$OUT bash MMLU/bench_gpu.sh
+source "$(dirname "$0")/../scripts/lib/usage.sh"  # --help / -h: usage, then exit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir="${DATA_DIR:-../shared/data/mmlu}"

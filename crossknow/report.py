@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--export: unknown format {args.export[0]!r}; known: {', '.join(EXPORT_FORMATS)}")
     folders, notes = collect(args.results_dirs)
     if not folders:
-        raise CrossknowError(f"{', '.join(map(str, args.results_dirs))}: no result found")
+        skipped = f" ({len(notes)} skipped; the first: {notes[0]})" if notes else ""
+        raise CrossknowError(f"{', '.join(map(str, args.results_dirs))}: no result found{skipped}")
     pairs = build_pairs(folders, allow_partial=args.allow_partial)
     for folder, by_task in folders.items():
         print_folder(folder, by_task, pairs[folder], args)

@@ -170,8 +170,10 @@ def records_difference(result: dict, records_dir: Path) -> str | None:
             records_by_unit[unit] = read_jsonl(path)
         except CrossknowError as error:
             return str(error)
-        if not all(isinstance(r, dict) and "correct" in r for r in records_by_unit[unit]):
-            return f"{path}: a record without 'correct'"
+        bad = next((i for i, r in enumerate(records_by_unit[unit])
+                    if not isinstance(r, dict) or not isinstance(r.get("correct"), bool)), None)
+        if bad is not None:
+            return f"{path}: line {bad + 1}: a record without a true/false 'correct'"
     return _first_mismatch(recomputed_numbers(result["task"], records_by_unit), result)
 
 

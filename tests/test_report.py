@@ -231,3 +231,18 @@ def test_a_synthetic_seed_folder_of_arm_checkpoints_is_tabulated_not_refused_as_
     assert "different models" not in out and "not tabulated" not in out
     arms = {line.split("/")[0] for line in out.splitlines() if "/seed0/trained " in line}
     assert arms == {p.stem for p in seed.glob("*.json")}
+
+
+def test_a_record_without_a_true_or_false_correct_is_named_not_a_traceback(tmp_path, capsys):
+    run = tmp_path / "m_0shot"
+    (run / "en").mkdir(parents=True)
+    (run / "en" / "anatomy.jsonl").write_text(json.dumps({"index": 0, "correct": True}) + "\n"
+                                              + json.dumps({"index": 1, "correct": None}) + "\n")
+    config = {"name": "en", "test_variant": "", "dev_variant": "", "test_mode": None, "test_language": None,
+              "shots": 0, "infer_mode": "logits"}
+    (run / "result_en.json").write_text(json.dumps({"schema_version": 1, "task": "mmlu", "config": config,
+                                                    "weighted_accuracy": 0.5, "n": 2, "records": "en"}))
+    with pytest.raises(CrossknowError) as error:  # nothing left to tabulate: the one-line error says why
+        main([str(run)])
+    assert f"{run / 'en' / 'anatomy.jsonl'}: line 2: a record without a true/false 'correct'" in str(error.value)
+    assert str(error.value).startswith(f"{run}: no result found (1 skipped; the first: {run / 'result_en.json'}: ")

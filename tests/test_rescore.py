@@ -52,6 +52,7 @@ def test_cli_prints_recorded_and_rescored(tmp_path, capsys):
     run_dir = tmp_path / "m_0shot"
     (run_dir / "en").mkdir(parents=True)
     record = letter_record("A", [0.5, 0.5, 0.0, 0.0], {"paper": [0.5, 0.5, 0.0, 0.0], "space": [0.2, 0.8, 0.0, 0.0]})
+    record["correct"] = True  # as run: the tie went to A (a result is served only with its records' numbers)
     (run_dir / "en" / "anatomy.jsonl").write_text(json.dumps(record) + "\n")
     config = {"name": "en", "test_variant": "", "dev_variant": "", "test_mode": None, "test_language": None,
               "shots": 0, "infer_mode": "logits"}

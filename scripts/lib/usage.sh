@@ -20,14 +20,17 @@ usage_files() {
   done < <(grep -oE '^(source|\.) "\$\(dirname "\$0"\)/[^"]+"' "$file" | sed -E 's/.*"\)\/([^"]+)"/\1/')
 }
 
-# usage_settings FILE...: "NAME<TAB>default" per ${NAME:-default} or ${NAME:?message}, first use wins
-# (a default may span lines: MODEL lists of several models).
+# usage_settings FILE...: "NAME<TAB>default" per ${NAME:-default} or ${NAME:?message}, first use wins,
+# except that a required setting's message replaces an empty default (${NAME:-} to test whether it is
+# set, ${NAME:?message} where it is needed). A default may span lines: MODEL lists of several models.
 usage_settings() {
   local file
   for file in "$@"; do tr '\n' ' ' < "$file"; echo; done \
     | grep -oE '\$\{[A-Z][A-Z0-9_]*:[-?][^}]*\}' \
     | sed -E 's/^\$\{([A-Z0-9_]+):(.*)\}$/\1\t\2/; s/ +/ /g' \
-    | awk -F'\t' '!seen[$1]++'
+    | awk -F'\t' '!($1 in value) { order[++n] = $1; value[$1] = $2; next }
+                  value[$1] == "-" && $2 ~ /^\?/ { value[$1] = $2 }
+                  END { for (i = 1; i <= n; i++) print order[i] "\t" value[order[i]] }'
 }
 
 # usage_comment FILE: the comment block at the top of FILE, after #! and the settings launchers put
