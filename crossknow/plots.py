@@ -182,20 +182,28 @@ def plot_gap_by_language(cells: dict[str, Cell], title: str = "", pairs: list | 
     for lang in langs:
         modes = [cells[f"{m}_{lang}"].accuracy for m in MODES if f"{m}_{lang}" in cells]
         mean_gaps[lang] = 100 * (sum(modes) / len(modes) - english.accuracy)
-    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.35 * len(langs)))
     low = [gaps[lang] - 100 * (cells[f"full_{lang}"].ci95[0] - english.accuracy) for lang in langs]
     high = [100 * (cells[f"full_{lang}"].ci95[1] - english.accuracy) - gaps[lang] for lang in langs]
-    ax.barh(range(len(langs)), [gaps[lang] for lang in langs], 0.6, xerr=[low, high], capsize=2,
-            color="0.55", edgecolor="black", hatch="//", label="full_L - English")
+    fig = _gap_bars(plt, langs, gaps, (low, high), mean_gaps, "full_L - English",
+                    "gap to English, accuracy points (interval: full_L's 95% interval, unpaired)", title)
+    return fig, {"full": gaps, "mean_over_modes": mean_gaps}
+
+
+def _gap_bars(plt, langs: list[str], gaps: dict, errors: tuple[list, list], mean_gaps: dict, label: str,
+              xlabel: str, title: str):
+    """Horizontal bars of the full_L gap per language with their intervals, and the mean over the modes."""
+    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.35 * max(len(langs), 1)))
+    ax.barh(range(len(langs)), [gaps[lang] for lang in langs], 0.6, xerr=list(errors), capsize=2,
+            color="0.55", edgecolor="black", hatch="//", label=label)
     ax.plot([mean_gaps[lang] for lang in langs], range(len(langs)), "kD", markersize=5,
             label="mean over the modes")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(langs)), langs)
-    ax.set_xlabel("gap to English, accuracy points (interval: full_L's 95% interval, unpaired)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title or "Gap to English per language")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig, {"full": gaps, "mean_over_modes": mean_gaps}
+    return fig
 
 
 def _plot_paired_gaps(pairs: list, title: str):
@@ -207,19 +215,11 @@ def _plot_paired_gaps(pairs: list, title: str):
     for lang in langs:
         modes = [by_mode[m][lang]["gap"] for m in MODES if lang in by_mode.get(m, {})]
         mean_gaps[lang] = sum(modes) / len(modes)
-    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.35 * max(len(langs), 1)))
     low = [full[lang]["gap"] - full[lang]["ci95"][0] for lang in langs]
     high = [full[lang]["ci95"][1] - full[lang]["gap"] for lang in langs]
-    ax.barh(range(len(langs)), [full[lang]["gap"] for lang in langs], 0.6, xerr=[low, high], capsize=2,
-            color="0.55", edgecolor="black", hatch="//", label="full_L - English (paired)")
-    ax.plot([mean_gaps[lang] for lang in langs], range(len(langs)), "kD", markersize=5,
-            label="mean over the modes")
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(langs)), langs)
-    ax.set_xlabel("difference to English, points (paired 95% bootstrap interval, same questions)")
-    ax.set_title(title or "Gap to English per language")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = _gap_bars(plt, langs, {lang: full[lang]["gap"] for lang in langs}, (low, high), mean_gaps,
+                    "full_L - English (paired)",
+                    "difference to English, points (paired 95% bootstrap interval, same questions)", title)
     not_paired = sorted(p.config for p in pairs if p.metrics is None)
     return fig, {"full": {lang: full[lang]["gap"] for lang in langs},
                  "full_ci95": {lang: full[lang]["ci95"] for lang in langs},
