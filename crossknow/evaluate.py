@@ -13,12 +13,13 @@ from pathlib import Path
 
 from crossknow.chat import ChatFormat
 from crossknow.io import check_plain_name
-from crossknow.mmlu import DataError, Item
+from crossknow.mmlu import DataError, Item, folder_name
 from crossknow.model_spec import ModelSpec
 from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.question_ids import mmlu_question_id
 from crossknow.results import summarize
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
+from crossknow.variant_folders import english_rows
 from crossknow.variants import MODES, sweep_mixup
 
 GENERATION_SUFFIX = "_token"  # the paper's name for a generation-mode result
@@ -130,18 +131,33 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
 
 
 def english_ids(source, subject: str, config: EvalConfig, test: list[Item], settings: Settings) -> list[str] | None:
-    """Each test row's id, from the English row it translates (variants are row-aligned to English);
-    None where the English file is not there or has another number of rows (records then pair by
-    subject and row, and the report says so)."""
+    """Each test row's id, from the English row it translates: the row map of the variant folder's
+    manifest where rows were dropped (``crossknow.variant_folders.english_rows``), else the same
+    position, which needs as many rows as English (a variant with another count and no map is
+    refused: its rows cannot be told apart). None where no English file is there (records then pair
+    by subject and row, and the report says so)."""
     if config.test_variant == "":
-        english = test
-    elif source.has("test", ""):
-        english = source.load(subject, "test", "")[: settings.limit]
-    else:
+        return [mmlu_question_id(subject, "test", row, item) for row, item in enumerate(test)]
+    if not source.has("test", ""):
         return None
-    if len(english) != len(test):
+    english = source.load(subject, "test", "")
+    rows = row_map(source, subject, config.test_variant, len(english))
+    if rows is None:
+        variant_count = len(source.load(subject, "test", config.test_variant))
+        if variant_count != len(english):
+            raise DataError(f"{source.describe('test', config.test_variant)}: {subject} has {variant_count} test "
+                            f"rows but English has {len(english)}, and its manifest.json records no row map "
+                            "(english_rows or skipped): which English question each row is cannot be told")
+        rows = list(range(len(english)))
+    return [mmlu_question_id(subject, "test", row, english[row]) for row in rows[: len(test)]]
+
+
+def row_map(source, subject: str, variant: str, english_count: int) -> list[int] | None:
+    """The English row of each row of a local variant folder, where its manifest records one."""
+    folder = getattr(source, "data_dir", None)
+    if folder is None:
         return None
-    return [mmlu_question_id(subject, "test", row, item) for row, item in enumerate(english)]
+    return english_rows(Path(folder) / folder_name("test", variant), subject, english_count)
 
 
 def subject_prompts(subject: str, data: SubjectData, settings: Settings) -> list[Prompt]:

@@ -40,6 +40,22 @@ def skipped_rows(folder: Path, subject: str) -> set[int]:
     return set(json.loads(manifest.read_text()).get("skipped", {}).get(subject, []))
 
 
+def english_rows(folder: Path, subject: str, english_count: int) -> list[int] | None:
+    """The English row (counted from 0) that each row of ``subject`` in a variant folder translates:
+    a built folder records them where rows were dropped (``english_rows``), a full folder its
+    skipped rows (``skipped``); None where the manifest records neither (rows then align by position)."""
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return None
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    if subject in record.get("english_rows", {}):
+        return list(record["english_rows"][subject])
+    if subject in record.get("skipped", {}):
+        skipped = set(record["skipped"][subject])
+        return [i for i in range(english_count) if i not in skipped]
+    return None
+
+
 def kept_english_cells(folder: Path) -> dict[str, list]:
     """Per subject, the ``[row, column]`` cells (rows counted from 0) that a full folder kept in
     English; an older manifest that did not record the cells gives ``[]`` for each such subject."""
@@ -69,7 +85,8 @@ def check_no_kept_english(folders: list[Path], subjects: list[str]) -> None:
 
 def load_aligned(data_dir: Path, split: str, languages: list[str], subject: str):
     """English and full translations, aligned row by row; rows skipped in any language are dropped.
-    ``row_ids`` are the kept rows' positions in the English file."""
+    ``row_ids`` are the kept rows' positions in the English file (recorded in the built folders'
+    manifests as ``english_rows`` where any row was dropped, so results pair by the right question)."""
     english = read_mmlu_csv(subject_path(data_dir / split, subject, split))
     folders = {lang: data_dir / folder_name(split, f"full_{lang}") for lang in languages}
     skipped = {lang: skipped_rows(folder, subject) for lang, folder in folders.items()}
@@ -103,7 +120,7 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
     mixup_languages = sorted(set(mixup_languages or languages) - {"en"})
     mixup_name = mixup_variant(mixup_languages) if mixup else None
     needed = list(dict.fromkeys([*languages, *(mixup_languages if mixup else [])]))
-    written, outputs, logs, tags = set(), {}, {}, {}
+    written, outputs, logs, tags, row_maps = set(), {}, {}, {}, {}
     if not allow_kept_english:
         for split in splits:
             split_subjects = subjects or subjects_in_folder(data_dir / split, split)
@@ -116,6 +133,7 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
         mixup_log = []
         for subject in split_subjects:
             english, translations, row_ids = load_aligned(data_dir, split, needed, subject)
+            dropped_any = row_ids != list(range(len(read_mmlu_csv(subject_path(data_dir / split, subject, split)))))
             culture = {lang: read_culture(data_dir / folder_name(split, f"full_{lang}"), subject) for lang in needed}
             for mode in modes:
                 for lang in languages:
@@ -123,6 +141,8 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
                     rows = build_variant(mode, english, translations[lang], subject, split, seed, row_ids)
                     outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
                     tags.setdefault(folder, {})[subject] = row_tags({lang: culture[lang]}, row_ids, subject)
+                    if dropped_any:
+                        row_maps.setdefault(folder, {})[subject] = row_ids
                     written.add(folder)
             if mixup:
                 chosen = {lang: translations[lang] for lang in mixup_languages}
@@ -132,6 +152,8 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
                 tags.setdefault(folder, {})[subject] = row_tags({lang: culture[lang] for lang in chosen}, row_ids, subject)
                 mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", "A", "B", "C", "D"], a))}
                               for i, a in zip(row_ids, assignment)]
+                if dropped_any:
+                    row_maps.setdefault(folder, {})[subject] = row_ids
                 written.add(folder)
         if mixup:
             logs[data_dir / folder_name(split, mixup_name) / "languages.jsonl"] = mixup_log
@@ -145,6 +167,8 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
             manifest["languages"] = ["en", *mixup_languages]
         kept = {name: sorted(kept_english_cells(data_dir / f"{folder.name.split('_')[0]}_{name}"))
                 for name in manifest["from"]}
+        if folder in row_maps:  # rows dropped (skipped in a translation): which English row each row is
+            manifest["english_rows"] = row_maps[folder]
         if any(kept.values()):  # built with --allow_kept_english: say from which subjects
             manifest["kept_english_subjects"] = {name: subjects for name, subjects in kept.items() if subjects}
         atomic_write_json(folder / "manifest.json", manifest)
