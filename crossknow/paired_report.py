@@ -125,6 +125,42 @@ def pair_sides(pair: Pair, target: Side, english: Side, *, clustered: bool, allo
     return pair
 
 
+# Config fields that say which configuration and questions a result is (the ids check the questions);
+# every other field is a setting that can change the numbers and must be the same on both sides.
+IDENTITY_FIELDS = frozenset({"name", "test_variant", "dev_variant", "test_mode", "test_language", "language",
+                             "variant", "units", "data", "limit", "processes", "fingerprint_sha256", "records"})
+# How a generation run answers; a translate-then-answer run is compared with direct English answers.
+GENERATION_FIELDS = frozenset({"infer_mode", "max_new_tokens", "do_sample", "seed", "stop"})
+
+
+def _setting(key: str, value):
+    """What of a config field decides the numbers: of the backend, its kind and dtype."""
+    if key == "backend" and isinstance(value, dict):
+        return {k: value.get(k) for k in ("backend", "dtype")}
+    return value
+
+
+def settings_difference(config: dict, english: dict) -> str | None:
+    """The first setting in which a result and its English counterpart differ, or None."""
+    skip = IDENTITY_FIELDS
+    if config.get("infer_mode") == "generation" and english.get("infer_mode") != "generation":
+        skip = skip | GENERATION_FIELDS
+    for key in sorted((set(config) | set(english)) - skip):
+        here, there = _setting(key, config.get(key)), _setting(key, english.get(key))
+        if here != there:
+            return f"{key}: {here!r} here, {there!r} in English"
+    return None
+
+
+def refused_for_settings(pair: Pair, config: dict, english: dict, where: str) -> Pair | None:
+    """``pair`` marked as refused when the two results were made under other settings."""
+    difference = settings_difference(config, english)
+    if difference is None:
+        return None
+    pair.refused = f"{where}: not paired with English: made under other settings ({difference})"
+    return pair
+
+
 def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -> list[Pair]:
     from crossknow.report import group_notes
 
@@ -147,6 +183,9 @@ def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -
                         config.get("test_language") or config["test_variant"],
                         _variant_label(config.get("test_mode") or config["test_variant"], notes), str(folder))
             where = f"{Path(result['_path']).name} vs {Path(english['_path']).name}"
+            if refused := refused_for_settings(pair, config, english["config"], where):
+                pairs.append(refused)
+                continue
             # only the English side is kept: a sweep's targets are read once each, and memory stays at two sides
             pairs.append(pair_sides(pair, load_side(target_records, "subject"), cache.get(english_records, "subject"),
                                     clustered=True, where=where, **options))
@@ -179,6 +218,9 @@ def hp_pairs(folder: Path, results: list[dict], hp_by_folder: dict[Path, list[di
         variant = result["config"].get("variant", "none")
         pair = Pair(model_name(result, folder), "hp", f"{variant}_{lang}", lang, variant, str(folder))
         where = f"{Path(result['_path']).name} vs {Path(english['_path']).name}"
+        if refused := refused_for_settings(pair, result["config"], english["config"], where):
+            pairs.append(refused)
+            continue
         # HP records name their unit "language": pair by quiz row, across languages
         target = _by_row(cache.get(target_records, "language"))
         reference = _by_row(cache.get(english_records, "language"))

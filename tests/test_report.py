@@ -246,3 +246,35 @@ def test_a_record_without_a_true_or_false_correct_is_named_not_a_traceback(tmp_p
         main([str(run)])
     assert f"{run / 'en' / 'anatomy.jsonl'}: line 2: a record without a true/false 'correct'" in str(error.value)
     assert str(error.value).startswith(f"{run}: no result found (1 skipped; the first: {run / 'result_en.json'}: ")
+
+
+@pytest.mark.parametrize("setting, value, shown", [
+    ("backend", {"backend": "hf", "dtype": "bfloat16", "batch_size": 8}, "backend: {'backend': 'hf', 'dtype': 'bfloat16'} here"),
+    ("apply_chat_template", True, "apply_chat_template: True here, None in English"),
+    ("truncate_demos", True, "truncate_demos: True here, None in English"),
+])
+def test_results_made_under_other_settings_are_not_paired(tmp_path, capsys, setting, value, shown):
+    run = tmp_path / "m_0shot"
+    write_run(run, "en", "", ENGLISH)
+    write_run(run, "full_fr", "full_fr", FRENCH)
+    result_file = run / "result_full_fr.json"
+    result = json.loads(result_file.read_text())
+    result["config"][setting] = value
+    result_file.write_text(json.dumps(result))
+    main([str(run)])
+    out = capsys.readouterr().out
+    assert f"not paired: result_full_fr.json vs result_en.json: not paired with English: made under other settings ({shown}" in out
+    assert "full_fr  fr    4" not in out  # no paired row for it
+
+
+def test_a_batch_size_or_device_difference_still_pairs(tmp_path, capsys):
+    run = tmp_path / "m_0shot"
+    write_run(run, "en", "", ENGLISH)
+    write_run(run, "full_fr", "full_fr", FRENCH)
+    for name, batch in (("en", 4), ("full_fr", 64)):
+        path = run / f"result_{name}.json"
+        result = json.loads(path.read_text())
+        result["config"]["backend"] = {"backend": "hf", "dtype": "float32", "batch_size": batch, "device": f"d{batch}"}
+        path.write_text(json.dumps(result))
+    main([str(run)])
+    assert "made under other settings" not in capsys.readouterr().out
