@@ -176,6 +176,8 @@ def fitted_prompt(subject: str, item: Item, data: SubjectData, settings: Setting
     while True:
         english = data.english_demos[:k] if data.english_demos is not None else None
         prompt = build_prompt(subject, item, data.demos[:k], settings.labels, settings.interv_prompt_id, english)
+        if settings.chat:  # the fit is measured on what the model reads
+            prompt = settings.chat.apply(prompt)
         if k == 0 or fits(prompt):
             return prompt, len(data.demos) - k
         k -= 1

@@ -412,3 +412,31 @@ def test_truncate_demos_drops_demonstrations_until_each_prompt_fits_and_records_
     from crossknow.results import validate_result
 
     validate_result(result)
+
+
+def test_truncate_demos_measures_and_keeps_the_chat_template(tmp_path):
+    """With --apply_chat_template too, the fit is measured on the templated prompt, and the prompt scored is it."""
+    from crossknow.chat import ChatFormat
+    from crossknow.evaluate import Settings, load_config_data, make_config, run_config
+    from crossknow.io import read_jsonl
+    from crossknow.mmlu import LocalSource
+    from crossknow.model_spec import ModelSpec
+    from crossknow.runner import Scoring
+
+    class Tokenizer:
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return f"<user>{messages[0]['content']}</user><assistant>"
+
+    chat = ChatFormat(Tokenizer(), "stub template", drop_bos="")  # adds 24 characters
+    source, config = LocalSource(DEMO_DATA), make_config("en")
+    backend = ShortContextBackend()
+    backend.context_length = lambda: 488  # one demonstration: 489, 486, 484 characters, +24 templated
+    settings = Settings(k=2, limit=3, subjects=["management"], truncate_demos=True, chat=chat)
+    data = load_config_data(source, config, settings)
+    result = run_config(backend, source, config, data, settings, Scoring(), ModelSpec.parse("smollm2"), tmp_path)
+    records = read_jsonl(tmp_path / "en" / "management.jsonl")
+    assert [r["dropped_demos"] for r in records] == [2, 2, 2]
+    assert [len(r["prompt"]) for r in records] == [235 + 24, 232 + 24, 230 + 24]
+    assert all(r["prompt"].startswith("<user>The following are") and r["prompt"].endswith("</user><assistant>")
+               for r in records)
+    assert result["config"]["apply_chat_template"] is True and result["config"]["truncate_demos"] is True
