@@ -26,7 +26,9 @@ def result_identity(result: dict, folder: Path) -> tuple[str, str]:
     """The configuration's name and language of a result, from its config fields."""
     config = result.get("config", {})
     if result["task"] == "mmlu":
-        return config["name"], config.get("test_language") or ("en" if config["test_variant"] == "" else "")
+        # mixup mixes languages within each question: its "language" is the variant's name
+        return config["name"], config.get("test_language") or ("en" if config["test_variant"] == ""
+                                                               else config["test_variant"])
     if result["task"] == "hp":
         return f"{config.get('variant', 'none')}_{config.get('language')}", config.get("language", "")
     return f"{config.get('arm', '')}/seed{config.get('experiment_seed', '')}", ""
@@ -43,7 +45,8 @@ def record_rows(result: dict, folder: Path) -> list[list]:
         for record in read_jsonl(path):
             qid, fallback = record_id(record, unit_field)
             unit = record.get(unit_field, path.stem)
-            lang = language or str(unit).rpartition("_")[2]  # a Synthetic unit is {fact set}_{language}
+            # a Synthetic quiz's unit is {fact set}_{language}; MMLU and HP name their language in the config
+            lang = str(unit).rpartition("_")[2] if result["task"] == "synthetic_quiz" else language
             rows.append([model_name(result, folder), result["task"], config, lang, qid, fallback, unit,
                          record.get("index"), record.get("label"), record.get("prediction"),
                          record.get("correct"), record.get("culture")])

@@ -23,19 +23,23 @@ a large matrix product in the dtype instead (stated as measured wherever it is u
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 # Dense peak TFLOP/s by dtype from the vendors' data sheets (tensor cores for fp16/bf16; fp32 without
-# TF32, PyTorch's default for matrix products). First match of the device name wins, so the more
-# specific names come first.
+# TF32, PyTorch's default for matrix products). Each model name must stand in the device name as a
+# whole word ("L4" is not "L40S", "A10" not "A10G"); the first match wins, so the more specific names
+# come first. A GPU that is not listed gets no MFU unless --peak_tflops gives its peak.
 PEAK_TFLOPS: list[tuple[str, dict[str, float]]] = [
+    ("H200 NVL", {"fp16": 835.0, "bf16": 835.0, "fp32": 60.0}),
     ("H200", {"fp16": 989.4, "bf16": 989.4, "fp32": 66.9}),
     ("H100 PCIe", {"fp16": 756.0, "bf16": 756.0, "fp32": 51.2}),
     ("H100 NVL", {"fp16": 835.0, "bf16": 835.0, "fp32": 60.0}),
     ("H100", {"fp16": 989.4, "bf16": 989.4, "fp32": 66.9}),  # SXM, e.g. "NVIDIA H100 80GB HBM3"
     ("A100", {"fp16": 312.0, "bf16": 312.0, "fp32": 19.5}),
     ("L40S", {"fp16": 362.1, "bf16": 362.1, "fp32": 91.6}),
+    ("L40", {"fp16": 181.0, "bf16": 181.0, "fp32": 90.5}),
     ("L4", {"fp16": 121.0, "bf16": 121.0, "fp32": 30.3}),
     ("A10", {"fp16": 125.0, "bf16": 125.0, "fp32": 31.2}),
     ("V100", {"fp16": 125.0, "fp32": 15.7}),
@@ -54,8 +58,8 @@ def table_peak_tflops(device_name: str, dtype) -> tuple[str, float] | None:
     """(table entry, dense peak TFLOP/s) of a GPU for the dtype, or None when not in the table."""
     name = dtype_name(dtype)
     for pattern, peaks in PEAK_TFLOPS:
-        if pattern in device_name and name in peaks:
-            return pattern, peaks[name]
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(pattern)}(?![A-Za-z0-9])", device_name):
+            return (pattern, peaks[name]) if name in peaks else None
     return None
 
 

@@ -278,3 +278,19 @@ def test_a_batch_size_or_device_difference_still_pairs(tmp_path, capsys):
         path.write_text(json.dumps(result))
     main([str(run)])
     assert "made under other settings" not in capsys.readouterr().out
+
+
+def test_csv_export_names_mixup_rows_by_their_variant_not_by_a_piece_of_the_subject(tmp_path):
+    import csv
+
+    run = tmp_path / "m_0shot"
+    mixed = [("abstract_algebra", "q0", True, "A"), ("high_school_world_history", "q1", False, "B")]
+    write_run(run, "en", "", [(s, q, True, "A") for s, q, _, _ in mixed])
+    write_run(run, "mixup", "mixup", mixed)
+    result_file = run / "result_mixup.json"
+    result = json.loads(result_file.read_text())
+    result["config"].update(test_mode=None, test_language=None)  # as MMLU/eval.py writes mixup
+    result_file.write_text(json.dumps(result))
+    main([str(run), "--export", "csv", str(tmp_path / "out")])
+    rows = list(csv.DictReader((tmp_path / "out" / "records.csv").open()))
+    assert {r["language"] for r in rows if r["config"] == "mixup"} == {"mixup"}

@@ -37,6 +37,11 @@ def test_peak_table_matches_the_specific_name_first():
     assert table_peak_tflops("NVIDIA A100-SXM4-80GB", "fp16") == ("A100", 312.0)
     assert table_peak_tflops("NVIDIA Tesla V100", "bf16") is None  # no bf16 on V100
     assert table_peak_tflops("Some Future GPU", "fp16") is None
+    # whole model names only: an L40 is not an L4, an A10G not an A10, an H200 NVL not an H200 SXM
+    assert table_peak_tflops("NVIDIA L40", "fp16") == ("L40", 181.0)
+    assert table_peak_tflops("NVIDIA L4", "fp16") == ("L4", 121.0)
+    assert table_peak_tflops("NVIDIA A10G", "fp16") is None
+    assert table_peak_tflops("NVIDIA H200 NVL", "bf16") == ("H200 NVL", 835.0)
 
 
 def test_profile_kinds_and_shares():
