@@ -422,10 +422,10 @@ def plot_folder(folder: Path, by_task: dict[str, list[dict]] | None = None, out_
     if pairs and any(p.metrics is not None and p.metrics["transfer"] is not None for p in pairs):
         fig, values["transfer"] = plot_transfer(pairs, f"Transfer from English ({prefix.name})")
         written += save(fig, out_dir, "transfer")
-        if culture_accuracy(cells["en"].records):
-            fig, values["culture_gap"] = plot_culture_gap(cells, f"Gap by culture tag ({prefix.name})")
-            values["culture_gap_paired"] = culture_intervals(cells)
-            written += save(fig, out_dir, "culture_gap")
+    if "en" in cells and any(v.startswith("full_") for v in cells) and culture_accuracy(cells["en"].records):
+        fig, values["culture_gap"] = plot_culture_gap(cells, f"Gap by culture tag ({prefix.name})")
+        values["culture_gap_paired"] = culture_intervals(cells)
+        written += save(fig, out_dir, "culture_gap")
     if baseline is not None and "en" in cells:
         fig, values["gap_closed"] = plot_gap_closed(cells, mmlu_cells(results_in(baseline).get("mmlu", []), baseline),
                                                     f"Gap closed: {prefix.name} vs {Path(baseline).name}")

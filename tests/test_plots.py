@@ -177,3 +177,10 @@ def test_culture_gap_has_n_and_a_paired_interval(run_dir):
     cs = intervals["zh"]["CS"]
     assert (cs["n"], cs["gap"]) == (10, pytest.approx(-30.0))
     assert cs["ci95"][0] <= -30.0 <= cs["ci95"][1] <= 0.0  # zh is never right where en is wrong
+
+
+def test_the_culture_gap_figure_does_not_need_paired_results(run_dir):
+    """Drawn from the culture tags alone (a merge had tied it to the transfer figure)."""
+    written = plots.plot_folder(run_dir, pairs=None)
+    assert run_dir / "figures" / "culture_gap.png" in written
+    assert "transfer" not in json.loads((run_dir / "figures" / "values.json").read_text())
