@@ -8,7 +8,10 @@ softmax in fp32 over the candidate letters' logits, argmax, under both answer-to
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
+from tqdm.auto import tqdm
 
 from crossknow.batching import Batcher, pad_left
 from crossknow.hub import hub_files_only
@@ -210,9 +213,9 @@ class HFBackend:
                  seed: int = 0, stop: list[str] | None = None, desc: str = "generating",
                  first_line_only: bool = False, num_beams: int = 1) -> list[str]:
         """Batched generation, each text ending before its first ``stop`` string;
-        ``first_line_only`` stops a sequence once it has a non-empty line."""
-        if do_sample:
-            torch.manual_seed(seed)
+        ``first_line_only`` stops a sequence once it has a non-empty line. Sampled generation draws
+        each prompt alone, seeded from (``seed``, the prompt's tokens): its text does not depend on the
+        batch size, the order of the prompts or a resumed run."""
 
         def step(batch: list[list[int]]) -> list[str]:
             input_ids, attention_mask, _ = self._pad_left(batch)
@@ -227,4 +230,13 @@ class HFBackend:
             texts = self.tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
             return [cut_at_stop(t, stop) for t in texts]
 
+        if do_sample:
+            return [self._seeded(step, ids, seed) for ids in tqdm(self.encode(prompts), desc=desc, leave=False,
+                                                               disable=len(prompts) < 2 or not self.batcher.show_progress)]
         return self.batcher.run(self.encode(prompts), step, desc)
+
+    @staticmethod
+    def _seeded(step, ids: list[int], seed: int) -> str:
+        digest = hashlib.sha256(f"{seed}:{','.join(map(str, ids))}".encode()).digest()
+        torch.manual_seed(int.from_bytes(digest[:8], "big"))
+        return step([ids])[0]

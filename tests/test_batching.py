@@ -83,3 +83,21 @@ def test_embedding_analysis_vectors_do_not_depend_on_the_batch_size(bpe_model_di
     with torch.no_grad():
         alone = embedder.model(input_ids=ids, output_hidden_states=True).hidden_states[-1][0, -1]
     np.testing.assert_allclose(three["last"][-1, 0], alone.float().cpu().numpy(), atol=1e-5)
+
+
+def test_sampled_generation_does_not_depend_on_batch_size_or_order(bpe_model_dir):
+    from conftest import demo_prompts
+    from crossknow.hf_backend import HFBackend, load_model
+
+    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    prompts = demo_prompts(k=0, variant="en")[:4]
+
+    def sample(batch_size, order, seed=3):
+        backend = HFBackend(model, tokenizer, batch_size, show_progress=False)
+        texts = backend.generate([prompts[i] for i in order], max_new_tokens=6, do_sample=True, seed=seed)
+        return dict(zip(order, texts))
+
+    reference = sample(4, [0, 1, 2, 3])
+    assert sample(1, [3, 2, 1, 0]) == reference
+    assert sample(2, [2, 0, 3, 1]) == reference
+    assert sample(4, [0, 1, 2, 3], seed=4) != reference  # the seed decides the draws
