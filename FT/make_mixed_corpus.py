@@ -29,7 +29,7 @@ from crossknow.cli import (  # noqa: E402
     run,
 )
 from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_text  # noqa: E402
+from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text  # noqa: E402
 from crossknow.mixing import UNITS, assign_languages, parse_corpus  # noqa: E402
 from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
 
@@ -85,6 +85,35 @@ def build(lines: list[str], unit: str, unit_words: int, languages: list[str], se
     return mixed, records, stats_out
 
 
+def corpus_settings(args: argparse.Namespace) -> dict:
+    """What decides a corpus's text: its source, unit, languages, seed and translator."""
+    source = [str(f) for f in args.input_files] if args.input_files else [args.dataset, args.dataset_config, args.split]
+    needs_translation = set(args.languages) != {"en"}
+    return {"source": source, "unit": args.unit, "unit_words": args.unit_words if args.unit == "words" else None,
+            "languages": list(args.languages), "seed": args.seed,
+            "translator": args.translator if needs_translation else None,
+            "model": args.model if needs_translation else None}
+
+
+def reusable_corpus(out_dir: Path, settings: dict) -> dict | None:
+    """The stats of a finished corpus in ``out_dir`` built under ``settings`` (so it is not built again);
+    None when there is none. One built under other settings is refused, naming the first difference,
+    so that a changed translator never reuses the old text."""
+    stats_file = out_dir / "stats.json"
+    if not ((out_dir / "mixed.txt").exists() and stats_file.exists()):
+        return None
+    stats = read_json(stats_file)
+    recorded = stats.get("settings")
+    if recorded is None:
+        raise CrossknowError(f"{out_dir}: a corpus built before its settings were recorded (translator "
+                             f"{stats.get('translator')}): delete the folder to rebuild it, or use another --out_dir")
+    for key in settings:
+        if recorded.get(key) != settings[key]:
+            raise CrossknowError(f"{out_dir}: built with {key} {recorded.get(key)!r}, not {settings[key]!r}: delete "
+                                 "the folder to rebuild it, or use another --out_dir")
+    return stats
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="wikitext")
@@ -101,11 +130,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch_size", type=positive_int, default=16)
     p.add_argument("--out_dir", type=Path, required=True)
     args = p.parse_args(argv)
+    settings = corpus_settings(args)
+    reused = reusable_corpus(args.out_dir, settings)
+    if reused is not None:
+        print(f"{args.out_dir / 'mixed.txt'}: built under these settings: reused")
+        return reused
     needs_translation = set(args.languages) != {"en"}
     translator = make_translator(args.translator, args.model) if needs_translation else None
     mixed, records, stats = build(read_lines(args), args.unit, args.unit_words, args.languages, args.seed,
                                   translator, TranslationCache(args.cache), args.batch_size)
     stats["translator"] = f"{translator.name}:{translator.model}" if translator else None
+    stats["settings"] = settings
     atomic_write_text(args.out_dir / "mixed.txt", "".join(line + "\n" for line in mixed))
     atomic_write_jsonl(args.out_dir / "units.jsonl", records)
     atomic_write_json(args.out_dir / "stats.json", stats)

@@ -102,6 +102,30 @@ def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
     assert json.loads((tmp_path / "out" / "stats.json").read_text())["failed"] == stats["failed"]
 
 
+def test_a_finished_corpus_is_reused_only_under_the_same_settings(tmp_path, capsys, monkeypatch):
+    """The launchers run the builder again for every arm: the same settings reuse the corpus without
+    translating; another translator (or seed, unit, ...) is refused, never served the old text."""
+    from crossknow.errors import CrossknowError
+
+    mixer = load("make_mixed_corpus")
+    src = tmp_path / "wiki.txt"
+    src.write_text("\n".join(wiki_lines(12)) + "\n", encoding="utf-8")
+    args = ["--input_files", str(src), "--unit", "sentence", "--out_dir", str(tmp_path / "out")]
+    first = mixer.main(args + ["--languages", "en"])
+    assert first["settings"]["translator"] is None
+    monkeypatch.setattr(mixer, "make_translator", lambda *a, **k: pytest.fail("a reused corpus loads no translator"))
+    assert mixer.main(args + ["--languages", "en"]) == first
+    assert "built under these settings: reused" in capsys.readouterr().out
+    with pytest.raises(CrossknowError, match=r"out: built with languages \['en'\], not \['en', 'fr'\]"):
+        mixer.main(args + ["--languages", "en", "fr", "--translator", "apertium"])
+    stats = tmp_path / "out" / "stats.json"
+    recorded = json.loads(stats.read_text())
+    recorded["settings"].update(languages=["en", "fr"], translator="hf", model="org/nllb")
+    stats.write_text(json.dumps(recorded))
+    with pytest.raises(CrossknowError, match=r"out: built with translator 'hf', not 'apertium'"):
+        mixer.main(args + ["--languages", "en", "fr", "--translator", "apertium", "--model", "org/nllb"])
+
+
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (.ci/run installs it)")
 def test_corpus_builder_with_apertium(tmp_path):
     mixer = load("make_mixed_corpus")

@@ -22,9 +22,10 @@ free_port() {
 }
 
 # build_corpus OUT_DIR DATASET_CONFIG UNIT [K]: WikiText from the hub, English (UNIT=english) or mixed.
+# A finished corpus is reused by FT/make_mixed_corpus.py itself, only when built under the same settings
+# (translator included); one built otherwise is refused, so a changed TRANSLATOR never trains on old text.
 build_corpus() {
   local out="$1" config="$2" unit="$3" k="${4:-8}"
-  [ -f "$out/mixed.txt" ] && return 0
   if [ "$unit" = english ]; then  # the same text, untranslated, for the English-only arm
     python FT/make_mixed_corpus.py --dataset_config "$config" --unit document --languages en --out_dir "$out"
   else
