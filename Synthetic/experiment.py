@@ -652,7 +652,8 @@ def power_line(power: dict) -> str:
             f"{pct(power['share_right_in_english_both'])}% of facts right in English in both arms; detecting a "
             f"{pct(power['effect'])}-point change of transfer with 80% power needs {power['facts_needed']} "
             f"language-dependent facts (seeds pooled, facts independent); this design has {power['planned_facts']}: "
-            f"detectable change {pct(power['detectable_80'])} points; estimated time {power['estimated_minutes']} min.")
+            f"detectable change {pct(power['detectable_80'])} points (a lower bound: it leaves out the variation "
+            f"between seeds, which the seed-level t interval includes); estimated time {power['estimated_minutes']} min.")
 
 
 # --- command line ---
