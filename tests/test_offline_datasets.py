@@ -46,6 +46,7 @@ def test_fetch_data_with_an_unreachable_hub_stops_with_one_line(tmp_path):
         f"error: hub dataset cais/mmlu: not in the local datasets cache ({tmp_path / 'datasets'}) and "
         "http://127.0.0.1:9 cannot be reached; load it once where there is internet and copy the cache here, "
         "or pass a DatasetDict saved with save_to_disk to --source")
+    assert not (tmp_path / "full").exists()
     assert seconds < 20  # datasets' own retries take far longer
 
 
