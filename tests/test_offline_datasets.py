@@ -2,6 +2,7 @@
 local datasets cache used (datasets in offline mode), and otherwise one line in seconds naming the
 dataset and how to provide it locally. Never reaches the network."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 from crossknow import hub
 from crossknow.hp import load_quiz
 
@@ -88,3 +89,24 @@ def test_datasets_load_offline_exactly_when_the_hub_cannot_be_used(reachable, of
     assert hub.load_hub_dataset("org/set", "cfg", split="test", provide_locally="x") == "rows"
     assert seen == [("org/set", ("cfg",), {"split": "test"}, loads_offline, loads_offline)]
     assert (datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE) == (False, False)
+
+
+@pytest.mark.parametrize("script, read, local_flag", [
+    ("HP/extract_wiki103_hp.py", lambda module: module.read_documents("wikitext"),
+     "pass the train split as a local text file to --input"),
+    ("FT/make_mixed_corpus.py", lambda module: module.read_lines(argparse.Namespace(
+        input_files=None, dataset="wikitext", dataset_config="wikitext-2-raw-v1", split="train")),
+     "pass local text files to --input_files"),
+    ("MMLU/translate.py", lambda module: module.global_mmlu_rows("CohereForAI/Global-MMLU", "fr", "test"),
+     "pass a folder holding one save_to_disk copy per language to --import_global_mmlu"),
+])
+def test_the_other_hub_datasets_name_their_local_flag_when_offline(script, read, local_flag, tmp_path,
+                                                                   monkeypatch):
+    import datasets.config
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path)
+    with pytest.raises(hub.HubUnreachable) as error:
+        read(load_script(script))
+    assert str(error.value).endswith(f"and HF_HUB_OFFLINE is set; load it once where there is internet and copy "
+                                     f"the cache here, or {local_flag}")
