@@ -14,6 +14,8 @@ from conftest import ROOT, load_script
 from crossknow import hub
 from crossknow.hp import load_quiz
 
+DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
+
 
 def script_without_hub(tmp_path, script: str, args: list[str], **env) -> tuple[subprocess.CompletedProcess, float]:
     environment = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_ENDPOINT",
@@ -110,3 +112,25 @@ def test_the_other_hub_datasets_name_their_local_flag_when_offline(script, read,
         read(load_script(script))
     assert str(error.value).endswith(f"and HF_HUB_OFFLINE is set; load it once where there is internet and copy "
                                      f"the cache here, or {local_flag}")
+
+
+def test_a_cached_hub_quiz_is_served_from_the_datasets_cache_when_the_hub_is_unreachable(tmp_path, monkeypatch):
+    """The cache is laid out as load_dataset leaves a hub dataset ({namespace}___{name}/{config}/
+    {version}/{revision}/{name}-{split}.arrow), built here from the demo quiz's CSV files."""
+    import shutil
+
+    import datasets.config
+    from datasets.data_files import DataFilesDict
+    from datasets.packaged_modules.csv.csv import Csv
+
+    splits = {"English": [str(DEMO_QUIZ / "English.csv")], "French": [str(DEMO_QUIZ / "French.csv")]}
+    builder = Csv(cache_dir=str(tmp_path / "build"), dataset_name="hp-quiz",
+                  data_files=DataFilesDict.from_patterns(splits))
+    builder.download_and_prepare()
+    shutil.copytree(builder.cache_dir, tmp_path / "cache" / "someone___hp-quiz" / "default" / "0.0.0" / "0123abcd")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda: False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+    quiz = load_quiz("someone/hp-quiz", ["en", "fr"])
+    assert quiz == load_quiz(DEMO_QUIZ, ["en", "fr"])
+    assert len(quiz["fr"]) == 30 and quiz["fr"][0].item.question == "Qui est le parrain de Harry Potter ?"
