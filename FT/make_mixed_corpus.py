@@ -42,9 +42,11 @@ def read_lines(args) -> list[str]:
         if not any(line.strip() for line in lines):
             raise CrossknowError(f"{', '.join(map(str, args.input_files))}: no text (an empty corpus)")
         return lines
-    from datasets import load_dataset
+    from crossknow.hub import load_hub_dataset
 
-    return [row["text"].rstrip("\n") for row in load_dataset(args.dataset, args.dataset_config, split=args.split)]
+    rows = load_hub_dataset(args.dataset, args.dataset_config, split=args.split,
+                            provide_locally="pass local text files to --input_files")
+    return [row["text"].rstrip("\n") for row in rows]
 
 
 def build(lines: list[str], unit: str, unit_words: int, languages: list[str], seed: int, translator,

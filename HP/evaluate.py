@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crossknow.backends import add_model_arguments, backend_options, check_model_arguments, make_backend  # noqa: E402
+from crossknow.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument  # noqa: E402
 from crossknow.cli import (  # noqa: E402
     add_data_argument,
     add_languages_argument,
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="none (all in one language), question/options/gt (that part in the language, "
                         "the rest English), mixup (question and options in five languages)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"])
+    add_chat_argument(p)
     add_limit_argument(p, "first N questions")
     p.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
@@ -57,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     check_limit(p, args.limit)
     if args.spec.is_api:
         p.error(f"--model {args.model}: the quiz is scored from letter logits, which an API model does not give")
+    check_chat_argument(p, args)
     langs = args.languages or ["all"]
     args.languages = QUIZ_LANGUAGES if langs == ["all"] else langs
     if args.variant == "mixup":
@@ -78,11 +81,19 @@ def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
             "category_n": {c: len(v) for c, v in sorted(by_category.items())}}
 
 
-def language_unit(quiz, lang: str, args) -> Unit:
+def language_unit(quiz, lang: str, args, chat: ChatFormat | None = None) -> Unit:
     items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
+    prompts = [chat.apply(p) for p in prompts] if chat else prompts
     categories = [{"id": hp_question_id(row), "category": q.category} for row, q in enumerate(quiz["en"])]
     n = len(items) if args.limit is None else min(args.limit, len(items))
     return Unit(lang, items[:n], prompts[:n], categories[:n])
+
+
+def optional_fields(args: argparse.Namespace, chat: ChatFormat | None) -> dict:
+    """Config fields present only when their option is used, so that results made without it (and
+    their fingerprints) stay as they were: no ``apply_chat_template`` means it was off."""
+    fields = chat.describe() if chat else {}
+    return {**fields, "model_args": args.model_args} if args.model_args else fields
 
 
 def format_summary(results: dict[str, dict], english: dict | None, pairs: dict | None = None) -> str:
@@ -133,7 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     # English always: the variants build on it, the categories and the alignment check use it.
     needed = QUIZ_LANGUAGES if args.variant == "mixup" else ["en", *sorted(set(args.languages) - {"en"})]
     quiz = load_quiz(args.data_dir, needed)  # validated before the model loads
-    units = {lang: language_unit(quiz, lang, args) for lang in args.languages}
+    chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
+    units = {lang: language_unit(quiz, lang, args, chat) for lang in args.languages}
     scoring = Scoring(labels=LABELS, answer_token=args.answer_token, seed=args.seed)
     out_dir = Path(args.save_dir) / args.spec.tag / args.variant
     workers = Workers()
@@ -142,8 +154,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results = {}
     try:
         for lang, unit in units.items():
-            config = {"language": lang, "variant": args.variant, "limit": args.limit,
-                      **({"model_args": args.model_args} if args.model_args else {})}  # only when given
+            config = {"language": lang, "variant": args.variant, "limit": args.limit, **optional_fields(args, chat)}
             run = Run(task="hp", spec=args.spec, config=config,
                       data_source=str(args.data_dir), result_file=out_dir / f"result_{lang}.json",
                       records_dir=out_dir / lang, unit_field="language")

@@ -34,9 +34,11 @@ def read_documents(source: str, hub_config: str = "wikitext-103-v1") -> list[str
         with open(source, encoding="utf-8") as f:
             lines = f.read().splitlines()
     else:
-        from datasets import load_dataset
+        from crossknow.hub import load_hub_dataset
 
-        lines = [row["text"].rstrip("\n") for row in load_dataset(source, hub_config, split="train")]
+        rows = load_hub_dataset(source, hub_config, split="train",
+                                provide_locally="pass the train split as a local text file to --input")
+        lines = [row["text"].rstrip("\n") for row in rows]
     return [line for line in lines if line.strip()]
 
 

@@ -27,7 +27,7 @@ from crossknow.backends import (  # noqa: E402
     check_model_arguments,
     make_backend,
 )
-from crossknow.chat import ChatFormat  # noqa: E402
+from crossknow.chat import add_chat_argument, chat_format, check_chat_argument  # noqa: E402
 from crossknow.cli import (  # noqa: E402
     add_data_argument,
     add_languages_argument,
@@ -90,9 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"],
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
-    p.add_argument("--apply_chat_template", action="store_true",
-                   help="instruct models: each prompt as one user turn of the tokenizer's chat template, the "
-                        "letter scored after the assistant prefix (recorded with the template's hash)")
+    add_chat_argument(p)
     p.add_argument("--overwrite", action="store_true", help="recompute finished configurations")
     p.add_argument("--truncate_demos", action="store_true",
                    help="a prompt longer than the model's context drops demonstrations until it fits (the original "
@@ -104,9 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         apply_quick(p, args)
     if args.variants and (args.config or args.test_trans_lan is not None):
         p.error("use either --variants (--configs) or the single-configuration flags --config/--test_trans_lan")
-    if args.apply_chat_template and (args.spec.is_api or args.backend != "hf"):
-        p.error("--apply_chat_template: only for models loaded with transformers (--backend hf); "
-                "API models are chat models already")
+    check_chat_argument(p, args)
     capability = Scoring(infer_mode=args.infer_mode).capability
     try:
         require(backend_class(args.spec, args.backend), capability)
@@ -167,12 +163,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     configs = build_configs(args)
     # Read and validate every input file before loading the model.
     data = {c.name: load_config_data(source, c, settings) for c in configs}
-    if args.apply_chat_template:  # the tokenizer alone: a model without a template stops before loading
-        from crossknow.hf_backend import load_tokenizer
-
-        tokenizer = load_tokenizer(args.spec, revision=args.loader_options.get("revision"),
-                                   trust_remote_code=args.loader_options.get("trust_remote_code", False))
-        settings.chat = ChatFormat.of(tokenizer, args.model)
+    settings.chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
 
     prefix = Path(args.save_dir) / f"{args.spec.tag}_{args.ntrain}shot"
     if args.interv_prompt_id != -1:

@@ -70,8 +70,10 @@ def fetch(source: HubSource, variant: str, split: str, subjects: list[str] | Non
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     out_dir = Path(args.out_dir)
-    english = HubSource(args.source, variant="")
-    mixup = None if args.no_mixup else HubSource(args.mixup, variant="mixup")
+    english = HubSource(args.source, variant="", provide_locally="pass a DatasetDict saved with save_to_disk "
+                                                                  "to --source")
+    mixup = None if args.no_mixup else HubSource(args.mixup, variant="mixup", provide_locally="pass a local copy "
+                                                 "to --mixup, or skip it with --no_mixup")
     for source, variant in ((english, ""), (mixup, "mixup")):
         if source is None:
             continue

@@ -358,9 +358,11 @@ def global_mmlu_rows(source: str, config: str, split: str):
     elif Path(source).exists():
         raise DataError(f"{local}: not found; a local Global-MMLU copy holds one save_to_disk folder per language")
     else:
-        from datasets import load_dataset
+        from crossknow.hub import load_hub_dataset
 
-        data, where = load_dataset(source, config, split=split), f"hub:{source}/{config}/{split}"
+        data = load_hub_dataset(source, config, split=split, provide_locally="pass a folder holding one "
+                                "save_to_disk copy per language to --import_global_mmlu")
+        where = f"hub:{source}/{config}/{split}"
     missing = [c for c in GLOBAL_MMLU_COLUMNS if c not in data.column_names]
     if missing:
         raise DataError(f"{where}: no column(s) {', '.join(missing)}; is this Global-MMLU?")

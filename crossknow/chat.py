@@ -12,6 +12,7 @@ text must equal prefix + suffix exactly (a template that rewrites the message is
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from dataclasses import dataclass
 
@@ -71,3 +72,29 @@ def _bos_added_twice(tokenizer) -> str:
                                              add_generation_prompt=True)
     adds_bos = tokenizer("x").input_ids[:1] == [tokenizer.bos_token_id]
     return bos if rendered.startswith(bos) and adds_bos else ""
+
+
+def add_chat_argument(p: argparse.ArgumentParser) -> None:
+    """``--apply_chat_template``, the same flag for every task that scores letters."""
+    p.add_argument("--apply_chat_template", action="store_true",
+                   help="instruct models: each prompt as one user turn of the tokenizer's chat template, the "
+                        "letter scored after the assistant prefix (recorded with the template's hash)")
+
+
+def check_chat_argument(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse the flag where there is no tokenizer to render with (after ``check_model_arguments``)."""
+    if args.apply_chat_template and (args.spec.is_api or args.backend != "hf"):
+        p.error("--apply_chat_template: only for models loaded with transformers (--backend hf); "
+                "API models are chat models already")
+
+
+def chat_format(args: argparse.Namespace) -> ChatFormat | None:
+    """The run's chat format when ``--apply_chat_template`` is given, else None. Loads the tokenizer
+    alone, so that a model without a template stops before the model loads."""
+    if not args.apply_chat_template:
+        return None
+    from crossknow.hf_backend import load_tokenizer
+
+    tokenizer = load_tokenizer(args.spec, revision=args.loader_options.get("revision"),
+                               trust_remote_code=args.loader_options.get("trust_remote_code", False))
+    return ChatFormat.of(tokenizer, args.model)

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from crossknow.hub import load_hub_dataset
 from crossknow.io import read_jsonl, read_text
 from crossknow.languages import get_language
 from crossknow.mmlu import LETTERS, DataError, Item, checked_item
@@ -79,9 +80,8 @@ def load_quiz(data: str | Path, langs: list[str]) -> dict[str, list[QuizItem]]:
         elif path.exists() or str(data).count("/") != 1:
             raise DataError(f"{data}: not a folder of quiz files nor a hub dataset name")
         else:
-            from datasets import load_dataset
-
-            rows = list(load_dataset(str(data), split=SPLIT_NAMES[lang]))
+            rows = list(load_hub_dataset(str(data), split=SPLIT_NAMES[lang],
+                                         provide_locally="pass a local folder of quiz files to --data"))
             quiz[lang] = parse_rows(rows, f"hub:{data}/{SPLIT_NAMES[lang]}")
     check_alignment(quiz)
     return quiz

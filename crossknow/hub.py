@@ -5,13 +5,20 @@ several sentences. Before a hub model loads, ``hub_files_only`` tries one TCP co
 hub (once per process) unless ``HF_HUB_OFFLINE`` is set; when the hub cannot be reached, the model
 loads from the local cache only (no retries), and a model that is not cached stops the run with
 one line naming what could not be reached and how to provide the model locally.
+
+Hub datasets (``load_hub_dataset``) follow the same rule: with the hub reachable they load as
+usual; without it (or with ``HF_HUB_OFFLINE`` set) ``datasets`` runs in offline mode, so it serves
+the local datasets cache where that holds the data and fails at once where not, and the run stops
+with one line naming the dataset and how to provide it locally.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 from crossknow.errors import CrossknowError
@@ -69,3 +76,40 @@ def hub_files_only(repo_id: str) -> bool:
     raise HubUnreachable(f"{repo_id}: not in the local hub cache ({constants.HF_HUB_CACHE}) and {why}; "
                          f"download it where there is internet (hf download {repo_id}) and copy the cache "
                          "here, or pass its local folder to --model")
+
+
+def load_hub_dataset(name: str, *args, provide_locally: str, **kwargs):
+    """``datasets.load_dataset(name, *args, **kwargs)``, from the local datasets cache alone when the
+    hub cannot be reached or ``HF_HUB_OFFLINE`` is set. ``provide_locally`` ends the error line: how
+    to give the script a local copy instead (``pass a local folder to --data``)."""
+    from datasets import load_dataset
+
+    if not offline_by_setting() and hub_reachable():
+        return load_dataset(name, *args, **kwargs)
+    with datasets_offline():
+        try:
+            return load_dataset(name, *args, **kwargs)
+        except (ConnectionError, FileNotFoundError) as error:
+            raise HubUnreachable(_dataset_unreachable(name, provide_locally)) from error
+
+
+@contextlib.contextmanager
+def datasets_offline() -> Iterator[None]:
+    """``datasets`` and ``huggingface_hub`` in offline mode (no request, no retry) for the block."""
+    import datasets.config
+    from huggingface_hub import constants
+
+    saved = datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE
+    datasets.config.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE = saved
+
+
+def _dataset_unreachable(name: str, provide_locally: str) -> str:
+    import datasets.config
+
+    why = "HF_HUB_OFFLINE is set" if offline_by_setting() else f"{hub_endpoint()} cannot be reached"
+    return (f"hub dataset {name}: not in the local datasets cache ({datasets.config.HF_DATASETS_CACHE}) and {why}; "
+            f"load it once where there is internet and copy the cache here, or {provide_locally}")

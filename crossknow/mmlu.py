@@ -21,6 +21,7 @@ from pathlib import Path
 from crossknow.cli import looks_like_path
 from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
+from crossknow.hub import load_hub_dataset
 from crossknow.io import atomic_write_text, check_plain_name, read_text
 
 # The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
@@ -220,6 +221,10 @@ MIXUP_HUB = "cross-ling-know/mixup-lang-mmlu"
 RELEASES = {MIXUP_HUB: "mixup"}
 
 
+LOCAL_MMLU = "pass a folder in the paper's layout (MMLU/fetch_data.py writes one) to --data_dir"
+LOCAL_MIXUP = "build the mixup folders in the data folder with MMLU/build_variants.py"
+
+
 class HubSource:
     """MMLU from the Hugging Face hub, or a local copy of it.
 
@@ -230,9 +235,10 @@ class HubSource:
     serves English; a folder holding ``data/{split}/`` serves ``variant``.
     """
 
-    def __init__(self, name: str, variant: str | None = None):
+    def __init__(self, name: str, variant: str | None = None, provide_locally: str = LOCAL_MMLU):
         self.name = name
         self.variant = RELEASES.get(name, "") if variant is None else variant
+        self.provide_locally = provide_locally  # the end of the one-line error when the hub is unreachable
         self._saved = None
 
     def describe(self, split: str, variant: str) -> str:
@@ -261,10 +267,8 @@ class HubSource:
         if self._release_folder() is not None:
             return read_mmlu_csv(subject_path(self._release_folder() / split, subject, split))
         if self.variant:
-            from datasets import load_dataset
-
             files = [f"data/{split}/{subject}_{split}.csv"]
-            rows = load_dataset(self.name, data_files=files)["train"]
+            rows = load_hub_dataset(self.name, data_files=files, provide_locally=self.provide_locally)["train"]
             return [_item_from_hub_row(row, f"hub:{self.name}/{files[0]}", i) for i, row in enumerate(rows)]
         return self._english(subject, split)
 
@@ -272,9 +276,7 @@ class HubSource:
         if self._is_saved_dataset():
             rows = [r for r in self._saved_dataset()[split] if r["subject"] == subject]
         else:
-            from datasets import load_dataset
-
-            rows = load_dataset(self.name, subject, split=split)
+            rows = load_hub_dataset(self.name, subject, split=split, provide_locally=self.provide_locally)
         source = f"{self.describe(split, '')} ({subject}, {split})"
         items = []
         for index, row in enumerate(rows):
@@ -337,7 +339,7 @@ class MixupHubFallback:
 
     def __init__(self, local: LocalSource, hub: HubSource | None = None):
         self.local = local
-        self.hub = hub or HubSource(MIXUP_HUB)
+        self.hub = hub or HubSource(MIXUP_HUB, provide_locally=LOCAL_MIXUP)
         self.noticed: set[str] = set()
 
     def _pick(self, split: str, variant: str):

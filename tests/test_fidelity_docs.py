@@ -1,13 +1,14 @@
 """What the READMEs say about the paper's differences and the bundled translations, checked against
-the files: every item of the MMLU and FT difference lists names the file and the flag (or setting,
-or launcher variable) that controls it, and every bundled demo translation names its translator."""
+the files: every item of the MMLU, FT and HP difference lists names the file and the flag (or
+setting, or launcher variable) that controls it (HP's flags are those HP/evaluate.py takes), and
+every bundled demo translation names its translator."""
 
 import json
 import re
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 FILE = re.compile(r"`[\w./-]+\.(?:py|yaml|sh|json)\b")
 CONTROL = re.compile(r"`[^`]*--\w+|`[A-Z][A-Z_]{2,}`|no flag")
@@ -20,7 +21,7 @@ def difference_items(readme: str) -> list[str]:
     return [" ".join(item.split()) for item in re.split(r"\n(?=- )", section) if item.startswith("- ")]
 
 
-@pytest.mark.parametrize("readme", ["MMLU/README.md", "FT/README.md"])
+@pytest.mark.parametrize("readme", ["MMLU/README.md", "FT/README.md", "HP/README.md"])
 def test_every_difference_names_its_file_and_flag(readme):
     items = difference_items(readme)
     assert len(items) >= 3
@@ -39,6 +40,18 @@ def test_the_issue_23_differences_are_listed():
     ft = " ".join(difference_items("FT/README.md"))
     for topic in ("Examples: packed or per line", "BOS", "Corpus translation"):
         assert f"**{topic}**" in ft
+
+
+def test_the_hp_differences_name_flags_that_hp_evaluate_takes(capsys):
+    items = difference_items("HP/README.md")
+    for topic in ("Tokenizer class", "Batching", "Precision on a CPU"):
+        assert any(item.startswith(f"- **{topic}** (") for item in items), topic
+    with pytest.raises(SystemExit):
+        load_script("HP/evaluate.py").parse_args(["--help"])
+    known = set(re.findall(r"--\w+", capsys.readouterr().out))
+    named = {flag for item in items for flag in re.findall(r"--\w+", item)}
+    assert named >= {"--answer_token", "--batch_size", "--no_prefix_cache", "--dtype", "--model_args"}
+    assert named <= known, f"flags HP/evaluate.py does not take: {sorted(named - known)}"
 
 
 def test_every_bundled_demo_translation_names_its_translator():

