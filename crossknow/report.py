@@ -324,13 +324,13 @@ def print_folder(folder: Path, by_task: dict[str, list[dict]], pairs: dict[str, 
     if "mmlu" in by_task:
         results = {r["config"]["name"]: r for r in by_task["mmlu"]}
         by_name = {p.config: p for p in pairs.get("mmlu", [])}
-        print(format_table(results, title=f"{folder} (MMLU weighted accuracy %, difference to English: the "
+        print(format_table(results, title=f"{folder} (MMLU weighted accuracy %, difference to English, the "
                                           "language minus English [paired 95% interval])", markdown=args.markdown, show_n=args.show_n,
                            paired=by_name))
         print()
     if "hp" in by_task:
         by_lang = {p.language: p for p in pairs.get("hp", [])}
-        print(format_hp_table(by_task["hp"], title=f"{folder} (HP quiz accuracy %, difference to English: the "
+        print(format_hp_table(by_task["hp"], title=f"{folder} (HP quiz accuracy %, difference to English, the "
                                      "language minus English [paired 95% interval])",
                               markdown=args.markdown, paired=by_lang))
         print()

@@ -8,6 +8,7 @@ Two tokenizer families, because letter-token handling differs between them:
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The tests never reach the Hugging Face hub: its one reachability probe (crossknow/hub.py) goes to
+# the loopback discard port, which refuses at once. Tests of the online path set their own endpoint.
+os.environ.setdefault("HF_ENDPOINT", "http://127.0.0.1:9")
 
 DEMO_DATA = ROOT / "MMLU" / "data" / "demo"
 LABELS = ("A", "B", "C", "D")

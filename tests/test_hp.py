@@ -136,7 +136,7 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
 
     report([str(tmp_path)])
     table = capsys.readouterr().out
-    assert "(HP quiz accuracy %, difference to English: the language minus English [paired 95% interval])" in table
+    assert "(HP quiz accuracy %, difference to English, the language minus English [paired 95% interval])" in table
     # paired by quiz row (hp/{row}): the difference to English with its paired interval
     assert f"fr        {100 * fr['accuracy']:.1f} ({100 * (fr['accuracy'] - results['en']['accuracy']):+.1f} [" in table
 
