@@ -61,6 +61,14 @@ from crossknow.mmlu import (  # noqa: E402
     subject_path,
     write_mmlu_csv,
 )
+from crossknow.question_ids import mmlu_question_id  # noqa: E402
+from crossknow.source_ids import (  # noqa: E402
+    global_mmlu_mismatch,
+    global_mmlu_source_id,
+    mmmlu_source_id,
+    remove_source_ids,
+    write_source_ids,
+)
 from crossknow.translation import (  # noqa: E402
     TRANSLATORS,
     RetryBudget,
@@ -300,25 +308,31 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             by_subject.setdefault(row["Subject"], []).append(row)
-    rows = 0
+    rows, ids_by_subject = 0, {}
     for subject in subjects:
         english = english_items(args, subject)
-        ordered = rows_by_index(by_subject.get(subject, []), path, subject)
+        ordered, indices = rows_by_index(by_subject.get(subject, []), path, subject)
         translated = [checked_item({c: r[c] for c in ("Question", "A", "B", "C", "D")},
                                    _letter(r["Answer"], path, subject, i), f"{path}: {subject}", i + 1)
                       for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
         write_full(args, lang, subject, translated)
+        if indices is not None:
+            ids_by_subject[subject] = [mmmlu_source_id(i) for i in indices[: len(translated)]]
         rows += len(translated)
+    if ids_by_subject:
+        write_source_ids(full_folder(args, lang), "mmmlu", ids_by_subject)
+    else:
+        remove_source_ids(full_folder(args, lang))
     return {"rows": rows}
 
 
-def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
+def rows_by_index(rows: list[dict], path: Path, subject: str) -> tuple[list[dict], list[int] | None]:
     """A subject's MMMLU rows in the order of the file's row index, which must run without gaps or
-    repeats; rows without an index column stay in file order."""
+    repeats, and those indices; rows without an index column stay in file order (indices None)."""
     column = next((c for c in MMMLU_INDEX_COLUMNS if rows and c in rows[0]), None)
     if column is None:
-        return rows
+        return rows, None
     indexed = []
     for position, row in enumerate(rows):
         value = (row[column] or "").strip()
@@ -336,11 +350,11 @@ def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
     if moved:
         print(f"note: {path} ({subject}): {moved} row(s) out of index order, aligned to English by the row index",
               file=sys.stderr)
-    return [row for _, row in indexed]
+    return [row for _, row in indexed], indices
 
 
 GLOBAL_MMLU_COLUMNS = ("subject", "question", "option_a", "option_b", "option_c", "option_d", "answer",
-                       "cultural_sensitivity_label")
+                       "cultural_sensitivity_label", "sample_id")
 
 
 def global_mmlu_rows(source: str, config: str, split: str):
@@ -396,20 +410,36 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     by_subject: dict[str, list[tuple[int, dict]]] = {}
     for index, row in enumerate(data):
         by_subject.setdefault(row["subject"], []).append((index, row))
-    rows, tags_by_subject = 0, {}
+    rows, tags_by_subject, ids_by_subject = 0, {}, {}
     for subject in subjects:
         found = by_subject.get(subject, [])[: args.limit]
+        english = english_items(args, subject)
+        check_sample_ids(found, english, subject, args.split, where)
         translated = [checked_item({c: r[c] for c in GLOBAL_MMLU_COLUMNS[1:6]}, _letter(r["answer"], where, subject, i),
                                    where, i + 1) for i, r in found]
-        check_aligned(english_items(args, subject), translated, f"{where} ({subject})")
+        check_aligned(english, translated, f"{where} ({subject})")
         write_full(args, lang, subject, translated)
+        ids_by_subject[subject] = [global_mmlu_source_id(r["sample_id"]) for _, r in found]
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
         rows += len(translated)
     write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
+    write_source_ids(full_folder(args, lang), "global-mmlu", ids_by_subject)
     tag_english(Path(args.out_dir) / args.split, tags_by_subject, where)
     tags = [t for tags in tags_by_subject.values() for t in tags]
     return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),
             "not_annotated": tags.count(None)}
+
+
+def check_sample_ids(found: list[tuple[int, dict]], english: list[Item], subject: str, split: str, where: str) -> None:
+    """Global-MMLU's ``sample_id`` ({subject}/{split}/{row}) must name the English MMLU row its
+    row is written to; the first that names another is refused with both ids."""
+    for row, (index, data) in enumerate(found):
+        sample_id = str(data["sample_id"] or "")
+        if global_mmlu_mismatch(sample_id, subject, split, row):
+            english_id = (mmlu_question_id(subject, split, row, english[row]) if row < len(english)
+                          else f"none (English {subject} has {len(english)} rows)")
+            raise DataError(f"{where}: row {index + 1}: sample_id {sample_id!r} does not name the English MMLU "
+                            f"row it is aligned to, {english_id}")
 
 
 def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:
