@@ -66,7 +66,6 @@ from crossknow.source_ids import (  # noqa: E402
     global_mmlu_mismatch,
     global_mmlu_source_id,
     mmmlu_source_id,
-    remove_source_ids,
     write_source_ids,
 )
 from crossknow.translation import (  # noqa: E402
@@ -180,11 +179,14 @@ def incomplete_subjects(args, lang: str) -> set[str]:
     return set(read_json(manifest).get("incomplete_subjects", [])) if manifest.is_file() else set()
 
 
-def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False) -> None:
+def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False,
+               source_ids: list[str] | None = None) -> None:
+    """One subject's rows, and the imported dataset's own ids for them (none: any earlier ids go)."""
     path = subject_path(full_folder(args, lang), subject, args.split)
     if path.exists() and not (args.overwrite or replace) and read_mmlu_csv(path) != items:
         raise FileExistsError(f"{path} exists with other content; use --overwrite to replace it")
     write_mmlu_csv(path, items)
+    write_source_ids(full_folder(args, lang), subject, source_ids)
 
 
 COLUMNS = ("question", "A", "B", "C", "D")  # the five strings of a row, as the manifest names them
@@ -308,7 +310,7 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     with open(path, encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             by_subject.setdefault(row["Subject"], []).append(row)
-    rows, ids_by_subject = 0, {}
+    rows = 0
     for subject in subjects:
         english = english_items(args, subject)
         ordered, indices = rows_by_index(by_subject.get(subject, []), path, subject)
@@ -316,14 +318,9 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
                                    _letter(r["Answer"], path, subject, i), f"{path}: {subject}", i + 1)
                       for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
-        write_full(args, lang, subject, translated)
-        if indices is not None:
-            ids_by_subject[subject] = [mmmlu_source_id(i) for i in indices[: len(translated)]]
+        ids = None if indices is None else [mmmlu_source_id(i) for i in indices[: len(translated)]]
+        write_full(args, lang, subject, translated, source_ids=ids)
         rows += len(translated)
-    if ids_by_subject:
-        write_source_ids(full_folder(args, lang), "mmmlu", ids_by_subject)
-    else:
-        remove_source_ids(full_folder(args, lang))
     return {"rows": rows}
 
 
@@ -410,7 +407,7 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     by_subject: dict[str, list[tuple[int, dict]]] = {}
     for index, row in enumerate(data):
         by_subject.setdefault(row["subject"], []).append((index, row))
-    rows, tags_by_subject, ids_by_subject = 0, {}, {}
+    rows, tags_by_subject = 0, {}
     for subject in subjects:
         found = by_subject.get(subject, [])[: args.limit]
         english = english_items(args, subject)
@@ -418,12 +415,11 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
         translated = [checked_item({c: r[c] for c in GLOBAL_MMLU_COLUMNS[1:6]}, _letter(r["answer"], where, subject, i),
                                    where, i + 1) for i, r in found]
         check_aligned(english, translated, f"{where} ({subject})")
-        write_full(args, lang, subject, translated)
-        ids_by_subject[subject] = [global_mmlu_source_id(r["sample_id"]) for _, r in found]
+        write_full(args, lang, subject, translated,
+                   source_ids=[global_mmlu_source_id(r["sample_id"]) for _, r in found])
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
         rows += len(translated)
     write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
-    write_source_ids(full_folder(args, lang), "global-mmlu", ids_by_subject)
     tag_english(Path(args.out_dir) / args.split, tags_by_subject, where)
     tags = [t for tags in tags_by_subject.values() for t in tags]
     return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),

@@ -11,8 +11,8 @@ dataset's own name for each row beside it, so that the alignment can be checked 
   the English row: whether it runs per subject or across the file is not settled by any data here,
   so only its order is used.
 
-The file is ``{"source": ..., "subjects": {subject: [id per row]}}`` in the ``full_L`` folder the
-import writes; ``LocalSource.load`` puts the ids on the items, and the records keep them as ``source_id``.
+The file is ``{"subjects": {subject: [id per row]}}`` in the ``full_L`` folder the import writes
+(a subject written from another source, a machine translation or ``--import_dir``, loses its ids); ``LocalSource.load`` puts the ids on the items, and the records keep them as ``source_id``.
 """
 
 from __future__ import annotations
@@ -49,17 +49,17 @@ def read_source_ids(folder: Path, subject: str) -> list[str] | None:
     return json.loads(path.read_text(encoding="utf-8"))["subjects"].get(subject)
 
 
-def write_source_ids(folder: Path, source: str, ids_by_subject: dict[str, list[str]]) -> None:
-    """Set these subjects' ids (other subjects' stay, when the source is the same; an import from
-    another source replaces the file, so that ids never outlive the rows they were written for)."""
+def write_source_ids(folder: Path, subject: str, ids: list[str] | None) -> None:
+    """Set (or, with None, remove) one subject's ids; other subjects' stay. Every write of a subject's
+    rows sets them, so that ids never outlive the rows they were written for; a folder left without
+    ids has no file."""
     path = Path(folder) / FILE
-    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    kept = old.get("subjects", {}) if old.get("source") == source else {}
-    atomic_write_json(path, {"source": source, "subjects": dict(sorted({**kept, **ids_by_subject}.items()))})
-
-
-def remove_source_ids(folder: Path) -> None:
-    (Path(folder) / FILE).unlink(missing_ok=True)
+    kept = json.loads(path.read_text(encoding="utf-8"))["subjects"] if path.exists() else {}
+    kept = {s: v for s, v in {**kept, subject: ids}.items() if v is not None}
+    if not kept:
+        path.unlink(missing_ok=True)
+        return
+    atomic_write_json(path, {"subjects": dict(sorted(kept.items()))})
 
 
 def attach_source_ids(folder: Path, subject: str, items: list) -> list:

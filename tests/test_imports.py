@@ -126,14 +126,14 @@ def test_global_mmlu_usage_errors(tmp_path, capsys):
         assert message in capsys.readouterr().err
 
 
-def write_mmmlu(path, lang: str):
+def write_mmmlu(path, lang: str, index: bool = True):
     """An MMMLU-format file (unnamed index, Question, A-D, Answer, Subject) from the demo translations."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["", "Question", "A", "B", "C", "D", "Answer", "Subject"])
+        writer.writerow(["", "Question", "A", "B", "C", "D", "Answer", "Subject"][0 if index else 1:])
         for subject in SUBJECTS:
             for i, item in enumerate(LocalSource(DEMO_DATA).load(subject, "test", f"full_{lang}")):
-                writer.writerow([i, item.question, *item.choices, "ABCD"[item.answer], subject])
+                writer.writerow([i, item.question, *item.choices, "ABCD"[item.answer], subject][0 if index else 1:])
 
 
 def test_mmmlu_import_takes_several_languages_in_one_call(tmp_path):
@@ -160,7 +160,6 @@ def test_global_mmlu_import_keeps_sample_id_beside_the_mmlu_id_in_rows_and_recor
                                                                                   bpe_model_dir):
     out = translate(tmp_path, "--languages", "fr", "--import_global_mmlu", str(global_mmlu))
     kept = json.loads((out / "test_full_fr" / "source_ids.json").read_text())
-    assert kept["source"] == "global-mmlu"
     assert kept["subjects"]["management"][:2] == ["global-mmlu:management/test/0", "global-mmlu:management/test/1"]
     assert [i.source_id for i in LocalSource(out).load("world_religions", "test", "full_fr")][9] == \
         "global-mmlu:world_religions/test/9"
@@ -210,4 +209,8 @@ def test_mmmlu_import_keeps_the_row_index_of_each_row(tmp_path):
     write_mmmlu(folder / "mmlu_FR-FR.csv", "fr")
     out = translate(tmp_path, "--import_mmmlu", str(folder / "mmlu_FR-FR.csv"))
     kept = json.loads((out / "test_full_fr" / "source_ids.json").read_text())
-    assert kept == {"source": "mmmlu", "subjects": {s: [f"mmmlu:{i}" for i in range(10)] for s in SUBJECTS}}
+    assert kept == {"subjects": {s: [f"mmmlu:{i}" for i in range(10)] for s in SUBJECTS}}
+    write_mmmlu(folder / "mmlu_FR-FR.csv", "fr", index=False)  # re-imported without its index: the ids go
+    translate(tmp_path, "--import_mmmlu", str(folder / "mmlu_FR-FR.csv"))
+    assert not (out / "test_full_fr" / "source_ids.json").exists()
+    assert {i.source_id for i in LocalSource(out).load("management", "test", "full_fr")} == {None}
