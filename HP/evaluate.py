@@ -32,7 +32,7 @@ from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  #
 from crossknow.io import atomic_write_json, read_json  # noqa: E402
 from crossknow.question_ids import hp_question_id  # noqa: E402
 from crossknow.report import read_result, same_questions  # noqa: E402
-from crossknow.results import bootstrap_interval  # noqa: E402
+from crossknow.results import ResultError, bootstrap_interval  # noqa: E402
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
@@ -131,12 +131,48 @@ def paired_with_english(out_dir: Path, results: dict[str, dict]) -> dict:
     return {pair.language: pair for pair in pairs}
 
 
-def merge_summary(path: Path, results: dict[str, dict]) -> dict:
-    """summary.json keeps the languages of earlier runs; this run's languages replace theirs."""
+PAIRED_FIELDS = ("n", "accuracy_en", "gap", "gap_ci95", "mcnemar_p", "dropped", "dropped_en", "paired_by")
+
+
+def summary_entry(result: dict, pair=None) -> dict:
+    """A language's summary: accuracy and n; for a language other than English, its gap to English
+    paired by quiz row (``paired``, from crossknow/paired.py), or null and why (``not_paired``)."""
+    entry = {"accuracy": result["accuracy"], "n": result["n"]}
+    if result["config"].get("language") == "en":
+        return entry
+    if pair is None:
+        return {**entry, "paired": None, "not_paired": "no English result with records to pair with"}
+    if pair.metrics is None:
+        return {**entry, "paired": None, "not_paired": pair.refused}
+    row = pair.row()
+    return {**entry, "paired": {key: row[key] for key in PAIRED_FIELDS}}
+
+
+def merge_summary(path: Path, results: dict[str, dict], pairs: dict | None = None) -> dict:
+    """summary.json keeps the languages of earlier runs; the languages given replace theirs. When
+    English is given, an earlier language not given keeps its accuracy and n only: its pairing was
+    with another English run."""
     summary = read_json(path) if path.is_file() else {}
-    summary.update({lang: r["accuracy"] for lang, r in results.items()})
+    summary = {lang: old if isinstance(old, dict) else {"accuracy": old} for lang, old in summary.items()}
+    if "en" in results:
+        summary = {lang: {k: v for k, v in old.items() if k in ("accuracy", "n")} for lang, old in summary.items()}
+    summary.update({lang: summary_entry(r, (pairs or {}).get(lang)) for lang, r in results.items()})
     atomic_write_json(path, summary)
     return summary
+
+
+def folder_results(out_dir: Path, results: dict[str, dict]) -> dict[str, dict]:
+    """This run's results and those of earlier runs in the same folder, by language."""
+    found = {}
+    for path in sorted(out_dir.glob("result_*.json")):
+        try:
+            result = read_result(path)
+        except ResultError as error:  # left out of the summary, as the report leaves it out
+            print(f"Note: {error}", file=sys.stderr)
+            continue
+        if result is not None and result.get("task") == "hp":
+            found[result["config"]["language"]] = result
+    return {**found, **results}
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
@@ -164,9 +200,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if workers.is_main:
         baseline = read_result(out_dir.parent / "none" / "result_en.json")  # a variant's gap is to plain English
         english = results["en"] if "en" in results else baseline
+        pairs = paired_with_english(out_dir, results)
         if args.variant == "none":
-            merge_summary(out_dir / "summary.json", results)
-        print(f"{out_dir} (accuracy %)\n{format_summary(results, english, paired_with_english(out_dir, results))}")
+            every = folder_results(out_dir, results)
+            merge_summary(out_dir / "summary.json", every, paired_with_english(out_dir, every))
+        print(f"{out_dir} (accuracy %)\n{format_summary(results, english, pairs)}")
         if args.data_dir == str(DEMO_QUIZ):
             print("Note: the demo quiz is 30 questions written by this project, not the paper's quiz.")
     return results

@@ -44,7 +44,7 @@ from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
 from crossknow.mmlu import DEMO_DATA, open_source  # noqa: E402
 from crossknow.model_api import UnsupportedOperation, require  # noqa: E402
 from crossknow.prompts import LABEL_SETS  # noqa: E402
-from crossknow.report import format_table, load_results  # noqa: E402
+from crossknow.report import format_run_table  # noqa: E402
 from crossknow.runner import Scoring, SweepProgress, Workers  # noqa: E402
 
 RESULTS = "results/mmlu"
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if not workers.is_main:
         return results
     write_run_summary(prefix / RUN_SUMMARY, results, argv)
-    print(format_table(load_results(prefix), title=f"{prefix} (weighted accuracy %, gap to English)"))
+    print(format_run_table(prefix, title=f"{prefix} (weighted accuracy %, difference to English [paired 95% interval])"))
     if args.spec.is_default:
         print("Note: SmolLM2-135M is near chance on MMLU; these numbers check the pipeline, "
               "they do not measure knowledge.")

@@ -61,6 +61,13 @@ from crossknow.mmlu import (  # noqa: E402
     subject_path,
     write_mmlu_csv,
 )
+from crossknow.question_ids import mmlu_question_id  # noqa: E402
+from crossknow.source_ids import (  # noqa: E402
+    global_mmlu_mismatch,
+    global_mmlu_source_id,
+    mmmlu_source_id,
+    write_source_ids,
+)
 from crossknow.translation import (  # noqa: E402
     TRANSLATORS,
     RetryBudget,
@@ -172,11 +179,14 @@ def incomplete_subjects(args, lang: str) -> set[str]:
     return set(read_json(manifest).get("incomplete_subjects", [])) if manifest.is_file() else set()
 
 
-def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False) -> None:
+def write_full(args, lang: str, subject: str, items: list[Item], replace: bool = False,
+               source_ids: list[str] | None = None) -> None:
+    """One subject's rows, and the imported dataset's own ids for them (none: any earlier ids go)."""
     path = subject_path(full_folder(args, lang), subject, args.split)
     if path.exists() and not (args.overwrite or replace) and read_mmlu_csv(path) != items:
         raise FileExistsError(f"{path} exists with other content; use --overwrite to replace it")
     write_mmlu_csv(path, items)
+    write_source_ids(full_folder(args, lang), subject, source_ids)
 
 
 COLUMNS = ("question", "A", "B", "C", "D")  # the five strings of a row, as the manifest names them
@@ -303,22 +313,23 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     rows = 0
     for subject in subjects:
         english = english_items(args, subject)
-        ordered = rows_by_index(by_subject.get(subject, []), path, subject)
+        ordered, indices = rows_by_index(by_subject.get(subject, []), path, subject)
         translated = [checked_item({c: r[c] for c in ("Question", "A", "B", "C", "D")},
                                    _letter(r["Answer"], path, subject, i), f"{path}: {subject}", i + 1)
                       for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")
-        write_full(args, lang, subject, translated)
+        ids = None if indices is None else [mmmlu_source_id(i) for i in indices[: len(translated)]]
+        write_full(args, lang, subject, translated, source_ids=ids)
         rows += len(translated)
     return {"rows": rows}
 
 
-def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
+def rows_by_index(rows: list[dict], path: Path, subject: str) -> tuple[list[dict], list[int] | None]:
     """A subject's MMMLU rows in the order of the file's row index, which must run without gaps or
-    repeats; rows without an index column stay in file order."""
+    repeats, and those indices; rows without an index column stay in file order (indices None)."""
     column = next((c for c in MMMLU_INDEX_COLUMNS if rows and c in rows[0]), None)
     if column is None:
-        return rows
+        return rows, None
     indexed = []
     for position, row in enumerate(rows):
         value = (row[column] or "").strip()
@@ -336,11 +347,11 @@ def rows_by_index(rows: list[dict], path: Path, subject: str) -> list[dict]:
     if moved:
         print(f"note: {path} ({subject}): {moved} row(s) out of index order, aligned to English by the row index",
               file=sys.stderr)
-    return [row for _, row in indexed]
+    return [row for _, row in indexed], indices
 
 
 GLOBAL_MMLU_COLUMNS = ("subject", "question", "option_a", "option_b", "option_c", "option_d", "answer",
-                       "cultural_sensitivity_label")
+                       "cultural_sensitivity_label", "sample_id")
 
 
 def global_mmlu_rows(source: str, config: str, split: str):
@@ -401,10 +412,13 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     rows, tags_by_subject = 0, {}
     for subject in subjects:
         found = by_subject.get(subject, [])[: args.limit]
+        english = english_items(args, subject)
+        check_sample_ids(found, english, subject, args.split, where)
         translated = [checked_item({c: r[c] for c in GLOBAL_MMLU_COLUMNS[1:6]}, _letter(r["answer"], where, subject, i),
                                    where, i + 1) for i, r in found]
-        check_aligned(english_items(args, subject), translated, f"{where} ({subject})")
-        write_full(args, lang, subject, translated)
+        check_aligned(english, translated, f"{where} ({subject})")
+        write_full(args, lang, subject, translated,
+                   source_ids=[global_mmlu_source_id(r["sample_id"]) for _, r in found])
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
         rows += len(translated)
     write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
@@ -412,6 +426,18 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
     tags = [t for tags in tags_by_subject.values() for t in tags]
     return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),
             "not_annotated": tags.count(None)}
+
+
+def check_sample_ids(found: list[tuple[int, dict]], english: list[Item], subject: str, split: str, where: str) -> None:
+    """Global-MMLU's ``sample_id`` ({subject}/{split}/{row}) must name the English MMLU row its
+    row is written to; the first that names another is refused with both ids."""
+    for row, (index, data) in enumerate(found):
+        sample_id = str(data["sample_id"] or "")
+        if global_mmlu_mismatch(sample_id, subject, split, row):
+            english_id = (mmlu_question_id(subject, split, row, english[row]) if row < len(english)
+                          else f"none (English {subject} has {len(english)} rows)")
+            raise DataError(f"{where}: row {index + 1}: sample_id {sample_id!r} does not name the English MMLU "
+                            f"row it is aligned to, {english_id}")
 
 
 def import_folder(args, folder: Path, lang: str, subjects: list[str]) -> dict:

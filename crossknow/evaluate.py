@@ -19,6 +19,7 @@ from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.question_ids import mmlu_question_id
 from crossknow.results import summarize
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
+from crossknow.source_ids import GLOBAL_MMLU, global_mmlu_mismatch
 from crossknow.variant_folders import english_rows
 from crossknow.variants import MODES, sweep_mixup
 
@@ -126,6 +127,7 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
             demos = demos[: settings.k]
             if settings.interv_prompt_id == TRANSLATE_THEN_ANSWER_ID:
                 english_demos = source.load(subject, "dev", "")[: settings.k]
+        check_source_ids(subject, test, source.describe("test", config.test_variant))
         data[subject] = SubjectData(test, demos, english_demos, english_ids(source, subject, config, test, settings))
     return data
 
@@ -239,11 +241,24 @@ def config_units(config: EvalConfig, data: dict[str, SubjectData], settings: Set
 
 
 def record_extras(data: SubjectData) -> list[dict] | None:
-    """The id and, on Global-MMLU data, the culture tag of each record."""
-    culture = culture_extras(data.test)
-    if data.ids is None:
-        return culture
-    return [{"id": qid, **(culture[i] if culture else {})} for i, qid in enumerate(data.ids)]
+    """The id, on imported data the imported row's own id (``source_id``), and on Global-MMLU data
+    the culture tag of each record."""
+    culture = culture_extras(data.test) or [{}] * len(data.test)
+    ids = [{"id": qid} for qid in data.ids] if data.ids is not None else [{}] * len(data.test)
+    sources = [{"source_id": item.source_id} if item.source_id else {} for item in data.test]
+    extras = [{**i, **s, **c} for i, s, c in zip(ids, sources, culture)]
+    return extras if any(extras) else None
+
+
+def check_source_ids(subject: str, items: list[Item], where: str) -> None:
+    """An imported Global-MMLU row must still sit at the English row its ``sample_id`` names (a file
+    edited or re-sorted after the import is refused, naming the row and both ids)."""
+    for row, item in enumerate(items):
+        if item.source_id and item.source_id.startswith(GLOBAL_MMLU):
+            sample_id = item.source_id[len(GLOBAL_MMLU):]
+            if global_mmlu_mismatch(sample_id, subject, "test", row):
+                raise DataError(f"{where}: {subject} row {row + 1}: source id {item.source_id!r} does not name "
+                                f"the English MMLU row mmlu/{subject}/test/{row}")
 
 
 def culture_extras(items: list[Item]) -> list[dict] | None:

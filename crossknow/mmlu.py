@@ -23,6 +23,7 @@ from crossknow.culture import attach_culture
 from crossknow.errors import CrossknowError
 from crossknow.hub import load_hub_dataset
 from crossknow.io import atomic_write_text, check_plain_name, read_text
+from crossknow.source_ids import attach_source_ids
 
 # The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
 # folder reads it through this constant.
@@ -86,6 +87,7 @@ class Item:
     choices: tuple[str, str, str, str]
     answer: int
     culture: str | None = field(default=None, compare=False)
+    source_id: str | None = field(default=None, compare=False)  # the imported dataset's row (crossknow/source_ids.py)
 
 
 def text_cell(value: object, source: str, row: int, column: str) -> str:
@@ -212,7 +214,8 @@ class LocalSource:
 
     def load(self, subject: str, split: str, variant: str = "") -> list[Item]:
         folder = self.data_dir / folder_name(split, variant)
-        return attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
+        items = attach_culture(folder, subject, read_mmlu_csv(subject_path(folder, subject, split)))
+        return attach_source_ids(folder, subject, items)
 
 
 ENGLISH_HUB = "cais/mmlu"

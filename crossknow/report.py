@@ -53,7 +53,7 @@ def load_results(prefix: Path) -> dict[str, dict]:
             print(f"Note: {error}", file=sys.stderr)
             continue
         if result is not None and result["task"] == "mmlu":
-            found[path] = result
+            found[path] = {**result, "_path": str(path)}
     kept, notes = folder_conflicts(found)
     for note in notes:
         print(f"Note: {note}", file=sys.stderr)
@@ -154,6 +154,19 @@ def format_table(results: dict[str, dict], title: str = "", markdown: bool = Fal
                  for name, result in others.items()]
         if rows:
             lines += _render(["variant", *languages] if languages else ["variant", "accuracy"], rows, markdown)
+    return "\n".join(lines)
+
+
+def format_run_table(prefix: Path, title: str = "", n_resamples: int = 2000, seed: int = 0) -> str:
+    """The MMLU results of one run folder in the report's table, each paired with English by question
+    id (the report's own pairing: the difference to English with its paired 95% interval), then the
+    pairs refused (other questions: the first differing id) and how older records were paired."""
+    results = load_results(prefix)
+    pairs = mmlu_pairs(Path(prefix), list(results.values()), SideCache(), allow_partial=False,
+                       n_resamples=n_resamples, seed=seed)
+    lines = [format_table(results, title=title, paired={p.config: p for p in pairs})]
+    lines += [f"not paired: {p.refused}" for p in pairs if p.refused]
+    lines += sorted({note for p in pairs for note in p.notes})
     return "\n".join(lines)
 
 

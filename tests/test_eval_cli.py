@@ -255,3 +255,35 @@ def test_two_process_data_parallel_run_equals_one_process(bpe_model_dir, tmp_pat
             assert [(r["prompt"], r["prediction"]) for r in two] == [(r["prompt"], r["prediction"]) for r in one]
             for a, b in zip(two, one):
                 assert a["probs"] == pytest.approx(b["probs"], abs=1e-5)
+
+
+def test_the_closing_table_shows_the_paired_difference_to_english_with_its_interval(bpe_model_dir, tmp_path, capsys):
+    from crossknow.mmlu import LocalSource
+    from crossknow.question_ids import mmlu_question_id
+    from crossknow.report import main as report_main
+
+    run(bpe_model_dir, tmp_path, "--configs", "en", "full_fr")
+    table = capsys.readouterr().out
+    prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
+    assert f"{prefix} (weighted accuracy %, difference to English [paired 95% interval])" in table
+
+    def correct(config):
+        return [r["correct"] for s in SUBJECTS for r in read_jsonl(prefix / config / f"{s}.jsonl")]
+
+    french, english = correct("full_fr"), correct("en")
+    gap = (sum(english) - sum(french)) / 8  # the 8 questions are paired: both runs have the same ids
+    full_row = next(line for line in table.splitlines() if line.startswith("full "))
+    cell = full_row.split(None, 1)[1].strip()
+    assert cell.startswith(f"{100 * sum(french) / 8:.1f} ({0.0 - 100 * gap:+.1f} [")
+    report_main([str(prefix)])  # the report prints the same cell: the run reuses its pairing and its cells
+    report_row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("full "))
+    assert report_row.split(None, 1)[1].strip() == cell
+
+    run(bpe_model_dir, tmp_path, "--configs", "full_de", "--limit", "2")  # other questions than English's
+    table = capsys.readouterr().out
+    first = mmlu_question_id("management", "test", 2, LocalSource(DEMO_DATA).load("management", "test")[2])
+    assert (f"not paired: result_full_de.json vs result_en.json: not paired with English: not the same questions: "
+            f"0 of 4 target and 4 of 8 reference questions have no counterpart (more than 1%); first differing id "
+            f"'{first}' (only in the reference); --allow_partial pairs the rest") in table
+    full_row = next(line for line in table.splitlines() if line.startswith("full "))
+    assert "[n=4, not paired]" in full_row

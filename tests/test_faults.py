@@ -508,6 +508,16 @@ def test_gaps_only_between_results_on_the_same_questions():
 def test_the_hp_summary_keeps_the_languages_of_earlier_runs(tmp_path):
     hp_evaluate = load_script("HP/evaluate.py")
     path = tmp_path / "summary.json"
-    hp_evaluate.merge_summary(path, {"en": {"accuracy": 0.5}, "fr": {"accuracy": 0.25}})
-    hp_evaluate.merge_summary(path, {"de": {"accuracy": 0.75}, "fr": {"accuracy": 0.5}})
-    assert json.loads(path.read_text()) == {"en": 0.5, "fr": 0.5, "de": 0.75}
+
+    def result(lang, accuracy):
+        return {"accuracy": accuracy, "n": 4, "config": {"language": lang}}
+
+    unpaired = {"paired": None, "not_paired": "no English result with records to pair with"}
+    hp_evaluate.merge_summary(path, {"en": result("en", 0.5), "fr": result("fr", 0.25)})
+    hp_evaluate.merge_summary(path, {"de": result("de", 0.75), "fr": result("fr", 0.5)})
+    assert json.loads(path.read_text()) == {"en": {"accuracy": 0.5, "n": 4}, "fr": {"accuracy": 0.5, "n": 4, **unpaired},
+                                            "de": {"accuracy": 0.75, "n": 4, **unpaired}}
+    path.write_text('{"en": 0.5, "it": 0.25}')  # a summary written before n and pairing: accuracy kept
+    hp_evaluate.merge_summary(path, {"de": result("de", 0.75)})
+    assert json.loads(path.read_text()) == {"en": {"accuracy": 0.5}, "it": {"accuracy": 0.25},
+                                            "de": {"accuracy": 0.75, "n": 4, **unpaired}}

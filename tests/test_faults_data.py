@@ -89,10 +89,10 @@ def test_a_null_cell_of_a_global_mmlu_import_is_refused(tmp_path):
 
     from crossknow.mmlu import LocalSource
 
-    rows = [{"subject": "management", "question": item.question,
+    rows = [{"sample_id": f"management/test/{i}", "subject": "management", "question": item.question,
              **{f"option_{c}": item.choices[j] for j, c in enumerate("abcd")}, "answer": "ABCD"[item.answer],
              "cultural_sensitivity_label": "", "is_annotated": False}
-            for item in LocalSource(DEMO_DATA).load("management", "test", "full_fr")]
+            for i, item in enumerate(LocalSource(DEMO_DATA).load("management", "test", "full_fr"))]
     rows[2]["question"] = None
     Dataset.from_list(rows).save_to_disk(str(tmp_path / "gm" / "fr"))
     with pytest.raises(DataError, match=r"gm/fr: row 3: column question: null where a text is expected"):

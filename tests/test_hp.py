@@ -120,7 +120,12 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     assert records[0]["category"] == "characters" and records[0]["index"] == 0
     assert [r["id"] for r in records[:2]] == ["hp/0", "hp/1"]
     assert records[0]["prompt"].startswith("Vous trouverez ci-dessous") and records[0]["prompt"].endswith("Answer: ")
-    assert json.loads((out_dir / "summary.json").read_text()) == {k: v["accuracy"] for k, v in results.items()}
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert {k: (v["accuracy"], v["n"]) for k, v in summary.items()} == {k: (v["accuracy"], 30) for k, v in results.items()}
+    en_correct = [r["correct"] for r in read_jsonl(out_dir / "en" / "en.jsonl")]
+    fr_correct = [r["correct"] for r in records] + [r["correct"] for r in read_jsonl(out_dir / "fr" / "fr.jsonl")][len(records):]
+    assert summary["fr"]["paired"]["n"] == 30 and summary["fr"]["paired"]["paired_by"] == "id"
+    assert summary["fr"]["paired"]["gap"] == pytest.approx((sum(en_correct) - sum(fr_correct)) / 30)
     table = capsys.readouterr().out
     assert "gap to en" in table and "not the paper's quiz" in table
     # the summary pairs French with English by quiz row: the same gap, with its paired interval
@@ -177,3 +182,44 @@ def test_wikitext_split_selects_the_indexed_documents(tmp_path):
     with pytest.raises(extract.CorpusError, match="the corpus has 5 documents .* the index expects 1,165,029"):
         extract.main(["--input", str(corpus), "--out_dir", str(tmp_path / "x")])
     assert len(extract.load_index()) == 4358
+
+
+def test_the_hp_summary_gives_each_language_its_paired_gap_computed_by_hand(tmp_path):
+    """English right on rows 0, 1, 3, French on row 0 only: gap 0.75 - 0.25 = 0.5; the two discordant
+    rows are both English-only, so a resample's gap is Binomial(4, 1/2) / 4, whose 2.5th and 97.5th
+    percentiles are 0 and 1 (P(0) = P(4) = 1/16 > 2.5%); McNemar b = 2, c = 0: p = 2 * (1/2)^2 = 0.5."""
+    from crossknow.paired import paired_metrics
+    from crossknow.paired_report import Pair
+
+    hp_evaluate = load("evaluate")
+    english = {f"hp/{i}": {"correct": c, "prediction": "A" if c else "B"} for i, c in enumerate([1, 1, 0, 1])}
+    french = {f"hp/{i}": {"correct": c, "prediction": "A" if c else "C"} for i, c in enumerate([1, 0, 0, 0])}
+    english = {k: {**v, "correct": bool(v["correct"])} for k, v in english.items()}
+    french = {k: {**v, "correct": bool(v["correct"])} for k, v in french.items()}
+    pair = Pair("m", "hp", "none_fr", "fr", "none", str(tmp_path), metrics=paired_metrics(french, english))
+    results = {"en": {"accuracy": 0.75, "n": 4, "config": {"language": "en"}},
+               "fr": {"accuracy": 0.25, "n": 4, "config": {"language": "fr"}}}
+    summary = hp_evaluate.merge_summary(tmp_path / "summary.json", results, {"fr": pair})
+    assert summary == json.loads((tmp_path / "summary.json").read_text())
+    assert summary == {"en": {"accuracy": 0.75, "n": 4},
+                       "fr": {"accuracy": 0.25, "n": 4, "paired": {
+                           "n": 4, "accuracy_en": 0.75, "gap": 0.5, "gap_ci95": [0.0, 1.0], "mcnemar_p": 0.5,
+                           "dropped": 0, "dropped_en": 0, "paired_by": "id"}}}
+
+
+def test_the_hp_summary_refuses_to_pair_languages_scored_on_other_quiz_rows(bpe_model_dir, tmp_path, capsys):
+    hp = load("evaluate")
+    base = ["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--batch_size", "8"]
+    hp.main([*base, "--langs", "en"])
+    hp.main([*base, "--langs", "fr", "--limit", "10"])
+    summary_path = tmp_path / bpe_model_dir.name / "none" / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    assert summary["en"]["n"] == 30 and summary["fr"]["n"] == 10 and summary["fr"]["paired"] is None
+    assert summary["fr"]["not_paired"] == (
+        "result_fr.json vs result_en.json: not paired with English: not the same questions: 0 of 10 target and "
+        "20 of 30 reference questions have no counterpart (more than 1%); first differing id 'hp/10' (only in "
+        "the reference); --allow_partial pairs the rest")
+    assert "not paired: result_fr.json vs result_en.json" in capsys.readouterr().out
+    hp.main([*base, "--langs", "de"])  # de is on English's rows: paired; fr, of the earlier run, still not
+    summary = json.loads(summary_path.read_text())
+    assert summary["de"]["paired"]["n"] == 30 and summary["fr"]["paired"] is None

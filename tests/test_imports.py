@@ -126,14 +126,14 @@ def test_global_mmlu_usage_errors(tmp_path, capsys):
         assert message in capsys.readouterr().err
 
 
-def write_mmmlu(path, lang: str):
+def write_mmmlu(path, lang: str, index: bool = True):
     """An MMMLU-format file (unnamed index, Question, A-D, Answer, Subject) from the demo translations."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["", "Question", "A", "B", "C", "D", "Answer", "Subject"])
+        writer.writerow(["", "Question", "A", "B", "C", "D", "Answer", "Subject"][0 if index else 1:])
         for subject in SUBJECTS:
             for i, item in enumerate(LocalSource(DEMO_DATA).load(subject, "test", f"full_{lang}")):
-                writer.writerow([i, item.question, *item.choices, "ABCD"[item.answer], subject])
+                writer.writerow([i, item.question, *item.choices, "ABCD"[item.answer], subject][0 if index else 1:])
 
 
 def test_mmmlu_import_takes_several_languages_in_one_call(tmp_path):
@@ -154,3 +154,63 @@ def test_mmmlu_import_takes_several_languages_in_one_call(tmp_path):
     assert sorted(p.name for p in out2.glob("test_full_*")) == ["test_full_de", "test_full_es"]
     with pytest.raises(DataError, match=r"no MMMLU file for it among .*mmlu_FR-FR.csv"):
         translate(tmp_path / "three", "--languages", "it", "--import_mmmlu", str(folder / "mmlu_FR-FR.csv"))
+
+
+def test_global_mmlu_import_keeps_sample_id_beside_the_mmlu_id_in_rows_and_records(global_mmlu, tmp_path,
+                                                                                  bpe_model_dir):
+    out = translate(tmp_path, "--languages", "fr", "--import_global_mmlu", str(global_mmlu))
+    kept = json.loads((out / "test_full_fr" / "source_ids.json").read_text())
+    assert kept["subjects"]["management"][:2] == ["global-mmlu:management/test/0", "global-mmlu:management/test/1"]
+    assert [i.source_id for i in LocalSource(out).load("world_religions", "test", "full_fr")][9] == \
+        "global-mmlu:world_religions/test/9"
+    save = tmp_path / "results"
+    load_script("MMLU/eval.py").main(["--model", str(bpe_model_dir), "--data_dir", str(out), "--save_dir", str(save),
+                                      "--dtype", "fp32", "--subjects", "management", "--configs", "full_fr",
+                                      "--languages", "fr"])
+    records = read_jsonl(save / f"{bpe_model_dir.name}_0shot" / "full_fr" / "management.jsonl")
+    assert records[3]["source_id"] == "global-mmlu:management/test/3"
+    assert records[3]["id"].startswith("mmlu/management/test/3/")
+    for record in records:
+        jsonschema.validate(record, RECORD_SCHEMA)
+
+
+def test_a_global_mmlu_sample_id_naming_another_row_is_refused_with_both_ids(tmp_path):
+    from datasets import Dataset
+
+    from crossknow.question_ids import mmlu_question_id
+
+    rows = global_mmlu_rows("fr", "test")
+    rows[2], rows[3] = rows[3], rows[2]  # two management rows swapped: same count, other order
+    Dataset.from_list(rows).save_to_disk(str(tmp_path / "gm" / "fr"))
+    english_row_2 = mmlu_question_id("management", "test", 2, LocalSource(DEMO_DATA).load("management", "test")[2])
+    with pytest.raises(DataError, match=rf"gm/fr: row 3: sample_id 'management/test/3' does not name the English "
+                                        rf"MMLU row it is aligned to, {english_row_2}$"):
+        translate(tmp_path, "--languages", "fr", "--import_global_mmlu", str(tmp_path / "gm"))
+    assert not (tmp_path / "out" / "test_full_fr").exists()
+
+
+def test_an_imported_row_moved_after_the_import_is_refused_by_the_evaluation(global_mmlu, tmp_path, bpe_model_dir):
+    out = translate(tmp_path, "--languages", "fr", "--import_global_mmlu", str(global_mmlu))
+    path = out / "test_full_fr" / "source_ids.json"
+    kept = json.loads(path.read_text())
+    ids = kept["subjects"]["management"]
+    ids[0], ids[1] = ids[1], ids[0]
+    path.write_text(json.dumps(kept))
+    with pytest.raises(DataError, match=r"test_full_fr: management row 1: source id 'global-mmlu:management/test/1' "
+                                        r"does not name the English MMLU row mmlu/management/test/0$"):
+        load_script("MMLU/eval.py").main(["--model", str(bpe_model_dir), "--data_dir", str(out), "--save_dir",
+                                          str(tmp_path / "r"), "--dtype", "fp32", "--subjects", "management",
+                                          "--configs", "full_fr", "--languages", "fr"])
+
+
+def test_mmmlu_import_keeps_the_row_index_of_each_row(tmp_path):
+    folder = tmp_path / "mmmlu"
+    folder.mkdir()
+    write_mmmlu(folder / "mmlu_FR-FR.csv", "fr")
+    out = translate(tmp_path, "--import_mmmlu", str(folder / "mmlu_FR-FR.csv"))
+    kept = json.loads((out / "test_full_fr" / "source_ids.json").read_text())
+    assert kept == {"subjects": {s: [f"mmmlu:{i}" for i in range(10)] for s in SUBJECTS}}
+    write_mmmlu(folder / "mmlu_FR-FR.csv", "fr", index=False)  # re-imported without its index: the ids go
+    translate(tmp_path, "--import_mmmlu", str(folder / "mmlu_FR-FR.csv"))
+    assert not (out / "test_full_fr" / "source_ids.json").exists()
+    assert {i.source_id for i in LocalSource(out).load("management", "test", "full_fr")} == {None}
