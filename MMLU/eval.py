@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if not workers.is_main:
         return results
     write_run_summary(prefix / RUN_SUMMARY, results, argv)
-    print(format_run_table(prefix, title=f"{prefix} (weighted accuracy %, difference to English [paired 95% interval])"))
+    print(format_run_table(prefix, title=f"{prefix} (weighted accuracy %, difference to English, the language minus English "
+                                                 "[paired 95% interval])"))
     if args.spec.is_default:
         print("Note: SmolLM2-135M is near chance on MMLU; these numbers check the pipeline, "
               "they do not measure knowledge.")

@@ -265,7 +265,7 @@ def test_the_closing_table_shows_the_paired_difference_to_english_with_its_inter
     run(bpe_model_dir, tmp_path, "--configs", "en", "full_fr")
     table = capsys.readouterr().out
     prefix = tmp_path / f"{bpe_model_dir.name}_0shot"
-    assert f"{prefix} (weighted accuracy %, difference to English [paired 95% interval])" in table
+    assert f"{prefix} (weighted accuracy %, difference to English, the language minus English [paired 95% interval])" in table
 
     def correct(config):
         return [r["correct"] for s in SUBJECTS for r in read_jsonl(prefix / config / f"{s}.jsonl")]
