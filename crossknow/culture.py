@@ -13,6 +13,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from crossknow.errors import CrossknowError
 from crossknow.io import atomic_write_json
 
 FILE = "culture.json"
@@ -57,11 +58,15 @@ def row_tags(culture_by_language: dict[str, list[str | None] | None], row_ids: l
     return out
 
 
+def with_row_values(items: list, values: list, field: str, where: str) -> list:
+    """``items`` with ``field`` set row by row from ``values`` (a side file's per-row tags or ids),
+    refused when the counts differ."""
+    if len(values) != len(items):
+        raise CrossknowError(f"{where} has {len(values)} {field} values for {len(items)} rows")
+    return [dataclasses.replace(item, **{field: value}) for item, value in zip(items, values)]
+
+
 def attach_culture(folder: Path, subject: str, items: list) -> list:
     """``items`` with their ``culture`` tag set, when the folder has tags for the subject."""
     tags = read_culture(folder, subject)
-    if tags is None:
-        return items
-    if len(tags) != len(items):
-        raise ValueError(f"{Path(folder) / FILE}: {subject} has {len(tags)} tags for {len(items)} rows")
-    return [dataclasses.replace(item, culture=tag) for item, tag in zip(items, tags)]
+    return items if tags is None else with_row_values(items, tags, "culture", f"{Path(folder) / FILE}: {subject}")

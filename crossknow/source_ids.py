@@ -17,11 +17,10 @@ The file is ``{"subjects": {subject: [id per row]}}`` in the ``full_L`` folder t
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
-from crossknow.errors import CrossknowError
+from crossknow.culture import with_row_values
 from crossknow.io import atomic_write_json
 
 FILE = "source_ids.json"
@@ -65,8 +64,4 @@ def write_source_ids(folder: Path, subject: str, ids: list[str] | None) -> None:
 def attach_source_ids(folder: Path, subject: str, items: list) -> list:
     """``items`` with their ``source_id`` set, when the folder has ids for the subject."""
     ids = read_source_ids(folder, subject)
-    if ids is None:
-        return items
-    if len(ids) != len(items):
-        raise CrossknowError(f"{Path(folder) / FILE}: {subject} has {len(ids)} source ids for {len(items)} rows")
-    return [dataclasses.replace(item, source_id=source_id) for item, source_id in zip(items, ids)]
+    return items if ids is None else with_row_values(items, ids, "source_id", f"{Path(folder) / FILE}: {subject}")

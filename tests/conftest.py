@@ -125,3 +125,22 @@ def paper_method_probs(model, tokenizer, prompt_text: str, ids: list[int]) -> li
     with torch.no_grad():
         logits = model(input_ids=input_ids).logits[0, -1]
     return torch.softmax(logits[ids].float(), dim=0).tolist()
+
+
+SMOLLM2_CHAT_SHA256 = "872be49dbb638044ad01b60388f48d469ff2980e5f0dccdc22ec907db54d0788"
+
+
+def assert_scored_after_the_assistant_prefix(result: dict, record: dict) -> None:
+    """A chat-template result on the embedded SmolLM2: the template's hash recorded, and the letter
+    scored right after the assistant prefix, as the paper's method scores the whole text."""
+    import hashlib
+
+    from crossknow.hf_backend import load_model
+
+    model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
+    assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256
+    assert result["config"]["apply_chat_template"] is True
+    assert result["config"]["chat_template_sha256"] == SMOLLM2_CHAT_SHA256
+    ids = result["config"]["answer_token_ids"]["paper"]
+    expected = paper_method_probs(model, tokenizer, record["prompt"], ids)
+    assert record["probs"] == pytest.approx(dict(zip(LABELS, expected)), abs=1e-5)

