@@ -722,7 +722,7 @@ def check_before_work(args) -> None:
         except ImportError:
             raise SystemExit("Synthetic/experiment.py: the figure needs matplotlib (pip install matplotlib), "
                              "or pass --no_plot") from None
-    if not args.overwrite:
+    if not args.overwrite and not args.plan_only:  # a plan writes nothing, so nothing on disk can clash
         check_earlier_results(args)
 
 

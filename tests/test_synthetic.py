@@ -414,11 +414,13 @@ def test_no_readme_command_writes_into_the_repository():
             assert args.power_from.parts[:2] == ("Synthetic", "measured") and (ROOT / args.power_from).is_file()
 
 
-def test_the_readme_plan_is_what_the_committed_pilot_gives():
+def test_the_readme_plan_is_what_the_committed_pilot_gives(tmp_path):
     experiment = load_script("Synthetic/experiment.py")
     plan_only = [argv for argv in readme_commands() if "--plan_only" in argv]
     assert len(plan_only) == 1
-    power = experiment.main([*plan_only[0], "--no_plot"])["power"]
+    # a plan writes nothing, so an earlier run's results in its folder (other settings) do not stop it
+    (tmp_path / "results.json").write_text(json.dumps({"config": {"seeds": [9]}}))
+    power = experiment.main([*plan_only[0], "--no_plot", "--output_dir", str(tmp_path)])["power"]
     readme = " ".join((ROOT / "Synthetic" / "README.md").read_text().split())
     assert (power["facts_needed"], power["planned_facts"]) == (85, 240)
     assert f"needs **{power['facts_needed']} language-dependent facts**" in readme
