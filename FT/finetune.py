@@ -12,13 +12,10 @@ its last complete checkpoint; ``--restart`` starts over.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import run  # noqa: E402
-from crossknow.finetuning import build_parser, main  # noqa: E402
+from crossknow.cli import run
+from crossknow.finetuning import build_parser, main
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "ft_config.yaml"
 

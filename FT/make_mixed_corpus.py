@@ -14,13 +14,10 @@ is marked ``failed`` in ``units.jsonl`` and is counted in ``stats.json``: never 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import (  # noqa: E402
+from crossknow.cli import (
     add_languages_argument,
     existing_path,
     model_name,
@@ -28,10 +25,10 @@ from crossknow.cli import (  # noqa: E402
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text  # noqa: E402
-from crossknow.mixing import UNITS, assign_languages, parse_corpus  # noqa: E402
-from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate  # noqa: E402
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text
+from crossknow.mixing import UNITS, assign_languages, parse_corpus
+from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate
 
 
 def read_lines(args) -> list[str]:

@@ -15,25 +15,23 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.backends import add_model_arguments, backend_options, check_model_arguments, make_backend  # noqa: E402
-from crossknow.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument  # noqa: E402
-from crossknow.cli import (  # noqa: E402
+from crossknow.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
+from crossknow.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument
+from crossknow.cli import (
     add_data_argument,
     add_languages_argument,
     add_limit_argument,
     add_output_argument,
-    check_limit,  # noqa: E402
+    check_limit,
     model_name,
     run,
 )
-from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts  # noqa: E402
-from crossknow.io import atomic_write_json, read_json  # noqa: E402
-from crossknow.question_ids import hp_question_id  # noqa: E402
-from crossknow.report import read_result, same_questions  # noqa: E402
-from crossknow.results import ResultError, bootstrap_interval  # noqa: E402
-from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units  # noqa: E402
+from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
+from crossknow.io import atomic_write_json, read_json
+from crossknow.question_ids import hp_question_id
+from crossknow.report import read_result, same_questions
+from crossknow.results import ResultError, bootstrap_interval
+from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
 LABELS = ("A", "B", "C", "D")

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import existing_path, non_negative_int, run  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text  # noqa: E402
+from crossknow.cli import existing_path, non_negative_int, run
+from crossknow.io import atomic_write_json, atomic_write_text
 
 INDEX = Path(__file__).resolve().parent / "Wiki103-HP" / "HP_related_index_for_wikitext-103.json"
 PAPER_DOCUMENT_COUNT = 1_165_029

@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import resource
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import (  # noqa: E402
+from crossknow.cli import (
     add_limit_argument,
     batch_size,
     data_location,
@@ -41,7 +38,7 @@ from crossknow.cli import (  # noqa: E402
     positive_int,
     run,
 )
-from crossknow.model_spec import DEFAULT_MODEL  # noqa: E402
+from crossknow.model_spec import DEFAULT_MODEL
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 LABELS = ("A", "B", "C", "D")

@@ -15,18 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from crossknow.cli import positive_int  # noqa: E402
+from crossknow.cli import positive_int
 from crossknow.mmlu import (
-    SUBJECTS,  # noqa: E402
-    Item,  # noqa: E402
+    SUBJECTS,
+    Item,
 )
-from crossknow.question_ids import mmlu_question_id  # noqa: E402
+from crossknow.question_ids import mmlu_question_id
 
 MODES = ["question", "options", "full", "gt", "gt_question", "onewrong", "threewrong"]
 LANGUAGES = ["de", "fr", "es", "it", "zh", "ru", "ar", "hi"]

@@ -10,15 +10,11 @@ strings per second and the ratio.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import language_code, model_name, positive_int, run  # noqa: E402
-from crossknow.flores import load_flores  # noqa: E402
-from crossknow.translation import make_translator  # noqa: E402
+from crossknow.cli import language_code, model_name, positive_int, run
+from crossknow.flores import load_flores
+from crossknow.translation import make_translator
 
 
 def main(argv: list[str] | None = None) -> None:

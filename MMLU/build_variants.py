@@ -16,15 +16,11 @@ A full folder whose manifest records strings kept in English is refused, naming 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import add_languages_argument, existing_path, non_negative_int, run  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES, language_code  # noqa: E402
-from crossknow.variant_folders import build_variant_folders  # noqa: E402
-from crossknow.variants import BUILT_MODES  # noqa: E402
+from crossknow.cli import add_languages_argument, existing_path, non_negative_int, run
+from crossknow.languages import PAPER_LANGUAGES, language_code
+from crossknow.variant_folders import build_variant_folders
+from crossknow.variants import BUILT_MODES
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,35 +17,33 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.answers import BLOCK_STOPS  # noqa: E402
-from crossknow.backends import (  # noqa: E402
+from crossknow.answers import BLOCK_STOPS
+from crossknow.backends import (
     add_model_arguments,
     backend_class,
     backend_options,
     check_model_arguments,
     make_backend,
 )
-from crossknow.chat import add_chat_argument, chat_format, check_chat_argument  # noqa: E402
-from crossknow.cli import (  # noqa: E402
+from crossknow.chat import add_chat_argument, chat_format, check_chat_argument
+from crossknow.cli import (
     add_data_argument,
     add_languages_argument,
     add_limit_argument,
     add_output_argument,
-    check_limit,  # noqa: E402
+    check_limit,
     non_negative_int,
     positive_int,
     run,
 )
-from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config  # noqa: E402
-from crossknow.io import atomic_write_json  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES  # noqa: E402
-from crossknow.mmlu import DEMO_DATA, open_source  # noqa: E402
-from crossknow.model_api import UnsupportedOperation, require  # noqa: E402
-from crossknow.prompts import LABEL_SETS  # noqa: E402
-from crossknow.report import format_run_table  # noqa: E402
-from crossknow.runner import Scoring, SweepProgress, Workers  # noqa: E402
+from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config
+from crossknow.io import atomic_write_json
+from crossknow.languages import PAPER_LANGUAGES
+from crossknow.mmlu import DEMO_DATA, open_source
+from crossknow.model_api import UnsupportedOperation, require
+from crossknow.prompts import LABEL_SETS
+from crossknow.report import format_run_table
+from crossknow.runner import Scoring, SweepProgress, Workers
 
 RESULTS = "results/mmlu"
 # Generation presets: whether translate-then-answer samples. The paper's HF model class calls

@@ -16,15 +16,12 @@ Local stand-ins for the hub (offline machines, tests): ``--source`` a DatasetDic
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import data_location, run  # noqa: E402
-from crossknow.mmlu import (  # noqa: E402
+from crossknow.cli import data_location, run
+from crossknow.mmlu import (
     ENGLISH_HUB,
     MIXUP_HUB,
     DataError,

@@ -33,10 +33,8 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.alignment import content_warnings  # noqa: E402
-from crossknow.cli import (  # noqa: E402
+from crossknow.alignment import content_warnings
+from crossknow.cli import (
     add_languages_argument,
     data_location,
     model_name,
@@ -45,11 +43,11 @@ from crossknow.cli import (  # noqa: E402
     positive_int,
     run,
 )
-from crossknow.culture import TAGS, read_culture, write_culture  # noqa: E402
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, folder_lock, read_json  # noqa: E402
-from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language  # noqa: E402
-from crossknow.mmlu import (  # noqa: E402
+from crossknow.culture import TAGS, read_culture, write_culture
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, folder_lock, read_json
+from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
+from crossknow.mmlu import (
     LETTERS,
     DataError,
     Item,
@@ -61,14 +59,14 @@ from crossknow.mmlu import (  # noqa: E402
     subject_path,
     write_mmlu_csv,
 )
-from crossknow.question_ids import mmlu_question_id  # noqa: E402
-from crossknow.source_ids import (  # noqa: E402
+from crossknow.question_ids import mmlu_question_id
+from crossknow.source_ids import (
     global_mmlu_mismatch,
     global_mmlu_source_id,
     mmmlu_source_id,
     write_source_ids,
 )
-from crossknow.translation import (  # noqa: E402
+from crossknow.translation import (
     TRANSLATORS,
     RetryBudget,
     TranslationCache,
@@ -76,8 +74,8 @@ from crossknow.translation import (  # noqa: E402
     make_translator,
     translate,
 )
-from crossknow.variant_folders import build_variant_folders  # noqa: E402
-from crossknow.variants import BUILT_MODES  # noqa: E402
+from crossknow.variant_folders import build_variant_folders
+from crossknow.variants import BUILT_MODES
 
 MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
 

@@ -40,28 +40,23 @@ import json
 import math
 import random
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+import analysis as A
+import facts as F
+import general_text as G
 
-import analysis as A  # noqa: E402
-import facts as F  # noqa: E402
-import general_text as G  # noqa: E402
-
-from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run  # noqa: E402
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text, read_json  # noqa: E402
-from crossknow.mmlu import checked_item  # noqa: E402
-from crossknow.model_spec import ModelSpec  # noqa: E402
-from crossknow.prompts import Prompt  # noqa: E402
-from crossknow.results import bootstrap_interval, result_document  # noqa: E402
-from crossknow.runner import (  # noqa: E402
+from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, atomic_write_text, read_json
+from crossknow.mmlu import checked_item
+from crossknow.model_spec import ModelSpec
+from crossknow.prompts import Prompt
+from crossknow.results import bootstrap_interval, result_document
+from crossknow.runner import (
     Run,
     Scoring,
     Unit,

@@ -20,14 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import (  # noqa: E402
+from crossknow.cli import (
     add_languages_argument,
     existing_path,
     fraction,
@@ -37,11 +34,11 @@ from crossknow.cli import (  # noqa: E402
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, read_text  # noqa: E402
-from crossknow.languages import flores_file  # noqa: E402
-from crossknow.model_spec import DEFAULT_MODEL  # noqa: E402
-from crossknow.translation import make_translator, translate  # noqa: E402
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, read_text
+from crossknow.languages import flores_file
+from crossknow.model_spec import DEFAULT_MODEL
+from crossknow.translation import make_translator, translate
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 BUNDLED_UNITS = Path(__file__).resolve().parent / "data" / "unit_translations.json"

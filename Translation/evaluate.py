@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import positive_int, run  # noqa: E402
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, read_json, read_text  # noqa: E402
-from crossknow.results import result_document  # noqa: E402
+from crossknow.cli import positive_int, run
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, read_json, read_text
+from crossknow.results import result_document
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")

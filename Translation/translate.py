@@ -22,9 +22,7 @@ import datetime
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crossknow.cli import (  # noqa: E402
+from crossknow.cli import (
     add_languages_argument,
     existing_path,
     model_name,
@@ -32,11 +30,11 @@ from crossknow.cli import (  # noqa: E402
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError  # noqa: E402
-from crossknow.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text  # noqa: E402
-from crossknow.languages import PAPER_LANGUAGES, flores_file  # noqa: E402
-from crossknow.model_spec import DEFAULT_MODEL, ModelSpec  # noqa: E402
-from crossknow.translation import (  # noqa: E402
+from crossknow.errors import CrossknowError
+from crossknow.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
+from crossknow.languages import PAPER_LANGUAGES, flores_file
+from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
     RetryBudget,
