@@ -1,6 +1,6 @@
 """Fine-tune a causal LM on a (mixed-language) text corpus: full or LoRA, on one or many GPUs.
 
-The command line of crossknow.finetuning. Driven by a YAML config (FT/ft_config.yaml holds the
+The command line of crossknow.training.finetuning. Driven by a YAML config (FT/ft_config.yaml holds the
 paper's hyper-parameters, FT/configs/paper_tofu.yaml adds the paper's schedule); any setting
 listed below can be overridden (``--lr 1e-4``, ``--LoRA.r 8``). An interrupted run resumes from
 its last complete checkpoint; ``--restart`` starts over.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crossknow.cli import run
-from crossknow.finetuning import build_parser, main
+from crossknow.core.cli import run
+from crossknow.training.finetuning import build_parser, main
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "ft_config.yaml"
 

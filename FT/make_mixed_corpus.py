@@ -17,7 +17,7 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from crossknow.cli import (
+from crossknow.core.cli import (
     add_languages_argument,
     existing_path,
     model_name,
@@ -25,10 +25,10 @@ from crossknow.cli import (
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text
-from crossknow.mixing import UNITS, assign_languages, parse_corpus
-from crossknow.translation import TRANSLATORS, TranslationCache, make_translator, translate
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text
+from crossknow.data.mixing import UNITS, assign_languages, parse_corpus
+from crossknow.models.translation import TRANSLATORS, TranslationCache, make_translator, translate
 
 
 def read_lines(args) -> list[str]:
@@ -39,7 +39,7 @@ def read_lines(args) -> list[str]:
         if not any(line.strip() for line in lines):
             raise CrossknowError(f"{', '.join(map(str, args.input_files))}: no text (an empty corpus)")
         return lines
-    from crossknow.hub import load_hub_dataset
+    from crossknow.core.hub import load_hub_dataset
 
     rows = load_hub_dataset(args.dataset, args.dataset_config, split=args.split,
                             provide_locally="pass local text files to --input_files")
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--input_files", nargs="+", default=None, type=existing_path, help="local text files instead of a hub dataset")
     p.add_argument("--unit", default="sentence", choices=UNITS)
     p.add_argument("--unit_words", type=positive_int, default=8)
-    add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
+    add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
     p.add_argument("--model", default=None, type=model_name)

@@ -15,9 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossknow.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
-from crossknow.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument
-from crossknow.cli import (
+from crossknow.analysis.report import read_result, same_questions
+from crossknow.core.cli import (
     add_data_argument,
     add_languages_argument,
     add_limit_argument,
@@ -26,11 +25,12 @@ from crossknow.cli import (
     model_name,
     run,
 )
-from crossknow.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
-from crossknow.io import atomic_write_json, read_json
-from crossknow.question_ids import hp_question_id
-from crossknow.report import read_result, same_questions
-from crossknow.results import ResultError, bootstrap_interval
+from crossknow.core.io import atomic_write_json, read_json
+from crossknow.core.results import ResultError, bootstrap_interval
+from crossknow.data.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
+from crossknow.data.question_ids import hp_question_id
+from crossknow.models.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
+from crossknow.models.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
@@ -96,7 +96,7 @@ def optional_fields(args: argparse.Namespace, chat: ChatFormat | None) -> dict:
 
 def format_summary(results: dict[str, dict], english: dict | None, pairs: dict | None = None) -> str:
     """Accuracy per language; the gap to English only where both were scored on the same questions
-    (``other n`` where not). With ``pairs`` (by language, crossknow/paired_report.py), the gap is the
+    (``other n`` where not). With ``pairs`` (by language, crossknow/analysis/paired_report.py), the gap is the
     one paired by quiz row, with its 95% interval, and a language on other rows says ``not paired``."""
     pairs = pairs or {}
     lines = [f"{'language':<10}{'accuracy':>10}{'gap to en':>14}{'paired 95% interval':>22}{'n':>6}"]
@@ -119,7 +119,7 @@ def format_summary(results: dict[str, dict], english: dict | None, pairs: dict |
 def paired_with_english(out_dir: Path, results: dict[str, dict]) -> dict:
     """Each language of this run paired with English by quiz row (English of this run, or of the
     ``none`` folder beside it), by language."""
-    from crossknow.paired_report import SideCache, hp_pairs
+    from crossknow.analysis.paired_report import SideCache, hp_pairs
 
     located = [{**r, "_path": str(out_dir / f"result_{lang}.json")} for lang, r in results.items()]
     none_dir = out_dir.parent / "none"
@@ -134,7 +134,7 @@ PAIRED_FIELDS = ("n", "accuracy_en", "gap", "gap_ci95", "mcnemar_p", "dropped", 
 
 def summary_entry(result: dict, pair=None) -> dict:
     """A language's summary: accuracy and n; for a language other than English, its gap to English
-    paired by quiz row (``paired``, from crossknow/paired.py), or null and why (``not_paired``)."""
+    paired by quiz row (``paired``, from crossknow/analysis/paired.py), or null and why (``not_paired``)."""
     entry = {"accuracy": result["accuracy"], "n": result["n"]}
     if result["config"].get("language") == "en":
         return entry

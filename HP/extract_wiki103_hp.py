@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from crossknow.cli import existing_path, non_negative_int, run
-from crossknow.io import atomic_write_json, atomic_write_text
+from crossknow.core.cli import existing_path, non_negative_int, run
+from crossknow.core.io import atomic_write_json, atomic_write_text
 
 INDEX = Path(__file__).resolve().parent / "Wiki103-HP" / "HP_related_index_for_wikitext-103.json"
 PAPER_DOCUMENT_COUNT = 1_165_029
@@ -31,7 +31,7 @@ def read_documents(source: str, hub_config: str = "wikitext-103-v1") -> list[str
         with open(source, encoding="utf-8") as f:
             lines = f.read().splitlines()
     else:
-        from crossknow.hub import load_hub_dataset
+        from crossknow.core.hub import load_hub_dataset
 
         rows = load_hub_dataset(source, hub_config, split="train",
                                 provide_locally="pass the train split as a local text file to --input")

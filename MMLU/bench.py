@@ -11,7 +11,7 @@ Methods (each in its own process, so peak memory is its own):
 
 Checks that every method predicts the same letters (and probabilities to 1e-4 in fp32), then
 prints questions per second, the ratio to the paper's method, the tokens each method runs per
-question, tokens per second, model TFLOP/s and MFU (``crossknow/throughput.py`` has the formula and
+question, tokens per second, model TFLOP/s and MFU (``crossknow/models/throughput.py`` has the formula and
 the table of peaks), warm-up time (apart from the timed run) and peak memory.
 
     python MMLU/bench.py                       # SmolLM2-135M, 0-shot, demo slice
@@ -28,7 +28,7 @@ import resource
 import time
 from pathlib import Path
 
-from crossknow.cli import (
+from crossknow.core.cli import (
     add_limit_argument,
     batch_size,
     data_location,
@@ -38,15 +38,15 @@ from crossknow.cli import (
     positive_int,
     run,
 )
-from crossknow.model_spec import DEFAULT_MODEL
+from crossknow.core.model_spec import DEFAULT_MODEL
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 LABELS = ("A", "B", "C", "D")
 
 
 def build_prompts(args):
+    from crossknow.data.mmlu import open_source
     from crossknow.evaluate import Settings, load_config_data, make_config, subject_prompts
-    from crossknow.mmlu import open_source
 
     source = open_source(args.data_dir)
     subjects = args.subjects or source.subjects("test")
@@ -78,7 +78,7 @@ def random_model(args, dtype: str):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from crossknow.hf_backend import default_device, load_tokenizer, resolve_dtype
+    from crossknow.models.hf_backend import default_device, load_tokenizer, resolve_dtype
 
     device = args.device or default_device()
     tokenizer = load_tokenizer(args.model)
@@ -98,9 +98,9 @@ def run_method(method: str, dtype: str, args, queue) -> None:
     import torch
     from tqdm import tqdm
 
-    from crossknow.hf_backend import HFBackend, load_model
-    from crossknow.model_api import letter_token_ids
-    from crossknow.throughput import Forward, dtype_name, forward_flops, model_shape
+    from crossknow.models.hf_backend import HFBackend, load_model
+    from crossknow.models.model_api import letter_token_ids
+    from crossknow.models.throughput import Forward, dtype_name, forward_flops, model_shape
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     if args.random_init:
@@ -184,8 +184,8 @@ def profile_report(profiler, wall_seconds: float, cuda: bool, args, method: str,
     """The profile's summary by kind of work; its top operators go to ``--profile``/profile_{method}_{dtype}.txt."""
     if not args.profile:
         return None
-    from crossknow.io import atomic_write_text
-    from crossknow.throughput import profile_summary
+    from crossknow.core.io import atomic_write_text
+    from crossknow.models.throughput import profile_summary
 
     events = profiler.key_averages()
     sort_by = "self_device_time_total" if cuda else "self_cpu_time_total"
@@ -237,7 +237,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--random_init", choices=sorted(ARCHITECTURES), default=None,
                    help="time a randomly initialised model of this architecture (tokenizer from --model)")
     p.add_argument("--peak_tflops", type=positive_float, default=None,
-                   help="the device's dense peak for MFU (default: the table in crossknow/throughput.py on a "
+                   help="the device's dense peak for MFU (default: the table in crossknow/models/throughput.py on a "
                         "GPU, a timed matrix product on a CPU)")
     p.add_argument("--profile", default=None, metavar="DIR",
                    help="profile the timed run with torch.profiler: a summary by kind of work is printed, "
@@ -256,7 +256,7 @@ METHODS = ("paper", "engine_full", "engine_cache", "engine")
 
 
 def dtype_argument(value: str) -> str:
-    from crossknow.hf_backend import DTYPES
+    from crossknow.models.hf_backend import DTYPES
 
     if value != "auto" and value not in DTYPES:
         raise argparse.ArgumentTypeError(f"unknown dtype {value!r}; choose auto or one of {', '.join(DTYPES)}")
@@ -265,7 +265,7 @@ def dtype_argument(value: str) -> str:
 
 def peak_for(row: dict, args) -> tuple[str, float] | None:
     """(where the peak comes from, TFLOP/s) for a row's device and dtype, or None where unknown."""
-    from crossknow.throughput import measured_matmul_tflops, table_peak_tflops
+    from crossknow.models.throughput import measured_matmul_tflops, table_peak_tflops
 
     if args.peak_tflops:
         return "--peak_tflops", args.peak_tflops
@@ -273,7 +273,7 @@ def peak_for(row: dict, args) -> tuple[str, float] | None:
         found = table_peak_tflops(row["device_name"], row["dtype"])
         return (f"table: {found[0]} {row['dtype']} dense", found[1]) if found else None
     if row["dtype"] not in _MEASURED_PEAKS:
-        from crossknow.hf_backend import DTYPES
+        from crossknow.models.hf_backend import DTYPES
 
         _MEASURED_PEAKS[row["dtype"]] = measured_matmul_tflops(DTYPES[row["dtype"]], "cpu")
     return f"measured: 2048x2048 {row['dtype']} matmul on this CPU", _MEASURED_PEAKS[row["dtype"]]
@@ -312,7 +312,7 @@ def print_table(rows: list[dict], args) -> None:
         print(f"{row['label']:<20}{qps:>9.2f}{qps / speed[rows[0]['label']]:>9.2f}x{vs_full:>16}"
               f"{row['tokens_run_per_question']:>14.0f}{row['tokens_per_second']:>10.0f}{row['tflops']:>10.3f}"
               f"{mfu:>8}{row['warmup_seconds']:>11.1f}{row['peak_rss_mb']:>13.0f}{cuda:>14}")
-    from crossknow.throughput import FLOP_FORMULA
+    from crossknow.models.throughput import FLOP_FORMULA
 
     print(f"FLOPs: {FLOP_FORMULA}; non-embedding params {rows[0]['non_embedding_params']:,}")
     for source in sorted({row["peak_source"] for row in rows if row["peak_source"]}):
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     check_agreement(rows)
     print_table(rows, args)
     if args.output_json:
-        from crossknow.io import atomic_write_json
+        from crossknow.core.io import atomic_write_json
 
         atomic_write_json(args.output_json, {"settings": {k: v for k, v in vars(args).items()},
                                              "rows": [{k: v for k, v in r.items() if k != "probs"} for r in rows]})

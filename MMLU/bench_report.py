@@ -18,12 +18,12 @@ import random
 import time
 from pathlib import Path
 
-from crossknow.cli import positive_int
-from crossknow.mmlu import (
+from crossknow.core.cli import positive_int
+from crossknow.data.mmlu import (
     SUBJECTS,
     Item,
 )
-from crossknow.question_ids import mmlu_question_id
+from crossknow.data.question_ids import mmlu_question_id
 
 MODES = ["question", "options", "full", "gt", "gt_question", "onewrong", "threewrong"]
 LANGUAGES = ["de", "fr", "es", "it", "zh", "ru", "ar", "hi"]
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> float:
         generate(run, args.questions)
         print(f"generated {len(CONFIGS)} configurations x {args.questions} questions in "
               f"{time.perf_counter() - start:.1f} s ({sum(f.stat().st_size for f in run.rglob('*')) / 1e9:.2f} GB)")
-    from crossknow.report import main as report
+    from crossknow.analysis.report import main as report
 
     start = time.perf_counter()
     report([str(run), "--paired", str(args.out / "paired.json")])

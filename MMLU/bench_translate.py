@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from crossknow.cli import language_code, model_name, positive_int, run
-from crossknow.flores import load_flores
-from crossknow.translation import make_translator
+from crossknow.core.cli import language_code, model_name, positive_int, run
+from crossknow.data.flores import load_flores
+from crossknow.models.translation import make_translator
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ Reads ``{data_dir}/{split}`` and ``{data_dir}/{split}_full_{lang}`` and writes
 over English and the --mixup_languages (default: --languages; four or more): ``{split}_mixup`` for
 the paper's de/fr/es/it, ``{split}_mixup_ar-hi-ru-zh`` for another set. Each folder gets a
 ``manifest.json`` (mixup's records its languages), mixup a ``languages.jsonl`` with the language of
-the question and of each option per row. Any language of crossknow/languages.tsv works.
+the question and of each option per row. Any language of crossknow/core/languages.tsv works.
 A full folder whose manifest records strings kept in English is refused, naming them, unless
 ``--allow_kept_english``.
 
@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import argparse
 
-from crossknow.cli import add_languages_argument, existing_path, non_negative_int, run
-from crossknow.languages import PAPER_LANGUAGES, language_code
-from crossknow.variant_folders import build_variant_folders
-from crossknow.variants import BUILT_MODES
+from crossknow.core.cli import add_languages_argument, existing_path, non_negative_int, run
+from crossknow.core.languages import PAPER_LANGUAGES, language_code
+from crossknow.data.variant_folders import build_variant_folders
+from crossknow.data.variants import BUILT_MODES
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data_dir", required=True, type=existing_path)
-    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
+    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--splits", nargs="+", default=["dev", "test"])
     p.add_argument("--modes", nargs="+", default=list(BUILT_MODES), choices=list(BUILT_MODES))
     p.add_argument("--no_mixup", action="store_true")

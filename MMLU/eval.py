@@ -17,16 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossknow.answers import BLOCK_STOPS
-from crossknow.backends import (
-    add_model_arguments,
-    backend_class,
-    backend_options,
-    check_model_arguments,
-    make_backend,
-)
-from crossknow.chat import add_chat_argument, chat_format, check_chat_argument
-from crossknow.cli import (
+from crossknow.analysis.report import format_run_table
+from crossknow.core.answers import BLOCK_STOPS
+from crossknow.core.cli import (
     add_data_argument,
     add_languages_argument,
     add_limit_argument,
@@ -36,13 +29,20 @@ from crossknow.cli import (
     positive_int,
     run,
 )
+from crossknow.core.io import atomic_write_json
+from crossknow.core.languages import PAPER_LANGUAGES
+from crossknow.data.mmlu import DEMO_DATA, open_source
+from crossknow.data.prompts import LABEL_SETS
 from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config
-from crossknow.io import atomic_write_json
-from crossknow.languages import PAPER_LANGUAGES
-from crossknow.mmlu import DEMO_DATA, open_source
-from crossknow.model_api import UnsupportedOperation, require
-from crossknow.prompts import LABEL_SETS
-from crossknow.report import format_run_table
+from crossknow.models.backends import (
+    add_model_arguments,
+    backend_class,
+    backend_options,
+    check_model_arguments,
+    make_backend,
+)
+from crossknow.models.chat import add_chat_argument, chat_format, check_chat_argument
+from crossknow.models.model_api import UnsupportedOperation, require
 from crossknow.runner import Scoring, SweepProgress, Workers
 
 RESULTS = "results/mmlu"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from crossknow.cli import data_location, run
-from crossknow.mmlu import (
+from crossknow.core.cli import data_location, run
+from crossknow.data.mmlu import (
     ENGLISH_HUB,
     MIXUP_HUB,
     DataError,

@@ -3,7 +3,7 @@
 ``--mode full`` translates the question and each option separately (through the translation
 cache: a re-run translates nothing twice, a killed run resumes). Every other mode is assembled from
 the English files and the ``full`` files, with no re-translation. Any language of
-crossknow/languages.tsv works.
+crossknow/core/languages.tsv works.
 
 Translations made elsewhere can be imported instead (MMMLU: professional human translators; Global-MMLU:
 machine translations with professional translations and crowd-sourced post-edits, in its card's terms), aligned to English MMLU by subject and position and
@@ -11,7 +11,7 @@ checked answer by answer, and then every variant is built for the imported langu
 them, when there are four or more): OpenAI's MMMLU (one or more ``mmlu_XX-YY.csv`` files, or a folder
 of them; the language comes from the file name), Global-MMLU (``CohereForAI/Global-MMLU`` on the hub,
 or a local copy: one ``save_to_disk`` folder per language, ``DIR/zh``, ``DIR/hi``; its culture tags go
-to ``culture.json``, see crossknow/culture.py), or any folder of per-subject CSVs for one language.
+to ``culture.json``, see crossknow/data/culture.py), or any folder of per-subject CSVs for one language.
 
     python MMLU/translate.py --split test --languages fr de es it --mode full --translator hf \\
         --model facebook/nllb-200-distilled-600M --data_dir cais/mmlu --out_dir MMLU/data/full
@@ -33,8 +33,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from crossknow.alignment import content_warnings
-from crossknow.cli import (
+from crossknow.core.cli import (
     add_languages_argument,
     data_location,
     model_name,
@@ -43,11 +42,12 @@ from crossknow.cli import (
     positive_int,
     run,
 )
-from crossknow.culture import TAGS, read_culture, write_culture
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, folder_lock, read_json
-from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
-from crossknow.mmlu import (
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, folder_lock, read_json
+from crossknow.core.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
+from crossknow.data.alignment import content_warnings
+from crossknow.data.culture import TAGS, read_culture, write_culture
+from crossknow.data.mmlu import (
     LETTERS,
     DataError,
     Item,
@@ -59,14 +59,16 @@ from crossknow.mmlu import (
     subject_path,
     write_mmlu_csv,
 )
-from crossknow.question_ids import mmlu_question_id
-from crossknow.source_ids import (
+from crossknow.data.question_ids import mmlu_question_id
+from crossknow.data.source_ids import (
     global_mmlu_mismatch,
     global_mmlu_source_id,
     mmmlu_source_id,
     write_source_ids,
 )
-from crossknow.translation import (
+from crossknow.data.variant_folders import build_variant_folders
+from crossknow.data.variants import BUILT_MODES
+from crossknow.models.translation import (
     TRANSLATORS,
     RetryBudget,
     TranslationCache,
@@ -74,8 +76,6 @@ from crossknow.translation import (
     make_translator,
     translate,
 )
-from crossknow.variant_folders import build_variant_folders
-from crossknow.variants import BUILT_MODES
 
 MODES = ["full", "mixup", "question", "options", "gt_question", "gt", "wrong_option"]
 
@@ -87,7 +87,7 @@ class TranslationFailed(CrossknowError):
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--split", default="test", choices=["dev", "test"])
-    add_languages_argument(p, None, "language codes (crossknow/languages.tsv); default: the paper's de fr es it, "
+    add_languages_argument(p, None, "language codes (crossknow/core/languages.tsv); default: the paper's de fr es it, "
                            "or every file given to --import_mmmlu")
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
@@ -367,7 +367,7 @@ def global_mmlu_rows(source: str, config: str, split: str):
     elif Path(source).exists():
         raise DataError(f"{local}: not found; a local Global-MMLU copy holds one save_to_disk folder per language")
     else:
-        from crossknow.hub import load_hub_dataset
+        from crossknow.core.hub import load_hub_dataset
 
         data = load_hub_dataset(source, config, split=split, provide_locally="pass a folder holding one "
                                 "save_to_disk copy per language to --import_global_mmlu")
@@ -456,7 +456,7 @@ def _letter(value: str, path: Path, subject: str, index: int) -> int:
 
 
 def check_aligned(english: list[Item], translated: list[Item], source: str) -> None:
-    """Refuse another row count or another answer; warn (crossknow/alignment.py) about rows whose
+    """Refuse another row count or another answer; warn (crossknow/data/alignment.py) about rows whose
     numbers or option lengths do not match English."""
     if len(english) != len(translated):
         raise DataError(f"{source}: {len(translated)} rows, but English has {len(english)}")

@@ -1,7 +1,7 @@
 """The Synthetic experiment's metrics: per arm and language, accuracy, transfer and overall; arm
 comparisons as paired differences; and the power of a design, computed from a pilot run.
 
-Every per-question metric comes from ``crossknow.paired.paired_metrics`` (the module the MMLU and HP
+Every per-question metric comes from ``crossknow.analysis.paired.paired_metrics`` (the module the MMLU and HP
 reports use). A question's id names its seed, person, relation and language
 (``{seed}|{person}|{relation}|{language}``); its cluster is its seed, so the clustered intervals
 resample whole training runs. Pooled over languages, a fact is one question per language.
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from crossknow.paired import paired_metrics
+from crossknow.analysis.paired import paired_metrics
 
 # Student t quantiles (0.975, 0.80) by degrees of freedom: numpy has no t distribution.
 T_QUANTILES = {1: (12.706, 1.376), 2: (4.303, 1.061), 3: (3.182, 0.978), 4: (2.776, 0.941), 5: (2.571, 0.920),

@@ -20,7 +20,7 @@ number of tokens; the result records the share of each corpus seen. The general 
 FLoRes passages (``general_text.py``). The headline is the relations whose values change with the
 language (instrument, pet, sport, food): per arm and language, accuracy, transfer (correct in X
 among facts answered correctly in English) and overall (correct in both), and arm comparisons as
-paired differences clustered by seed (``crossknow/paired.py``, as the MMLU and HP reports).
+paired differences clustered by seed (``crossknow/analysis/paired.py``, as the MMLU and HP reports).
 
 The quiz is each fact's 4-option question, scored the way small models can be: the model picks
 the option whose statement it finds most likely (summed log-probability), the statement written
@@ -49,13 +49,13 @@ import analysis as A
 import facts as F
 import general_text as G
 
-from crossknow.cli import model_name, non_negative_int, positive_float, positive_int, run
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_text, read_json
-from crossknow.mmlu import checked_item
-from crossknow.model_spec import ModelSpec
-from crossknow.prompts import Prompt
-from crossknow.results import bootstrap_interval, result_document
+from crossknow.core.cli import model_name, non_negative_int, positive_float, positive_int, run
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, atomic_write_text, read_json
+from crossknow.core.model_spec import ModelSpec
+from crossknow.core.prompt import Prompt
+from crossknow.core.results import bootstrap_interval, result_document
+from crossknow.data.mmlu import checked_item
 from crossknow.runner import (
     Run,
     Scoring,
@@ -99,19 +99,19 @@ FIXED_TRAINING = ["--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05"
 
 def finetune(argv: list[str]) -> dict:
     """Run the project's fine-tuning core with command-line style arguments."""
-    from crossknow import finetuning
+    from crossknow.training import finetuning
 
     return finetuning.main(argv)
 
 
 def load_backend(model_path: str, batch_size: int):
-    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.models.hf_backend import HFBackend, load_model
 
     return HFBackend(*load_model(model_path, dtype="fp32", device="cpu"), batch_size=batch_size)
 
 
 def load_tokenizer(model: str):
-    from crossknow.hf_backend import load_tokenizer as load
+    from crossknow.models.hf_backend import load_tokenizer as load
 
     return load(model)
 

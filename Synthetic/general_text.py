@@ -1,7 +1,7 @@
 """General (out-of-domain) parallel text in en/fr/de/es/it that ships with the repository, for the
 paper's mitigation: fine-tuning on general mixed-language text.
 
-The source is the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.flores``,
+The source is the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.data.flores``,
 100 sentences per language, exact parallels line by line, CC BY-SA 4.0; ``Translation/data/flores``).
 Its sentences come in article order, several consecutive sentences per Wikinews/Wikivoyage/Wikibooks
 article, so they are kept in that order and grouped into passages of five consecutive sentences: coherent text, not
@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from crossknow.flores import FLORES_DIR
+from crossknow.data.flores import FLORES_DIR
 
 LANGUAGES = ["en", "fr", "de", "es", "it"]
 PASSAGE_SENTENCES = 5

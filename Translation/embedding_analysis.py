@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crossknow.cli import (
+from crossknow.core.cli import (
     add_languages_argument,
     existing_path,
     fraction,
@@ -34,11 +34,11 @@ from crossknow.cli import (
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, read_text
-from crossknow.languages import flores_file
-from crossknow.model_spec import DEFAULT_MODEL
-from crossknow.translation import make_translator, translate
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, read_text
+from crossknow.core.languages import flores_file
+from crossknow.core.model_spec import DEFAULT_MODEL
+from crossknow.models.translation import make_translator, translate
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 BUNDLED_UNITS = Path(__file__).resolve().parent / "data" / "unit_translations.json"
@@ -48,8 +48,8 @@ class LMEmbedder:
     """Every layer's hidden states of a causal LM, mean-pooled and at the last token."""
 
     def __init__(self, model: str, batch_size: int = 16):
-        from crossknow.batching import Batcher
-        from crossknow.hf_backend import load_model
+        from crossknow.models.batching import Batcher
+        from crossknow.models.hf_backend import load_model
 
         self.model, self.tokenizer = load_model(model, dtype="fp32")
         self.batcher = Batcher(batch_size, show_progress=False)
@@ -62,7 +62,7 @@ class LMEmbedder:
         """{pooling: [layers, n, dim]} for token id sequences (batched as the engine batches)."""
         import torch
 
-        from crossknow.batching import pad_left
+        from crossknow.models.batching import pad_left
 
         def step(batch: list[list[int]]) -> list[dict[str, np.ndarray]]:
             ids, mask, positions = pad_left(batch, self.tokenizer.pad_token_id, self.model.device)
@@ -233,7 +233,7 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, type=model_name, help="a causal LM, or use (multilingual USE)")
-    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/languages.tsv)")
+    add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--data_dir", type=existing_path, default=FLORES)
     p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)

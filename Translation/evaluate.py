@@ -20,10 +20,10 @@ import argparse
 import re
 from pathlib import Path
 
-from crossknow.cli import positive_int, run
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, read_json, read_text
-from crossknow.results import result_document
+from crossknow.core.cli import positive_int, run
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, read_json, read_text
+from crossknow.core.results import result_document
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")

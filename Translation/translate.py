@@ -22,7 +22,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from crossknow.cli import (
+from crossknow.core.cli import (
     add_languages_argument,
     existing_path,
     model_name,
@@ -30,11 +30,11 @@ from crossknow.cli import (
     positive_int,
     run,
 )
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
-from crossknow.languages import PAPER_LANGUAGES, flores_file
-from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
-from crossknow.translation import (
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
+from crossknow.core.languages import PAPER_LANGUAGES, flores_file
+from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.models.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
     RetryBudget,
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
                         "add -{preset})")
     p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
-    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/languages.tsv)")
+    add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--input_dir", type=existing_path, default=FLORES)
     p.add_argument("--output_dir", type=Path, default=Path("Translation/outputs"))
     p.add_argument("--num_examples", type=positive_int, default=None, help="first N sentences (default: all 100)")

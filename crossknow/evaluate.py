@@ -11,17 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crossknow.chat import ChatFormat
-from crossknow.io import check_plain_name
-from crossknow.mmlu import DataError, Item, folder_name
-from crossknow.model_spec import ModelSpec
-from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
-from crossknow.question_ids import mmlu_question_id
-from crossknow.results import summarize
+from crossknow.core.io import check_plain_name
+from crossknow.core.model_spec import ModelSpec
+from crossknow.core.results import summarize
+from crossknow.data.mmlu import DataError, Item, folder_name
+from crossknow.data.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
+from crossknow.data.question_ids import mmlu_question_id
+from crossknow.data.source_ids import GLOBAL_MMLU, global_mmlu_mismatch
+from crossknow.data.variant_folders import english_rows
+from crossknow.data.variants import MODES, sweep_mixup
+from crossknow.models.chat import ChatFormat
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
-from crossknow.source_ids import GLOBAL_MMLU, global_mmlu_mismatch
-from crossknow.variant_folders import english_rows
-from crossknow.variants import MODES, sweep_mixup
 
 GENERATION_SUFFIX = "_token"  # the paper's name for a generation-mode result
 
@@ -81,7 +81,7 @@ def make_config(test: str, demos: str = "same", name: str | None = None, generat
 
 def expand_configs(tokens: list[str], languages: list[str], demos: list[str],
                    generation: bool = False) -> list[EvalConfig]:
-    """``all`` is English, every mode in every language and mixup (crossknow.variants.sweep_mixup): the
+    """``all`` is English, every mode in every language and mixup (crossknow.data.variants.sweep_mixup): the
     paper's sweep."""
     tests: list[str] = []
     for token in tokens:
@@ -104,7 +104,7 @@ class SubjectData:
     test: list[Item]
     demos: list[Item]
     english_demos: list[Item] | None
-    ids: list[str] | None = None  # the question ids (crossknow/question_ids.py), from the English rows
+    ids: list[str] | None = None  # the question ids (crossknow/data/question_ids.py), from the English rows
 
 
 def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str, SubjectData]:
@@ -134,7 +134,7 @@ def load_config_data(source, config: EvalConfig, settings: Settings) -> dict[str
 
 def english_ids(source, subject: str, config: EvalConfig, test: list[Item], settings: Settings) -> list[str] | None:
     """Each test row's id, from the English row it translates: the row map of the variant folder's
-    manifest where rows were dropped (``crossknow.variant_folders.english_rows``), else the same
+    manifest where rows were dropped (``crossknow.data.variant_folders.english_rows``), else the same
     position, which needs as many rows as English (a variant with another count and no map is
     refused: its rows cannot be told apart). None where no English file is there (records then pair
     by subject and row, and the report says so)."""
@@ -262,7 +262,7 @@ def check_source_ids(subject: str, items: list[Item], where: str) -> None:
 
 
 def culture_extras(items: list[Item]) -> list[dict] | None:
-    """Global-MMLU's culture tag (crossknow/culture.py) in each record, where the data has tags."""
+    """Global-MMLU's culture tag (crossknow/data/culture.py) in each record, where the data has tags."""
     return [{"culture": item.culture} for item in items] if any(item.culture for item in items) else None
 
 

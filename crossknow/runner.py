@@ -10,7 +10,7 @@ questions with their prompts. The runner
   sharding its questions across data-parallel processes and gathering them in order;
 - writes each unit's per-question records atomically (``{records_dir}/{unit}.jsonl``), so that a
   killed run restarts at the first unfinished unit and ends as an uninterrupted run would;
-- writes the result (``crossknow/results_schema.json``): the task's summary of the records, the
+- writes the result (``crossknow/core/results_schema.json``): the task's summary of the records, the
   configuration as structured fields, the environment.
 """
 
@@ -28,19 +28,26 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from crossknow.answers import parse_answer
-from crossknow.errors import CrossknowError
-from crossknow.io import atomic_write_json, atomic_write_jsonl, check_plain_name, folder_lock, read_json, read_jsonl
-from crossknow.mmlu import Item
-from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
-from crossknow.model_spec import ModelSpec
-from crossknow.prompts import Prompt
-from crossknow.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
+from crossknow.core.answers import parse_answer
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import (
+    atomic_write_json,
+    atomic_write_jsonl,
+    check_plain_name,
+    folder_lock,
+    read_json,
+    read_jsonl,
+)
+from crossknow.core.model_spec import ModelSpec
+from crossknow.core.prompt import Prompt
+from crossknow.core.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
+from crossknow.data.mmlu import Item
+from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 
 INFER_MODES = ("logits", "generation", "loglikelihood")
 
 
-class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.cli.run
+class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.core.cli.run
     """Results on disk were made with other settings or inputs."""
 
 
@@ -255,7 +262,7 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
 
 def _verified(run: Run, finished: dict, workers: Workers = SINGLE_PROCESS) -> bool:
     """Whether a finished result may be served: a schema this crossknow knows, and its numbers those
-    recomputed from its records (crossknow.results.records_difference); a note says why not."""
+    recomputed from its records (crossknow.core.results.records_difference); a note says why not."""
     try:
         check_schema(finished, str(run.result_file))
         difference = records_difference(finished, run.records_dir)
@@ -402,7 +409,7 @@ def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
               workers: Workers = SINGLE_PROCESS, progress: SweepProgress | None = None) -> dict:
     """Score every unit of a run (resuming from finished units) and write its result.
 
-    One process writes a results folder at a time (``crossknow.io.folder_lock``). ``overwrite``
+    One process writes a results folder at a time (``crossknow.core.io.folder_lock``). ``overwrite``
     computes aside, in ``{records_dir}.overwrite``, and swaps the new records and result in only
     when they are complete: a killed ``--overwrite`` leaves the old result as it was.
     """

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The tests never reach the Hugging Face hub: its one reachability probe (crossknow/hub.py) goes to
+# The tests never reach the Hugging Face hub: its one reachability probe (crossknow/core/hub.py) goes to
 # the loopback discard port, which refuses at once. Tests of the online path set their own endpoint.
 os.environ.setdefault("HF_ENDPOINT", "http://127.0.0.1:9")
 
@@ -42,7 +42,7 @@ def _corpus() -> list[str]:
     """The demo's English and paper-language rows (the non-Latin demo languages would crowd the tiny vocabularies)."""
     import re
 
-    from crossknow.mmlu import read_mmlu_csv
+    from crossknow.data.mmlu import read_mmlu_csv
 
     paper_folder = re.compile(r"(dev|test)(_mixup|_.*_(fr|de|es|it))?")
     lines = []
@@ -109,8 +109,8 @@ def bpe_model_dir(tmp_path_factory) -> Path:
 
 def demo_prompts(k: int = 0, variant: str = "mixup"):
     """The demo slice's prompts for two subjects, as MMLU/eval.py builds them."""
+    from crossknow.data.mmlu import LocalSource
     from crossknow.evaluate import Settings, load_config_data, make_config, subject_prompts
-    from crossknow.mmlu import LocalSource
 
     settings = Settings(k=k, subjects=["management", "high_school_geography"])
     data = load_config_data(LocalSource(DEMO_DATA), make_config(variant), settings)
@@ -135,7 +135,7 @@ def assert_scored_after_the_assistant_prefix(result: dict, record: dict) -> None
     scored right after the assistant prefix, as the paper's method scores the whole text."""
     import hashlib
 
-    from crossknow.hf_backend import load_model
+    from crossknow.models.hf_backend import load_model
 
     model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
     assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256

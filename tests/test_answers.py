@@ -2,9 +2,9 @@
 
 import pytest
 
-from crossknow.answers import BLOCK_STOPS, cut_at_next_block, parse_answer
-from crossknow.mmlu import Item
-from crossknow.prompts import TRANSLATE_THEN_ANSWER_ID, build_prompt
+from crossknow.core.answers import BLOCK_STOPS, cut_at_next_block, parse_answer
+from crossknow.data.mmlu import Item
+from crossknow.data.prompts import TRANSLATE_THEN_ANSWER_ID, build_prompt
 
 ABCD = ("A", "B", "C", "D")
 

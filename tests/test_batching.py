@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import load_script
-from crossknow.batching import Batcher, pad_left
+from crossknow.models.batching import Batcher, pad_left
 
 
 def test_pad_left_puts_every_last_token_in_the_last_column_with_its_own_positions():
@@ -50,7 +50,7 @@ def test_a_token_budget_caps_rows_times_longest_and_keeps_one_row():
 
 def test_letter_predictions_do_not_depend_on_the_token_budget(bpe_model_dir):
     from conftest import demo_prompts
-    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.models.hf_backend import HFBackend, load_model
 
     model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=2, variant="en") + demo_prompts(k=0, variant="mixup")
@@ -87,7 +87,7 @@ def test_embedding_analysis_vectors_do_not_depend_on_the_batch_size(bpe_model_di
 
 def test_sampled_generation_does_not_depend_on_batch_size_or_order(bpe_model_dir):
     from conftest import demo_prompts
-    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.models.hf_backend import HFBackend, load_model
 
     model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=0, variant="en")[:4]

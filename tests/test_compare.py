@@ -1,9 +1,9 @@
-"""crossknow.compare: two MMLU result folders, question by question."""
+"""crossknow.analysis.compare: two MMLU result folders, question by question."""
 
 import pytest
 
-from crossknow.compare import main
-from crossknow.io import atomic_write_jsonl
+from crossknow.analysis.compare import main
+from crossknow.core.io import atomic_write_jsonl
 
 
 def write(folder, probs=(0.1, 0.2, 0.3, 0.4), prediction="D", extra_subject=False):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts
-from crossknow.hf_backend import HFBackend, load_model
+from crossknow.models.hf_backend import HFBackend, load_model
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 

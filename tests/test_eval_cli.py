@@ -5,10 +5,10 @@ import json
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
-from crossknow import hf_backend
-from crossknow.io import read_jsonl
-from crossknow.mmlu import DataError
-from crossknow.results import validate_result
+from crossknow.core.io import read_jsonl
+from crossknow.core.results import validate_result
+from crossknow.data.mmlu import DataError
+from crossknow.models import hf_backend
 from crossknow.runner import ResumeError
 
 mmlu_eval = load_script("MMLU/eval.py")
@@ -30,7 +30,7 @@ def strip_volatile(result: dict) -> dict:
 def validate_records(path):
     import jsonschema
 
-    from crossknow.results import SCHEMA_FILE
+    from crossknow.core.results import SCHEMA_FILE
 
     schema = json.loads(SCHEMA_FILE.read_text())
     record_schema = {**schema["$defs"]["record"], "$defs": schema["$defs"]}
@@ -195,7 +195,7 @@ def test_paper_style_single_config_and_translate_then_answer(bpe_model_dir, tmp_
     assert (result["config"]["name"], result["config"]["infer_mode"], result["config"]["intervention"]) == (
         "mixup_8_token", "generation", 2)
     assert result["config"]["max_new_tokens"] == 8 and result["config"]["test_mode"] == "mixup"
-    from crossknow.answers import BLOCK_STOPS
+    from crossknow.core.answers import BLOCK_STOPS
 
     assert result["config"]["stop"] == list(BLOCK_STOPS)
     assert result["unparsed"] == sum(not r["parsed"] for s in SUBJECTS
@@ -258,9 +258,9 @@ def test_two_process_data_parallel_run_equals_one_process(bpe_model_dir, tmp_pat
 
 
 def test_the_closing_table_shows_the_paired_difference_to_english_with_its_interval(bpe_model_dir, tmp_path, capsys):
-    from crossknow.mmlu import LocalSource
-    from crossknow.question_ids import mmlu_question_id
-    from crossknow.report import main as report_main
+    from crossknow.analysis.report import main as report_main
+    from crossknow.data.mmlu import LocalSource
+    from crossknow.data.question_ids import mmlu_question_id
 
     run(bpe_model_dir, tmp_path, "--configs", "en", "full_fr")
     table = capsys.readouterr().out

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import DEMO_DATA, assert_scored_after_the_assistant_prefix, load_script
-from crossknow.backends import backend_options
-from crossknow.io import read_json, read_jsonl
+from crossknow.core.io import read_json, read_jsonl
+from crossknow.models.backends import backend_options
 
 mmlu_eval = load_script("MMLU/eval.py")
 
@@ -117,7 +117,7 @@ def test_chat_template_prompt_on_the_embedded_instruct_model(tmp_path):
 
 
 def test_a_tokenizer_without_chat_template_stops_before_the_model_loads(bpe_model_dir, tmp_path, monkeypatch):
-    from crossknow import hf_backend
+    from crossknow.models import hf_backend
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded")

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from crossknow.every_eval_ever import SCHEMA_DIR
-from crossknow.report import main
+from crossknow.analysis.every_eval_ever import SCHEMA_DIR
+from crossknow.analysis.report import main
 
 jsonschema = pytest.importorskip("jsonschema", reason="the dev extra (jsonschema) is not installed")
 

@@ -12,13 +12,20 @@ import time
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
-from crossknow import cli
-from crossknow.errors import CrossknowError
-from crossknow.hp import load_quiz, parse_rows
-from crossknow.io import read_jsonl
-from crossknow.mmlu import DataError, LocalSource, MixupHubFallback, _item_from_hub_row, parse_mmlu_csv, read_mmlu_csv
+from crossknow.core import cli
+from crossknow.core.errors import CrossknowError
+from crossknow.core.io import read_jsonl
+from crossknow.data.hp import load_quiz, parse_rows
+from crossknow.data.mmlu import (
+    DataError,
+    LocalSource,
+    MixupHubFallback,
+    _item_from_hub_row,
+    parse_mmlu_csv,
+    read_mmlu_csv,
+)
+from crossknow.models.translation import RetryBudget, TranslationCache, translate
 from crossknow.runner import ResumeError
-from crossknow.translation import RetryBudget, TranslationCache, translate
 
 HF_HEADER = "question,choice0,choice1,choice2,choice3,answer\n"
 QUIZ_ROW = {"question": "Q", "A": "a", "B": "b", "C": "c", "D": "d", "GT": "B"}
@@ -323,12 +330,12 @@ def test_the_mixup_hub_fallback_prints_a_notice(tmp_path, capsys):
 # 14.3 one writer per output folder
 
 def test_a_second_writer_of_a_folder_is_refused_naming_the_holder(tmp_path, flores):
-    from crossknow.io import folder_lock
+    from crossknow.core.io import folder_lock
 
     data, made = flores
     out = tmp_path / "out"
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); "
-                               "from crossknow.io import folder_lock\n"
+                               "from crossknow.core.io import folder_lock\n"
                                "with folder_lock(sys.argv[2]):\n print('held', flush=True); time.sleep(60)",
                                str(ROOT), str(out / "flaky")], stdout=subprocess.PIPE, text=True)
     try:
@@ -348,7 +355,7 @@ def test_a_second_writer_of_a_folder_is_refused_naming_the_holder(tmp_path, flor
 
 
 def test_a_full_disk_names_the_file_it_could_not_write(tmp_path, monkeypatch, capsys):
-    from crossknow import io
+    from crossknow.core import io
 
     def no_space(fd, *args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -371,7 +378,7 @@ class Letters:
     name = "hf"
 
     def __init__(self, die_after: int | None = None):
-        from crossknow.model_api import LETTER_SCORES
+        from crossknow.models.model_api import LETTER_SCORES
 
         self.capabilities = frozenset({LETTER_SCORES})
         self.scored, self.die_after = [], die_after
@@ -383,7 +390,7 @@ class Letters:
         return {"paper": [1, 2, 3, 4], "space": [5, 6, 7, 8]}
 
     def score_letters(self, prompts, labels, desc=""):
-        from crossknow.model_api import LetterScores
+        from crossknow.models.model_api import LetterScores
 
         if self.die_after is not None and len(self.scored) >= self.die_after:
             raise KeyboardInterrupt
@@ -393,8 +400,8 @@ class Letters:
 
 
 def quiz_units(n_items=4):
-    from crossknow.mmlu import Item
-    from crossknow.prompts import Prompt
+    from crossknow.core.prompt import Prompt
+    from crossknow.data.mmlu import Item
     from crossknow.runner import Unit
 
     out = []
@@ -411,7 +418,7 @@ def accuracy(records_by_unit):
 
 
 def quiz_run(tmp_path, data="quiz-a"):
-    from crossknow.model_spec import ModelSpec
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.runner import Run
 
     return Run("hp", ModelSpec.parse("smollm2"), {"language": "fr", "variant": "none", "limit": None}, data,
@@ -468,7 +475,7 @@ def test_the_runner_refuses_a_second_writer_of_a_results_folder(tmp_path):
     from crossknow.runner import Scoring, run_units
 
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); "
-                               "from crossknow.io import folder_lock\n"
+                               "from crossknow.core.io import folder_lock\n"
                                "with folder_lock(sys.argv[2]):\n print('held', flush=True); time.sleep(60)",
                                str(ROOT), str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
@@ -482,7 +489,7 @@ def test_the_runner_refuses_a_second_writer_of_a_results_folder(tmp_path):
 
 
 def test_gaps_only_between_results_on_the_same_questions():
-    from crossknow.report import format_hp_table, format_table
+    from crossknow.analysis.report import format_hp_table, format_table
 
     def mmlu(name, variant, acc, subject_n):
         config = {"name": name, "test_variant": variant, "dev_variant": variant, "test_mode": variant[:4],

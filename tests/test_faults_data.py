@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from conftest import DEMO_DATA, load_script
-from crossknow.hp import load_quiz, parse_rows
-from crossknow.mmlu import DataError, HubSource, _item_from_hub_row, parse_mmlu_csv
+from crossknow.data.hp import load_quiz, parse_rows
+from crossknow.data.mmlu import DataError, HubSource, _item_from_hub_row, parse_mmlu_csv
 
 mmlu_translate = load_script("MMLU/translate.py")
 mmlu_eval = load_script("MMLU/eval.py")
@@ -69,7 +69,7 @@ def test_a_null_in_an_hp_quiz_jsonl_file_is_refused_not_scored_as_none(tmp_path)
 
 
 def test_an_empty_cell_of_an_mmmlu_import_is_refused_before_writing(tmp_path):
-    from crossknow.mmlu import LocalSource
+    from crossknow.data.mmlu import LocalSource
 
     path = tmp_path / "mmlu_FR-FR.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -87,7 +87,7 @@ def test_an_empty_cell_of_an_mmmlu_import_is_refused_before_writing(tmp_path):
 def test_a_null_cell_of_a_global_mmlu_import_is_refused(tmp_path):
     from datasets import Dataset
 
-    from crossknow.mmlu import LocalSource
+    from crossknow.data.mmlu import LocalSource
 
     rows = [{"sample_id": f"management/test/{i}", "subject": "management", "question": item.question,
              **{f"option_{c}": item.choices[j] for j, c in enumerate("abcd")}, "answer": "ABCD"[item.answer],
@@ -118,7 +118,7 @@ def test_mmlu_eval_refuses_an_empty_option_before_any_model_loads(tmp_path, monk
 
 @pytest.mark.parametrize("name", ["../x", "../../x", "a/b", "..", ".hidden", "", "a\\b", "a\nb"])
 def test_check_plain_name_refuses_every_name_that_is_not_a_plain_file_name(name):
-    from crossknow.io import PathNameError, check_plain_name
+    from crossknow.core.io import PathNameError, check_plain_name
 
     with pytest.raises(PathNameError, match=r"^subject .*: not a plain name \("):
         check_plain_name(name, "subject")
@@ -132,7 +132,7 @@ def test_a_subject_from_a_saved_dataset_never_writes_outside_out_dir(tmp_path):
     rows = [{"question": "Q", "subject": "../../x", "choices": ["a", "b", "c", "d"], "answer": 1}]
     DatasetDict({"test": Dataset.from_list(rows)}).save_to_disk(str(tmp_path / "mmlu"))
     out = tmp_path / "a" / "b" / "out"
-    from crossknow.errors import CrossknowError
+    from crossknow.core.errors import CrossknowError
 
     with pytest.raises(CrossknowError, match=r"mmlu: subject '../../x': not a plain name \(it holds a path separator\)"):
         fetch_data.main(["--source", str(tmp_path / "mmlu"), "--out_dir", str(out), "--no_mixup", "--splits", "test"])
@@ -148,7 +148,7 @@ def test_a_subject_from_a_saved_dataset_never_writes_outside_out_dir(tmp_path):
 ])
 def test_mmlu_eval_refuses_a_name_that_would_leave_its_folder_before_any_model_loads(tmp_path, monkeypatch, argv,
                                                                                       message):
-    from crossknow.errors import CrossknowError
+    from crossknow.core.errors import CrossknowError
 
     monkeypatch.setattr(mmlu_eval, "make_backend", lambda *a, **k: pytest.fail("the model was loaded"))
     with pytest.raises((CrossknowError, ValueError), match=message):
@@ -163,9 +163,9 @@ def test_a_model_whose_tag_is_not_a_plain_name_is_refused_at_parse_time(tmp_path
 
 
 def test_a_runner_unit_and_a_translation_system_name_must_be_plain(tmp_path):
-    from crossknow.errors import CrossknowError
-    from crossknow.mmlu import Item
-    from crossknow.prompts import Prompt
+    from crossknow.core.errors import CrossknowError
+    from crossknow.core.prompt import Prompt
+    from crossknow.data.mmlu import Item
     from crossknow.runner import Unit
 
     with pytest.raises(CrossknowError, match=r"unit '../fr': not a plain name"):
@@ -182,8 +182,8 @@ def test_a_runner_unit_and_a_translation_system_name_must_be_plain(tmp_path):
 def scored_units():
     """Two subjects for the stand-in backend (it picks the letter len(prompt) % 4): management 2 of 3
     right, virology 1 of 2; so weighted accuracy 3/5, macro (2/3 + 1/2) / 2."""
-    from crossknow.mmlu import Item
-    from crossknow.prompts import Prompt
+    from crossknow.core.prompt import Prompt
+    from crossknow.data.mmlu import Item
     from crossknow.runner import Unit
 
     out = []
@@ -199,8 +199,8 @@ def mmlu_folder(tmp_path, name="en", test=""):
     """A real MMLU result written by the runner (stand-in backend), with its records."""
     from test_runner import LengthBackend
 
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.evaluate import Settings, config_fields, make_config, summarize_mmlu
-    from crossknow.model_spec import ModelSpec
     from crossknow.runner import Run, Scoring, run_units
 
     prefix = tmp_path / "results" / "model_0shot"
@@ -245,7 +245,7 @@ def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_
     ({"config": {"name": "en"}}, "an incomplete mmlu result: no config.test_variant"),
 ])
 def test_the_report_refuses_a_result_it_cannot_verify_and_names_why(tmp_path, capsys, fields, note):
-    from crossknow.report import main
+    from crossknow.analysis.report import main
 
     prefix, run, _ = mmlu_folder(tmp_path)
     mmlu_folder(tmp_path, "full_fr", "full_fr")
@@ -259,7 +259,7 @@ def test_the_report_refuses_a_result_it_cannot_verify_and_names_why(tmp_path, ca
 
 
 def test_two_results_for_one_configuration_or_of_two_models_are_reported_never_merged(tmp_path, capsys):
-    from crossknow.report import load_results, main
+    from crossknow.analysis.report import load_results, main
 
     prefix, run, _ = mmlu_folder(tmp_path)
     mmlu_folder(tmp_path, "full_fr", "full_fr")
@@ -286,7 +286,7 @@ class NaNBackend:
     name = "hf"
 
     def __init__(self, bad=float("nan")):
-        from crossknow.model_api import LETTER_SCORES, LOGLIKELIHOOD
+        from crossknow.models.model_api import LETTER_SCORES, LOGLIKELIHOOD
 
         self.capabilities = frozenset({LETTER_SCORES, LOGLIKELIHOOD})
         self.bad = bad
@@ -298,7 +298,7 @@ class NaNBackend:
         return {"paper": [1, 2, 3, 4], "space": [5, 6, 7, 8]}
 
     def score_letters(self, prompts, labels, desc=""):
-        from crossknow.model_api import LetterScores
+        from crossknow.models.model_api import LetterScores
 
         return [LetterScores({"paper": [0.25] * 4 if i == 0 else [self.bad] * 4, "space": [0.25] * 4})
                 for i, _ in enumerate(prompts)]
@@ -309,8 +309,8 @@ class NaNBackend:
 
 @pytest.mark.parametrize(("infer_mode", "bad"), [("logits", float("nan")), ("loglikelihood", float("-inf"))])
 def test_non_finite_scores_stop_the_run_naming_configuration_question_and_dtype(tmp_path, infer_mode, bad):
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.evaluate import summarize_mmlu
-    from crossknow.model_spec import ModelSpec
     from crossknow.runner import NonFiniteScores, Run, Scoring, run_units
 
     run = Run("mmlu", ModelSpec.parse("smollm2"), {"name": "full_fr"}, "demo", tmp_path / "result_full_fr.json",
@@ -324,7 +324,7 @@ def test_non_finite_scores_stop_the_run_naming_configuration_question_and_dtype(
 
 
 def test_records_with_nan_are_never_written_as_invalid_json(tmp_path):
-    from crossknow.io import atomic_write_jsonl
+    from crossknow.core.io import atomic_write_jsonl
 
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         atomic_write_jsonl(tmp_path / "x.jsonl", [{"probs": {"A": float("nan")}}])
@@ -353,8 +353,8 @@ class ShortContextBackend:
 
 
 def test_prompts_longer_than_the_context_are_refused_before_scoring(tmp_path):
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.evaluate import summarize_mmlu
-    from crossknow.model_spec import ModelSpec
     from crossknow.runner import ContextError, Run, Scoring, run_units
 
     # prompt lengths ("head\n\n" + "q{i}?" + i x + "\nAnswer:"): management 17, 18, 19; virology 17, 18
@@ -374,7 +374,7 @@ def test_prompts_longer_than_the_context_are_refused_before_scoring(tmp_path):
 
 
 def test_the_hf_backend_reports_its_context_and_counts_tokens_as_the_model_sees_them(bpe_model_dir):
-    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.models.hf_backend import HFBackend, load_model
 
     backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), show_progress=False)
     assert backend.context_length() == 4096
@@ -384,10 +384,10 @@ def test_the_hf_backend_reports_its_context_and_counts_tokens_as_the_model_sees_
 
 
 def test_truncate_demos_drops_demonstrations_until_each_prompt_fits_and_records_how_many(tmp_path):
+    from crossknow.core.io import read_jsonl
+    from crossknow.core.model_spec import ModelSpec
+    from crossknow.data.mmlu import LocalSource
     from crossknow.evaluate import Settings, load_config_data, make_config, run_config
-    from crossknow.io import read_jsonl
-    from crossknow.mmlu import LocalSource
-    from crossknow.model_spec import ModelSpec
     from crossknow.runner import ContextError, Scoring
 
     # The three 2-shot prompts are 630, 627 and 625 characters; with one demonstration 489, 486, 484;
@@ -409,18 +409,18 @@ def test_truncate_demos_drops_demonstrations_until_each_prompt_fits_and_records_
     assert [len(r["prompt"]) for r in records] == [235, 486, 484]
     assert result["n"] == 3 and result["dropped_demos"] == {"questions": 3, "demonstrations": 4}
     assert result["config"]["truncate_demos"] is True
-    from crossknow.results import validate_result
+    from crossknow.core.results import validate_result
 
     validate_result(result)
 
 
 def test_truncate_demos_measures_and_keeps_the_chat_template(tmp_path):
     """With --apply_chat_template too, the fit is measured on the templated prompt, and the prompt scored is it."""
-    from crossknow.chat import ChatFormat
+    from crossknow.core.io import read_jsonl
+    from crossknow.core.model_spec import ModelSpec
+    from crossknow.data.mmlu import LocalSource
     from crossknow.evaluate import Settings, load_config_data, make_config, run_config
-    from crossknow.io import read_jsonl
-    from crossknow.mmlu import LocalSource
-    from crossknow.model_spec import ModelSpec
+    from crossknow.models.chat import ChatFormat
     from crossknow.runner import Scoring
 
     class Tokenizer:

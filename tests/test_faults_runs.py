@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
-from crossknow import finetuning as ft
-from crossknow.mmlu import DataError, LocalSource, read_mmlu_csv
-from crossknow.translation import translate
+from crossknow.data.mmlu import DataError, LocalSource, read_mmlu_csv
+from crossknow.models.translation import translate
+from crossknow.training import finetuning as ft
 
 mmlu_translate = load_script("MMLU/translate.py")
 build_variants = load_script("MMLU/build_variants.py")
@@ -112,7 +112,7 @@ def test_prepare_data_checks_its_settings_before_fetching(tmp_path, settings, me
 
 
 def run_report(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crossknow.report", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "crossknow.analysis.report", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CROSSKNOW_DEBUG": ""}, timeout=120)
 
 
@@ -294,6 +294,6 @@ def test_a_repeated_mmmlu_row_index_is_refused(tmp_path):
 
 
 def test_numbers_are_compared_after_normalising_digits_and_separators():
-    from crossknow.alignment import numbers
+    from crossknow.data.alignment import numbers
 
     assert numbers("٣,٥ ३.५ 3.5 1\u00a0000 1,000 ۱۲ 007") == ["1000", "1000", "12", "35", "35", "35", "7"]

@@ -12,8 +12,8 @@ import torch
 import yaml
 
 from conftest import ROOT, build_tiny_model, build_tokenizer, load_script
-from crossknow import finetuning as ft
-from crossknow.mixing import assign_languages, parse_corpus
+from crossknow.data.mixing import assign_languages, parse_corpus
+from crossknow.training import finetuning as ft
 
 WIKI2 = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"  # bundled: the first 200 lines of WikiText-2's test split
 LANGS = ["en", "fr", "de", "es", "it"]
@@ -77,7 +77,7 @@ def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
     mixer = load("make_mixed_corpus")
     src = tmp_path / "wiki.txt"
     src.write_text("\n".join(wiki_lines(30)) + "\n", encoding="utf-8")
-    from crossknow import translation
+    from crossknow.models import translation
 
     original = translation.make_translator
     translation.make_translator = lambda kind, model=None: Upper()
@@ -105,7 +105,7 @@ def test_corpus_builder_end_to_end_with_a_fake_translator(tmp_path):
 def test_a_finished_corpus_is_reused_only_under_the_same_settings(tmp_path, capsys, monkeypatch):
     """The launchers run the builder again for every arm: the same settings reuse the corpus without
     translating; another translator (or seed, unit, ...) is refused, never served the old text."""
-    from crossknow.errors import CrossknowError
+    from crossknow.core.errors import CrossknowError
 
     mixer = load("make_mixed_corpus")
     src = tmp_path / "wiki.txt"
@@ -182,7 +182,7 @@ def tiny_training_setup(tmp_path_factory):
     build_tiny_model(tokenizer).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     text = tmp_path / "train.txt"
-    from crossknow.mmlu import LocalSource
+    from crossknow.data.mmlu import LocalSource
 
     rows = [i.question + " " + " ".join(i.choices) for i in LocalSource(ROOT / "MMLU/data/demo").load("management", "test")]
     text.write_text("\n".join(rows * 4) + "\n", encoding="utf-8")
@@ -190,7 +190,7 @@ def tiny_training_setup(tmp_path_factory):
 
 
 def mean_loss(model_dir, text, block_size=32):
-    from crossknow.hf_backend import load_model
+    from crossknow.models.hf_backend import load_model
 
     model, tokenizer = load_model(str(model_dir), dtype="fp32", device="cpu")
     blocks = ft.pack(tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"],

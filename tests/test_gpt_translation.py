@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from conftest import load_script
-from crossknow.translation import OpenAIChatTranslator, TranslationCache, make_translator, translate
+from crossknow.models.translation import OpenAIChatTranslator, TranslationCache, make_translator, translate
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import shutil
 import pytest
 
 from conftest import ROOT, load_script
-from crossknow import hf_backend
-from crossknow.hp import QUIZ_LANGUAGES, hp_prompt, load_quiz, variant_prompts
-from crossknow.io import read_jsonl
-from crossknow.mmlu import DataError, Item
-from crossknow.results import validate_result
+from crossknow.core.io import read_jsonl
+from crossknow.core.results import validate_result
+from crossknow.data.hp import QUIZ_LANGUAGES, hp_prompt, load_quiz, variant_prompts
+from crossknow.data.mmlu import DataError, Item
+from crossknow.models import hf_backend
 
 DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
 
@@ -137,7 +137,7 @@ def test_evaluation_end_to_end_resume_and_table(bpe_model_dir, tmp_path, monkeyp
     monkeypatch.setattr(hf_backend.HFBackend, "score_letters", lambda *a, **k: pytest.fail("finished language rescored"))
     assert hp.main(args) == results
 
-    from crossknow.report import main as report
+    from crossknow.analysis.report import main as report
 
     report([str(tmp_path)])
     table = capsys.readouterr().out
@@ -188,8 +188,8 @@ def test_the_hp_summary_gives_each_language_its_paired_gap_computed_by_hand(tmp_
     """English right on rows 0, 1, 3, French on row 0 only: gap 0.75 - 0.25 = 0.5; the two discordant
     rows are both English-only, so a resample's gap is Binomial(4, 1/2) / 4, whose 2.5th and 97.5th
     percentiles are 0 and 1 (P(0) = P(4) = 1/16 > 2.5%); McNemar b = 2, c = 0: p = 2 * (1/2)^2 = 0.5."""
-    from crossknow.paired import paired_metrics
-    from crossknow.paired_report import Pair
+    from crossknow.analysis.paired import paired_metrics
+    from crossknow.analysis.paired_report import Pair
 
     hp_evaluate = load("evaluate")
     english = {f"hp/{i}": {"correct": c, "prediction": "A" if c else "B"} for i, c in enumerate([1, 1, 0, 1])}

@@ -6,7 +6,7 @@ import importlib.util
 import pytest
 
 from conftest import assert_scored_after_the_assistant_prefix, load_script
-from crossknow.io import read_jsonl
+from crossknow.core.io import read_jsonl
 
 hp = load_script("HP/evaluate.py")
 
@@ -24,7 +24,7 @@ def test_chat_template_with_vllm_is_refused(capsys):
 
 
 def test_a_quiz_tokenizer_without_chat_template_stops_before_the_model_loads(bpe_model_dir, tmp_path, monkeypatch):
-    from crossknow import hf_backend
+    from crossknow.models import hf_backend
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded")

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from conftest import DEMO_DATA, load_script
-from crossknow.io import read_jsonl
-from crossknow.mmlu import DataError, LocalSource
-from crossknow.results import SCHEMA_FILE, validate_result
+from crossknow.core.io import read_jsonl
+from crossknow.core.results import SCHEMA_FILE, validate_result
+from crossknow.data.mmlu import DataError, LocalSource
 
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 RECORD_SCHEMA = {**SCHEMA["$defs"]["record"], "$defs": SCHEMA["$defs"]}
@@ -177,7 +177,7 @@ def test_global_mmlu_import_keeps_sample_id_beside_the_mmlu_id_in_rows_and_recor
 def test_a_global_mmlu_sample_id_naming_another_row_is_refused_with_both_ids(tmp_path):
     from datasets import Dataset
 
-    from crossknow.question_ids import mmlu_question_id
+    from crossknow.data.question_ids import mmlu_question_id
 
     rows = global_mmlu_rows("fr", "test")
     rows[2], rows[3] = rows[3], rows[2]  # two management rows swapped: same count, other order

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crossknow.cli import add_languages_argument
-from crossknow.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
+from crossknow.core.cli import add_languages_argument
+from crossknow.core.languages import LANGUAGES, PAPER_LANGUAGES, get_language, mmmlu_language
 
 # The 42 configurations of CohereForAI/Global-MMLU and the 14 locales of openai/MMMLU, as their
 # dataset cards list them.
@@ -94,7 +94,7 @@ def test_every_task_cli_refuses_an_unknown_language(script, argv, capsys):
 
 
 def test_a_seq2seq_model_without_a_language_is_refused():
-    from crossknow.translation import HFSeq2SeqTranslator
+    from crossknow.models.translation import HFSeq2SeqTranslator
 
     translator = object.__new__(HFSeq2SeqTranslator)  # only the code lookup is under test
     translator.model, translator.family = "facebook/m2m100_418M", "m2m100"
@@ -108,7 +108,7 @@ def test_a_seq2seq_model_without_a_language_is_refused():
 
 
 def test_flores_files_by_short_or_flores200_name(tmp_path):
-    from crossknow.languages import flores_file
+    from crossknow.core.languages import flores_file
 
     (tmp_path / "fr.devtest").write_text("a\n")
     (tmp_path / "zho_Hans.devtest").write_text("b\n")

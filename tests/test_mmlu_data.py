@@ -3,8 +3,7 @@
 import pytest
 
 from conftest import DEMO_DATA, SHARED_DATA
-from crossknow.evaluate import Settings, load_config_data, make_config
-from crossknow.mmlu import (
+from crossknow.data.mmlu import (
     CATEGORIES,
     SUBJECTS,
     DataError,
@@ -17,6 +16,7 @@ from crossknow.mmlu import (
     parse_mmlu_csv,
     read_mmlu_csv,
 )
+from crossknow.evaluate import Settings, load_config_data, make_config
 
 HENDRYCKS = 'What is 2 + 2?,3,4,5,6,B\n"A, quoted ""question""\nover two lines?",x,y,z,w,D\n'
 HF = ('question,choice0,choice1,choice2,choice3,answer\n'

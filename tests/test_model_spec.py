@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import load_script
-from crossknow.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
 
 
 @pytest.mark.parametrize("name,kind,path,tag", [

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
-from crossknow import hub
-from crossknow.hf_backend import HFBackend
-from crossknow.io import folder_lock
+from crossknow.core import hub
+from crossknow.core.io import folder_lock
+from crossknow.models.hf_backend import HFBackend
 
 mmlu_eval = load_script("MMLU/eval.py")
 

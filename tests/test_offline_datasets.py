@@ -11,8 +11,8 @@ import time
 import pytest
 
 from conftest import ROOT, load_script
-from crossknow import hub
-from crossknow.hp import load_quiz
+from crossknow.core import hub
+from crossknow.data.hp import load_quiz
 
 DEMO_QUIZ = ROOT / "HP" / "data" / "demo-quiz"
 

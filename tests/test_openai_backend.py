@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from conftest import DEMO_DATA, load_script
-from crossknow.openai_backend import APIError, OpenAIChatBackend
-from crossknow.prompts import Prompt
-from crossknow.results import validate_result
+from crossknow.core.prompt import Prompt
+from crossknow.core.results import validate_result
+from crossknow.models.openai_backend import APIError, OpenAIChatBackend
 
 
 class FakeChatServer:

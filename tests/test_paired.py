@@ -1,11 +1,11 @@
-"""Paired metrics (crossknow/paired.py): every number worked out by hand on tiny records, pairing by id,
+"""Paired metrics (crossknow/analysis/paired.py): every number worked out by hand on tiny records, pairing by id,
 and a simulation of the paired interval's coverage."""
 
 import numpy as np
 import pytest
 
-from crossknow.errors import CrossknowError
-from crossknow.paired import PairingError, holm, mcnemar_exact, paired_metrics
+from crossknow.analysis.paired import PairingError, holm, mcnemar_exact, paired_metrics
+from crossknow.core.errors import CrossknowError
 
 
 def records(rows: dict[str, tuple[bool, str | None]]) -> dict[str, dict]:

@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the plots extra (matplotlib) is not installed")
 
-from crossknow import plots  # noqa: E402
-from crossknow.report import main as report_main  # noqa: E402
-from crossknow.variants import MODES  # noqa: E402
+from crossknow.analysis import plots  # noqa: E402
+from crossknow.analysis.report import main as report_main  # noqa: E402
+from crossknow.data.variants import MODES  # noqa: E402
 
 LANGS = ["zh", "ru", "ar"]
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
-from crossknow.mmlu import (
+from crossknow.data.mmlu import (
     SUBJECTS,
     DataError,
     HubSource,

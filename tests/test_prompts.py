@@ -1,7 +1,7 @@
 """Golden tests: the prompts are the paper's, string for string."""
 
-from crossknow.mmlu import Item
-from crossknow.prompts import LABEL_SETS, build_prompt, format_subject, header
+from crossknow.data.mmlu import Item
+from crossknow.data.prompts import LABEL_SETS, build_prompt, format_subject, header
 
 Q = Item("What is 2 + 2?", ("3", "4", "5", "6"), 1)
 D1 = Item("What is 1 + 1?", ("2", "3", "4", "5"), 0)

@@ -1,4 +1,4 @@
-"""Question ids (crossknow/question_ids.py): the same for a question in every variant, different for
+"""Question ids (crossknow/data/question_ids.py): the same for a question in every variant, different for
 another English row at the same position, and the (unit, index) fallback of older records."""
 
 import hashlib
@@ -6,9 +6,9 @@ import json
 import shutil
 
 from conftest import DEMO_DATA
+from crossknow.data.mmlu import LocalSource, read_mmlu_csv
+from crossknow.data.question_ids import record_id
 from crossknow.evaluate import Settings, config_units, load_config_data, make_config
-from crossknow.mmlu import LocalSource, read_mmlu_csv
-from crossknow.question_ids import record_id
 
 SUBJECT = "abstract_algebra"
 

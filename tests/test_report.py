@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from crossknow.errors import CrossknowError
-from crossknow.report import format_table, load_results, main
+from crossknow.analysis.report import format_table, load_results, main
+from crossknow.core.errors import CrossknowError
 
 
 def result(acc, test="", dev=None, shots=0, infer_mode="logits", n=10, name=None):

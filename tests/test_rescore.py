@@ -1,12 +1,12 @@
-"""Re-scoring from records (crossknow/rescore.py): answer-token convention, tie rules, categories,
+"""Re-scoring from records (crossknow/analysis/rescore.py): answer-token convention, tie rules, categories,
 and the records that cannot be re-scored, by hand."""
 
 import json
 
 import pytest
 
-from crossknow.errors import CrossknowError
-from crossknow.rescore import main, rescore_folder, rescored_correct
+from crossknow.analysis.rescore import main, rescore_folder, rescored_correct
+from crossknow.core.errors import CrossknowError
 
 
 def letter_record(label, probs, by_convention, subject="anatomy", index=0):

@@ -1,4 +1,4 @@
-"""The results schema (crossknow/results_schema.json): what it accepts, what it refuses, and that
+"""The results schema (crossknow/core/results_schema.json): what it accepts, what it refuses, and that
 the README documents the version the code writes."""
 
 import copy
@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from conftest import ROOT
-from crossknow.results import SCHEMA_VERSION, result_document, validate_result
+from crossknow.core.results import SCHEMA_VERSION, result_document, validate_result
 
 
 def mmlu_result() -> dict:
@@ -52,7 +52,7 @@ def test_unknown_task_is_refused():
 
 def test_the_readme_documents_the_schema_version_the_code_writes():
     readme = (ROOT / "README.md").read_text()
-    assert f"`schema_version` ({SCHEMA_VERSION})" in readme and "crossknow/results_schema.json" in readme
+    assert f"`schema_version` ({SCHEMA_VERSION})" in readme and "crossknow/core/results_schema.json" in readme
 
 
 @pytest.mark.parametrize("run", ["first_design", "pilot"])

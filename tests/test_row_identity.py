@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from crossknow.data.mmlu import DataError, Item, LocalSource, format_mmlu_csv
+from crossknow.data.question_ids import mmlu_question_id
+from crossknow.data.variant_folders import build_variant_folders
 from crossknow.evaluate import Settings, english_ids, make_config
-from crossknow.mmlu import DataError, Item, LocalSource, format_mmlu_csv
-from crossknow.question_ids import mmlu_question_id
-from crossknow.variant_folders import build_variant_folders
 
 ENGLISH = [Item(f"English question {i}?", (f"a{i}", f"b{i}", f"c{i}", f"d{i}"), i % 4) for i in range(4)]
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from crossknow.io import read_jsonl
-from crossknow.mmlu import Item
-from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, LetterScores
-from crossknow.model_spec import ModelSpec
-from crossknow.prompts import Prompt
-from crossknow.results import validate_result
+from crossknow.core.io import read_jsonl
+from crossknow.core.model_spec import ModelSpec
+from crossknow.core.prompt import Prompt
+from crossknow.core.results import validate_result
+from crossknow.data.mmlu import Item
+from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, LetterScores
 from crossknow.runner import (
     ResumeError,
     Run,
@@ -151,7 +151,7 @@ def test_a_unit_with_more_items_than_prompts_is_refused():
 
 
 def test_loglikelihood_mode_picks_the_likeliest_option_as_the_backend_scores_it(bpe_model_dir, tmp_path):
-    from crossknow.hf_backend import HFBackend, load_model
+    from crossknow.models.hf_backend import HFBackend, load_model
 
     backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=4)
     statements = [("Paris is in France.", "Paris is in Spain.", "Paris is in Italy.", "Paris is in Peru."),

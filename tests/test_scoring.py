@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts, paper_method_probs
-from crossknow import batching, model_api, prefix_reuse
-from crossknow.hf_backend import HFBackend, load_model
-from crossknow.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, UnsupportedOperation, letter_token_ids
-from crossknow.prompts import Prompt
+from crossknow.core.prompt import Prompt
+from crossknow.models import batching, model_api, prefix_reuse
+from crossknow.models.hf_backend import HFBackend, load_model
+from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, UnsupportedOperation, letter_token_ids
 
 
 def assert_same_scores(a_scores, b_scores, conventions=("paper", "space")):
@@ -78,7 +78,7 @@ REAL_PAD_LEFT, REAL_LETTER_IDS = batching.pad_left, model_api.letter_token_ids
 
 
 def _hf_backend_module():
-    from crossknow import hf_backend
+    from crossknow.models import hf_backend
 
     return hf_backend
 
@@ -207,7 +207,7 @@ class GenerationOnly:
 
 
 def test_a_generation_only_backend_asked_for_letter_scores_is_refused():
-    from crossknow.openai_backend import OpenAIChatBackend
+    from crossknow.models.openai_backend import OpenAIChatBackend
     from crossknow.runner import Run, Scoring, Unit, run_units
 
     with pytest.raises(UnsupportedOperation,

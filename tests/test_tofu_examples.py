@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, build_tiny_model, build_tokenizer
-from crossknow import finetuning as ft
-from crossknow.tofu_examples import Truncation, tofu_example, tofu_examples
+from crossknow.data.tofu_examples import Truncation, tofu_example, tofu_examples
+from crossknow.training import finetuning as ft
 
 PER_EXAMPLE = ROOT / "FT" / "configs" / "paper_tofu_per_example.yaml"
 PAPER = ROOT / "FT" / "configs" / "paper_tofu.yaml"

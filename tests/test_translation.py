@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from conftest import DEMO_DATA, load_script
-from crossknow.mmlu import DataError, LocalSource, read_mmlu_csv
-from crossknow.translation import (
+from crossknow.data.mmlu import DataError, LocalSource, read_mmlu_csv
+from crossknow.models.translation import (
     ApertiumTranslator,
     CausalLMTranslator,
     HFSeq2SeqTranslator,
@@ -301,7 +301,7 @@ def test_translate_script_with_apertium(tmp_path):
 
 
 def test_first_line_stopping_ignores_a_leading_blank_line(bpe_model_dir):
-    from crossknow.hf_backend import FirstLineDone, load_tokenizer
+    from crossknow.models.hf_backend import FirstLineDone, load_tokenizer
 
     tokenizer = load_tokenizer(str(bpe_model_dir))
     prompt = tokenizer("French:").input_ids
@@ -326,7 +326,7 @@ def test_google_translator_request(monkeypatch):
             return [types.SimpleNamespace(text=t.upper()) for t in texts]
 
     monkeypatch.setitem(sys.modules, "googletrans", types.SimpleNamespace(Translator=FakeGoogle))
-    from crossknow.translation import GoogleTranslator
+    from crossknow.models.translation import GoogleTranslator
 
     assert translate(GoogleTranslator(), ["hello", "world"], "en", "de") == [
         translate.__globals__["Translation"]("HELLO", True), translate.__globals__["Translation"]("WORLD", True)]

@@ -53,7 +53,7 @@ def test_scores_equal_sacrebleus_command_line(system):
     assert 0 < bleu < 100
     assert result["signatures"]["bleu"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert json.loads((folder / "scores.json").read_text()) == result
-    from crossknow.results import validate_result
+    from crossknow.core.results import validate_result
 
     validate_result(result)  # the project's results schema
 
@@ -156,7 +156,7 @@ def test_bundled_unit_translations_refuse_what_they_do_not_cover():
 
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (.ci/run installs it)")
 def test_bundled_unit_translations_equal_apertium(tmp_path, monkeypatch):
-    from crossknow.translation import make_translator, translate
+    from crossknow.models.translation import make_translator, translate
 
     monkeypatch.setenv("CROSSKNOW_CACHE", str(tmp_path))
     analysis = load("embedding_analysis")

@@ -5,9 +5,9 @@ import filecmp
 import pytest
 
 from conftest import DEMO_DATA
-from crossknow.mmlu import Item, LocalSource
-from crossknow.variant_folders import OverwriteError, build_variant_folders
-from crossknow.variants import build_mixup, build_variant
+from crossknow.data.mmlu import Item, LocalSource
+from crossknow.data.variant_folders import OverwriteError, build_variant_folders
+from crossknow.data.variants import build_mixup, build_variant
 
 EN = [Item(f"q{i}", (f"a{i}", f"b{i}", f"c{i}", f"d{i}"), i % 4) for i in range(12)]
 
@@ -136,8 +136,8 @@ def test_every_bundled_demo_translation_is_aligned_and_translated():
 
 
 def test_mixup_names_and_sweeps():
+    from crossknow.data.variants import mixup_variant, sweep_mixup
     from crossknow.evaluate import expand_configs
-    from crossknow.variants import mixup_variant, sweep_mixup
 
     assert mixup_variant(["it", "es", "fr", "de"]) == "mixup"
     assert mixup_variant(["zh", "ru", "ar", "hi"]) == "mixup_ar-hi-ru-zh"
@@ -153,7 +153,7 @@ def fake_full(tmp_path, languages):
     """English test files of two demo subjects and a tagged stand-in 'translation' per language."""
     import json
 
-    from crossknow.mmlu import write_mmlu_csv
+    from crossknow.data.mmlu import write_mmlu_csv
 
     source = LocalSource(DEMO_DATA)
     for subject in ("management", "world_religions"):
@@ -171,7 +171,7 @@ def fake_full(tmp_path, languages):
 def test_every_mode_and_mixup_over_a_non_default_language_set(tmp_path):
     import json
 
-    from crossknow.mmlu import open_source
+    from crossknow.data.mmlu import open_source
 
     languages = ["zh", "ru", "ar", "hi", "ja"]
     fake_full(tmp_path, languages)

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts
-from crossknow.hf_backend import HFBackend, load_model
-from crossknow.model_api import letter_token_ids
-from crossknow.vllm_backend import VLLMBackend
+from crossknow.models.hf_backend import HFBackend, load_model
+from crossknow.models.model_api import letter_token_ids
+from crossknow.models.vllm_backend import VLLMBackend
 
 
 @dataclass
@@ -87,7 +87,7 @@ def test_generation_requests(backends):
 
 
 def test_the_backend_declares_what_it_offers(backends):
-    from crossknow.model_api import GENERATION, LETTER_SCORES, UnsupportedOperation
+    from crossknow.models.model_api import GENERATION, LETTER_SCORES, UnsupportedOperation
 
     _, vllm, _ = backends
     assert vllm.capabilities == {LETTER_SCORES, GENERATION}
@@ -107,7 +107,7 @@ def test_missing_vllm_is_a_clear_error(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_vllm)
-    from crossknow.vllm_backend import _vllm
+    from crossknow.models.vllm_backend import _vllm
 
     with pytest.raises(ImportError, match="pip install vllm"):
         _vllm()

@@ -58,7 +58,7 @@ fi
 # Language codes, the mixup's language set, and the offline translators' language pairs:
 python - "$translator" "$mixup" "${DEV_TRANSLATOR:-google}" "${languages[@]}" <<'PY' || exit 2
 import sys
-from crossknow.languages import get_language
+from crossknow.core.languages import get_language
 translator, mixup, dev_translator, *codes = sys.argv[1:]
 def fail(message):
     sys.exit(f"error: {message}")
@@ -70,7 +70,7 @@ if mixup == "build" and len(languages) < 4:
     fail(f"MIXUP=build: mixup needs four or more languages besides English; LANGUAGES has {len(languages)} "
          f"({' '.join(languages) or 'none'})")
 for kind in {translator if translator != "mmmlu" else dev_translator} & {"apertium", "google"}:
-    from crossknow.translation import check_languages, make_translator
+    from crossknow.models.translation import check_languages, make_translator
     try:  # these two start at once and know their pairs; model translators are checked by translate.py
         made = make_translator(kind)
         for lang in languages:

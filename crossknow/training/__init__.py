@@ -1,0 +1,1 @@
+"""Training: full and LoRA fine-tuning on mixed-language corpora (``finetuning``)."""
