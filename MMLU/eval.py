@@ -31,7 +31,7 @@ from crossknow.core.cli import (
 )
 from crossknow.core.io import atomic_write_json
 from crossknow.core.languages import PAPER_LANGUAGES
-from crossknow.data.mmlu import DEMO_DATA, open_source
+from crossknow.data.mmlu import open_source
 from crossknow.data.prompts import LABEL_SETS
 from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config
 from crossknow.models.backends import (
@@ -45,6 +45,8 @@ from crossknow.models.chat import add_chat_argument, chat_format, check_chat_arg
 from crossknow.models.model_api import UnsupportedOperation, require
 from crossknow.runner import Scoring, SweepProgress, Workers
 
+# The bundled demo slice (data/demo, see README.md): this task owns it and passes it to the engine.
+DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 RESULTS = "results/mmlu"
 # Generation presets: whether translate-then-answer samples. The paper's HF model class calls
 # generate(do_sample=True) with the model's own temperature/top_p/top_k; greedy is the default

@@ -2,7 +2,7 @@
 paper's mitigation: fine-tuning on general mixed-language text.
 
 The source is the FLoRes-101 devtest subset the paper evaluates translation on (``crossknow.data.flores``,
-100 sentences per language, exact parallels line by line, CC BY-SA 4.0; ``Translation/data/flores``).
+100 sentences per language, exact parallels line by line, CC BY-SA 4.0; ``crossknow/data/flores_devtest``).
 Its sentences come in article order, several consecutive sentences per Wikinews/Wikivoyage/Wikibooks
 article, so they are kept in that order and grouped into passages of five consecutive sentences: coherent text, not
 shuffled lines. The English corpus writes every passage in English; the mixed corpus writes each

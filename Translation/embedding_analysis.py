@@ -38,9 +38,9 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, read_text
 from crossknow.core.languages import flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL
+from crossknow.data.flores import FLORES_DIR
 from crossknow.models.translation import make_translator, translate
 
-FLORES = Path(__file__).resolve().parent / "data" / "flores"
 BUNDLED_UNITS = Path(__file__).resolve().parent / "data" / "unit_translations.json"
 
 
@@ -146,7 +146,7 @@ def bundled_units(lang: str, unit_words: int, units: list[str]) -> dict[str, str
         raise SystemExit(f"error: {BUNDLED_UNITS}: covers --unit_words {bundle['unit_words']} into "
                          f"{', '.join(bundle['translations'])}; for --perturb_language {lang} --unit_words "
                          f"{unit_words} pass --translator (apertium, hf, llm, ...)")
-    english = set(" ".join(s.split()) for s in FLORES.joinpath("en.devtest").read_text(encoding="utf-8").split())
+    english = set(" ".join(s.split()) for s in FLORES_DIR.joinpath("en.devtest").read_text(encoding="utf-8").split())
     unknown = [u for u in units if u not in english]
     if unknown:
         raise SystemExit(f"error: {BUNDLED_UNITS}: made for the bundled FLoRes sentences; {len(unknown)} unit(s) "
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, type=model_name, help="a causal LM, or use (multilingual USE)")
     add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/core/languages.tsv)")
-    p.add_argument("--data_dir", type=existing_path, default=FLORES)
+    p.add_argument("--data_dir", type=existing_path, default=FLORES_DIR)
     p.add_argument("--num_examples", type=positive_int, default=100)
     p.add_argument("--output_dir", type=Path, required=True)
     p.add_argument("--perturb_language", default="es", type=language_code, help="language of the replaced units")

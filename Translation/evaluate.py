@@ -24,8 +24,8 @@ from crossknow.core.cli import positive_int, run
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, read_json, read_text
 from crossknow.core.results import result_document
+from crossknow.data.flores import FLORES_DIR
 
-FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")
 SEGMENT = re.compile(r"\tSegment (\d+)\tscore: (-?[\d.]+)\s*$")
 SYSTEM = re.compile(r"\tscore: (-?[\d.]+)\s*$")
@@ -159,7 +159,7 @@ def format_table(results: list[dict], metric: str) -> str:
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--outputs_dir", type=Path, nargs="+", required=True)
-    p.add_argument("--data_dir", type=Path, default=FLORES)
+    p.add_argument("--data_dir", type=Path, default=FLORES_DIR)
     p.add_argument("--num_examples", type=positive_int, default=None)
     p.add_argument("--compute_comet", action="store_true",
                    help="score with unbabel-comet; an error if it does not load (see --skip_missing_metrics)")

@@ -34,6 +34,7 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
 from crossknow.core.languages import PAPER_LANGUAGES, flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.data.flores import FLORES_DIR
 from crossknow.models.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
@@ -43,8 +44,6 @@ from crossknow.models.translation import (
     make_translator,
     translate,
 )
-
-FLORES = Path(__file__).resolve().parent / "data" / "flores"
 
 
 def directions(direction: str, languages: list[str]) -> list[tuple[str, str]]:
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--translator", default="auto", choices=["auto", *TRANSLATORS])
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
     add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/core/languages.tsv)")
-    p.add_argument("--input_dir", type=existing_path, default=FLORES)
+    p.add_argument("--input_dir", type=existing_path, default=FLORES_DIR)
     p.add_argument("--output_dir", type=Path, default=Path("Translation/outputs"))
     p.add_argument("--num_examples", type=positive_int, default=None, help="first N sentences (default: all 100)")
     p.add_argument("--batch_size", type=positive_int, default=8)

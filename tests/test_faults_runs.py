@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from conftest import DEMO_DATA, ROOT, load_script
+from crossknow.data.flores import FLORES_DIR
 from crossknow.data.mmlu import DataError, LocalSource, read_mmlu_csv
 from crossknow.models.translation import translate
 from crossknow.training import finetuning as ft
@@ -163,7 +164,7 @@ def test_compute_comet_that_does_not_load_is_an_error_unless_skipped(tmp_path, m
     monkeypatch.setitem(sys.modules, "comet", None)  # not installed: import comet raises ImportError
     system = tmp_path / "outputs" / "copy"
     system.mkdir(parents=True)
-    reference = (ROOT / "Translation/data/flores/fr.devtest").read_text(encoding="utf-8").splitlines()[:3]
+    reference = (FLORES_DIR / "fr.devtest").read_text(encoding="utf-8").splitlines()[:3]
     (system / "test-en-fr").write_text("\n".join(reference) + "\n", encoding="utf-8")
     argv = ["--outputs_dir", str(system), "--num_examples", "3"]
     with pytest.raises(flores_evaluate.MetricMissing, match=r"^--compute_comet: COMET not computed "

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from crossknow.data.flores import FLORES_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = {"common.sh"}
 NOT_OURS = {"HP/scripts/in_domain.sh"}  # the fine-tuning launcher body; tested with FT/
@@ -215,7 +217,7 @@ def test_scoring_the_full_outputs_skips_the_demos_20_lines(tmp_path):
     from conftest import load_script
 
     evaluate = load_script("Translation/evaluate.py")
-    flores = ROOT / "Translation/data/flores"
+    flores = FLORES_DIR
     full, demo = tmp_path / "outputs/nllb-3.3B", tmp_path / "outputs/demo/smollm2"
     full.mkdir(parents=True)
     demo.mkdir(parents=True)

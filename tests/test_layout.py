@@ -8,7 +8,11 @@ as help texts are not paths) and every ``.sh`` file's non-comment lines.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -88,3 +92,22 @@ def test_the_scan_sees_every_kind_of_reach(tmp_path):
 
 def test_no_task_folder_reaches_into_another():
     assert reaches(ROOT) == set()
+
+
+def test_the_engine_names_no_task_folder():
+    """crossknow/ reads only its own package data; a task's data path is passed in by the task script."""
+    engine = ROOT / "crossknow"
+    named = {(path.relative_to(ROOT).as_posix(), task)
+             for path in sorted(engine.rglob("*.py"))
+             for task in python_references(path.read_text(encoding="utf-8"))}
+    assert named == set()
+
+
+def test_the_engine_works_without_the_task_folders(tmp_path):
+    """The package alone (as a wheel installs it) still finds its bundled FLoRes subset."""
+    shutil.copytree(ROOT / "crossknow", tmp_path / "crossknow", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "from crossknow.data.flores import load_flores; print(len(load_flores('en')), len(load_flores('fr')))"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["100", "100"]

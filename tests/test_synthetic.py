@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT, load_script
 from crossknow.core.errors import CrossknowError
+from crossknow.data.flores import FLORES_DIR
 
 sys.path.insert(0, str(ROOT / "Synthetic"))
 import facts as F  # noqa: E402
@@ -130,7 +131,7 @@ def test_general_text_is_flores_passages_in_article_order_mixed_per_sentence():
 
     units = G.parallel_units()
     assert len(units) == 100 and all(set(u) == set(G.LANGUAGES) and all(u.values()) for u in units)
-    first_flores = (ROOT / "Translation/data/flores/de.devtest").read_text(encoding="utf-8").splitlines()[0]
+    first_flores = (FLORES_DIR / "de.devtest").read_text(encoding="utf-8").splitlines()[0]
     assert units[0]["de"] == first_flores.strip()
     passages = G.passages(units)
     assert len(passages) == 20 and passages[1] == units[5:10]

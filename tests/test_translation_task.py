@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
-from conftest import ROOT, load_script
-
-FLORES = ROOT / "Translation" / "data" / "flores"
+from conftest import load_script
+from crossknow.data.flores import FLORES_DIR
 
 
 def load(name):
@@ -21,14 +20,14 @@ evaluate = load("evaluate")
 
 
 def test_bundled_flores_is_aligned():
-    lengths = {lang: len((FLORES / f"{lang}.devtest").read_text(encoding="utf-8").splitlines())
+    lengths = {lang: len((FLORES_DIR / f"{lang}.devtest").read_text(encoding="utf-8").splitlines())
                for lang in ("en", "de", "es", "fr", "it")}
     assert set(lengths.values()) == {100}
 
 
 @pytest.fixture
 def system(tmp_path):
-    refs = (FLORES / "fr.devtest").read_text(encoding="utf-8").splitlines()[:8]
+    refs = (FLORES_DIR / "fr.devtest").read_text(encoding="utf-8").splitlines()[:8]
     hyps = [r.replace("de", "du").replace("la", "le") if i % 2 else r[: len(r) // 2] for i, r in enumerate(refs)]
     folder = tmp_path / "sys"
     folder.mkdir()
@@ -141,7 +140,7 @@ def test_embedding_analysis_on_the_use_encoder(tmp_path, monkeypatch):
 
 def test_bundled_unit_translations_refuse_what_they_do_not_cover():
     analysis = load("embedding_analysis")
-    english = (FLORES / "en.devtest").read_text(encoding="utf-8").splitlines()
+    english = (FLORES_DIR / "en.devtest").read_text(encoding="utf-8").splitlines()
     units = sorted({w for s in english for w in s.split()})
     table = analysis.bundled_units("es", 1, units)
     assert table["Literature"] == "Literatura" and "will" not in table  # Apertium left "will" untranslated
@@ -160,7 +159,7 @@ def test_bundled_unit_translations_equal_apertium(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CROSSKNOW_CACHE", str(tmp_path))
     analysis = load("embedding_analysis")
-    english = (FLORES / "en.devtest").read_text(encoding="utf-8").splitlines()[:10]
+    english = (FLORES_DIR / "en.devtest").read_text(encoding="utf-8").splitlines()[:10]
     units = sorted({w for s in english for w in s.split()})
     fresh = translate(make_translator("apertium"), units, "en", "es", batch_size=64)
     assert analysis.bundled_units("es", 1, units) == {u: t.text for u, t in zip(units, fresh) if t.ok}

@@ -1,8 +1,8 @@
 """The bundled FLoRes-101 devtest subset (100 parallel sentences per language), for any task.
 
-The files live with the Translation task that publishes scores on them
-(``Translation/data/flores/{lang}.devtest``, one sentence a line, line i the same sentence in
-every language; see its SOURCE.md); code in any folder reads them through ``load_flores``.
+The files are package data (``crossknow/data/flores_devtest/{lang}.devtest``, one sentence a line,
+line i the same sentence in every language; see its SOURCE.md for origin and licence); code in any
+folder reads them through ``load_flores`` or ``FLORES_DIR``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crossknow.core.languages import flores_file
 
-FLORES_DIR = Path(__file__).resolve().parents[2] / "Translation" / "data" / "flores"
+FLORES_DIR = Path(__file__).resolve().parent / "flores_devtest"
 
 
 def load_flores(lang: str, data_dir: str | Path = FLORES_DIR, limit: int | None = None) -> list[str]:

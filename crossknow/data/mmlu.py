@@ -25,9 +25,6 @@ from crossknow.core.io import atomic_write_text, check_plain_name, read_text
 from crossknow.data.culture import attach_culture
 from crossknow.data.source_ids import attach_source_ids
 
-# The bundled demo slice lives with the MMLU task (MMLU/data/demo, see its README); code in any
-# folder reads it through this constant.
-DEMO_DATA = Path(__file__).resolve().parents[2] / "MMLU" / "data" / "demo"
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 LETTERS = "ABCD"
 # The Hendrycks format has no header: its columns are named by position in error messages.
