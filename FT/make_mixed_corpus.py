@@ -18,10 +18,12 @@ from collections import Counter
 from pathlib import Path
 
 from crossknow.core.cli import (
+    add_batch_size_argument,
     add_languages_argument,
+    add_model_argument,
+    add_output_argument,
+    add_seed_argument,
     existing_path,
-    model_name,
-    non_negative_int,
     positive_int,
     run,
 )
@@ -122,17 +124,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--unit", default="sentence", choices=UNITS)
     p.add_argument("--unit_words", type=positive_int, default=8)
     add_languages_argument(p, ["en", "fr", "de", "es", "it"], "language codes (crossknow/core/languages.tsv)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
+    add_seed_argument(p)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None, type=model_name)
+    add_model_argument(p, None, "the translator's model")
     p.add_argument("--cache", default=None)
-    p.add_argument("--batch_size", type=positive_int, default=16)
-    p.add_argument("--out_dir", type=Path, required=True)
+    add_batch_size_argument(p, 16)
+    add_output_argument(p, None, "where mixed.txt, units.jsonl and stats.json go", type=Path, required=True)
     args = p.parse_args(argv)
     settings = corpus_settings(args)
-    reused = reusable_corpus(args.out_dir, settings)
+    reused = reusable_corpus(args.output_dir, settings)
     if reused is not None:
-        print(f"{args.out_dir / 'mixed.txt'}: built under these settings: reused")
+        print(f"{args.output_dir / 'mixed.txt'}: built under these settings: reused")
         return reused
     needs_translation = set(args.languages) != {"en"}
     translator = make_translator(args.translator, args.model) if needs_translation else None
@@ -140,11 +142,11 @@ def main(argv: list[str] | None = None) -> dict:
                                   translator, TranslationCache(args.cache), args.batch_size)
     stats["translator"] = f"{translator.name}:{translator.model}" if translator else None
     stats["settings"] = settings
-    atomic_write_text(args.out_dir / "mixed.txt", "".join(line + "\n" for line in mixed))
-    atomic_write_jsonl(args.out_dir / "units.jsonl", records)
-    atomic_write_json(args.out_dir / "stats.json", stats)
+    atomic_write_text(args.output_dir / "mixed.txt", "".join(line + "\n" for line in mixed))
+    atomic_write_jsonl(args.output_dir / "units.jsonl", records)
+    atomic_write_json(args.output_dir / "stats.json", stats)
     print(f"{stats['units']} units: {stats['translated']} translated, {stats['failed']} failed, "
-          f"{stats['english']} English -> {args.out_dir / 'mixed.txt'}")
+          f"{stats['english']} English -> {args.output_dir / 'mixed.txt'}")
     if stats["failed"]:
         print(f"warning: {stats['failed']} unit(s) failed to translate and stay in English (status 'failed')")
     return stats

@@ -21,6 +21,7 @@ from crossknow.core.cli import (
     add_languages_argument,
     add_limit_argument,
     add_output_argument,
+    add_overwrite_argument,
     check_limit,
     model_name,
     run,
@@ -44,14 +45,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model_name", dest="model", type=model_name, help="the paper's name for --model")
     add_languages_argument(p, None, "languages, or 'all' (default: all)", words=("all",))
     add_data_argument(p, str(DEMO_QUIZ), "hub dataset name or local folder")
-    add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}/{variant}")
+    add_output_argument(p, RESULTS, "results go to {output_dir}/{model tag}/{variant}")
     p.add_argument("--variant", default="none", choices=VARIANTS,
                    help="none (all in one language), question/options/gt (that part in the language, "
                         "the rest English), mixup (question and options in five languages)")
     p.add_argument("--answer_token", default="paper", choices=["paper", "space"])
     add_chat_argument(p)
     add_limit_argument(p, "first N questions")
-    p.add_argument("--overwrite", action="store_true")
+    add_overwrite_argument(p)
     args = p.parse_args(argv)
     args.spec = check_model_arguments(p, args)
     check_limit(p, args.limit)
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
     units = {lang: language_unit(quiz, lang, args, chat) for lang in args.languages}
     scoring = Scoring(labels=LABELS, answer_token=args.answer_token, seed=args.seed)
-    out_dir = Path(args.save_dir) / args.spec.tag / args.variant
+    out_dir = Path(args.output_dir) / args.spec.tag / args.variant
     workers = Workers()
     backend = make_backend(args.spec, **backend_options(args, workers))
     progress = SweepProgress(len(units), sum(len(u.items) for u in units.values()), enabled=workers.is_main)

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from crossknow.core.cli import existing_path, non_negative_int, run
+from crossknow.core.cli import add_output_argument, existing_path, non_negative_int, run
 from crossknow.core.io import atomic_write_json, atomic_write_text
 
 INDEX = Path(__file__).resolve().parent / "Wiki103-HP" / "HP_related_index_for_wikitext-103.json"
@@ -60,17 +60,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--input", default="wikitext", help="local text file, or hub dataset name")
     p.add_argument("--hub_config", default="wikitext-103-v1")
     p.add_argument("--index", type=existing_path, default=INDEX)
-    p.add_argument("--out_dir", type=Path, required=True)
+    add_output_argument(p, None, "where the two text files and stats.json go", type=Path, required=True)
     p.add_argument("--expected_documents", type=non_negative_int, default=PAPER_DOCUMENT_COUNT)
     args = p.parse_args(argv)
     index = load_index(args.index)
     documents = read_documents(args.input, args.hub_config)
     related, unrelated = split_documents(documents, index, args.expected_documents)
-    atomic_write_text(args.out_dir / "hp_related.txt", "".join(d + "\n" for d in related))
-    atomic_write_text(args.out_dir / "hp_unrelated.txt", "".join(d + "\n" for d in unrelated))
+    atomic_write_text(args.output_dir / "hp_related.txt", "".join(d + "\n" for d in related))
+    atomic_write_text(args.output_dir / "hp_unrelated.txt", "".join(d + "\n" for d in unrelated))
     stats = {"input": args.input, "documents": len(documents), "hp_related": len(related),
              "hp_unrelated": len(unrelated), "index": str(args.index)}
-    atomic_write_json(args.out_dir / "stats.json", stats)
+    atomic_write_json(args.output_dir / "stats.json", stats)
     print(json.dumps(stats, indent=2))
     return stats
 

@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 
 from crossknow.core.cli import (
+    add_batch_size_argument,
+    add_device_argument,
     add_limit_argument,
-    batch_size,
+    add_model_argument,
     data_location,
-    model_name,
     non_negative_int,
     positive_float,
     positive_int,
@@ -212,7 +213,7 @@ def statistics_row(runs: list[dict]) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name)
+    add_model_argument(p, DEFAULT_MODEL)
     p.add_argument("--data_dir", default=str(DEMO_DATA), type=data_location)
     p.add_argument("--variants", "--configs", dest="configs", nargs="+", default=["en", "full_fr", "mixup"])
     p.add_argument("--subjects", nargs="+", default=None)
@@ -223,12 +224,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "--methods says otherwise, one overall progress bar")
     p.add_argument("--methods", nargs="+", default=None, choices=list(METHODS),
                    help="default: paper engine_full engine (engine with --full_set)")
-    p.add_argument("--batch_size", default="auto", type=batch_size)
+    add_batch_size_argument(p, "auto")
     p.add_argument("--dtype", nargs="+", default=["auto"], type=dtype_argument,
                    help="one or more of auto fp32 fp16 bf16: each method runs in each, compared with the first")
     p.add_argument("--max_batch_tokens", type=positive_int, default=None,
                    help="also cap each engine batch at this many tokens (rows x longest prompt of the batch)")
-    p.add_argument("--device", default=None)
+    add_device_argument(p)
     p.add_argument("--threads", type=positive_int, default=None)
     p.add_argument("--repeats", type=positive_int, default=1,
                    help="rounds of all methods in turn; each method's median time is reported")

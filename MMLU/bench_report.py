@@ -77,10 +77,11 @@ def generate(root: Path, total: int) -> None:
 
 def main(argv: list[str] | None = None) -> float:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path("/tmp/crossknow-bench-report"))
+    p.add_argument("--output_dir", "--out", dest="output_dir", type=Path, default=Path("/tmp/crossknow-bench-report"),
+                   metavar="DIR", help="where the synthetic results go")
     p.add_argument("--questions", type=positive_int, default=14042)
     args = p.parse_args(argv)
-    run = args.out / f"bench_5shot_{args.questions}"
+    run = args.output_dir / f"bench_5shot_{args.questions}"
     if not (run / f"result_{CONFIGS[-1]}.json").is_file():
         start = time.perf_counter()
         generate(run, args.questions)
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> float:
     from crossknow.analysis.report import main as report
 
     start = time.perf_counter()
-    report([str(run), "--paired", str(args.out / "paired.json")])
+    report([str(run), "--paired", str(args.output_dir / "paired.json")])
     seconds = time.perf_counter() - start
     print(f"report --paired: {seconds:.1f} s for {len(CONFIGS)} configurations x {args.questions} questions")
     return seconds

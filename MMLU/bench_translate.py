@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from crossknow.core.cli import language_code, model_name, positive_int, run
+from crossknow.core.cli import add_batch_size_argument, add_model_argument, language_code, positive_int, run
 from crossknow.data.flores import load_flores
 from crossknow.models.translation import make_translator
 
@@ -20,12 +20,12 @@ from crossknow.models.translation import make_translator
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--translator", default="llm", choices=["llm", "hf"])
-    p.add_argument("--model", default=None, type=model_name)
+    add_model_argument(p, None)
     p.add_argument("--src", default="en", type=language_code)
     p.add_argument("--tgt", default="fr", type=language_code)
     p.add_argument("--limit", "--num_examples", "-n", dest="limit", type=positive_int, default=32,
                    help="number of FLoRes sentences")
-    p.add_argument("--batch_size", type=positive_int, default=16)
+    add_batch_size_argument(p, 16)
     p.add_argument("--max_new_tokens", type=positive_int, default=96)
     args = p.parse_args(argv)
 

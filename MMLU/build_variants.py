@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import argparse
 
-from crossknow.core.cli import add_languages_argument, existing_path, non_negative_int, run
+from crossknow.core.cli import (
+    add_languages_argument,
+    add_overwrite_argument,
+    add_seed_argument,
+    existing_path,
+    run,
+)
 from crossknow.core.languages import PAPER_LANGUAGES, language_code
 from crossknow.data.variant_folders import build_variant_folders
 from crossknow.data.variants import BUILT_MODES
@@ -32,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no_mixup", action="store_true")
     p.add_argument("--mixup_languages", nargs="+", type=language_code, default=None,
                            help="the languages mixed with English in mixup (default: --languages)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")
+    add_seed_argument(p)
+    add_overwrite_argument(p, "replace existing files with other content")
     p.add_argument("--allow_kept_english", action="store_true",
                    help="build from full folders whose manifest records strings kept in English "
                         "(MMLU/translate.py --on_failure keep_english); refused by default")

@@ -24,6 +24,7 @@ from crossknow.core.cli import (
     add_languages_argument,
     add_limit_argument,
     add_output_argument,
+    add_overwrite_argument,
     check_limit,
     non_negative_int,
     positive_int,
@@ -64,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_model_arguments(p)
     p.add_argument("--ntrain", "-k", type=non_negative_int, default=0, help="number of demonstrations from dev")
     add_data_argument(p, str(DEMO_DATA), "folder in the paper's layout (dev, test, test_full_fr, ...) or a hub dataset")
-    add_output_argument(p, RESULTS, "results go to {save_dir}/{model tag}_{k}shot[_interv{id}]")
+    add_output_argument(p, RESULTS, "results go to {output_dir}/{model tag}_{k}shot[_interv{id}]")
     p.add_argument("--config", "-c", default=None, help="result name of a single configuration (the paper's flag)")
     p.add_argument("--test_trans_lan", default=None,
                    help="test variant of a single configuration: '' (English), full_fr, mixup, ...")
@@ -77,7 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
     add_limit_argument(p, "first N test questions per subject")
     p.add_argument("--quick", action="store_true",
-                   help=f"a first table fast: --limit {QUICK_LIMIT}, results in {QUICK_RESULTS} unless --save_dir")
+                   help=f"a first table fast: --limit {QUICK_LIMIT}, results in {QUICK_RESULTS} unless --output_dir")
     p.add_argument("--interv_prompt_id", type=int, default=-1, choices=[-1, 0, 1, 2])
     p.add_argument("--infer_mode", default="logits", choices=["logits", "generation"],
                    help="logits: letter scores (open models); generation: parse the answer from free text")
@@ -91,7 +92,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="letter token convention that decides predictions (both are recorded)")
     p.add_argument("--labels", default="ABCD", choices=sorted(LABEL_SETS), help="option labels")
     add_chat_argument(p)
-    p.add_argument("--overwrite", action="store_true", help="recompute finished configurations")
+    add_overwrite_argument(p, "recompute finished configurations")
     p.add_argument("--truncate_demos", action="store_true",
                    help="a prompt longer than the model's context drops demonstrations until it fits (the original "
                         "MMLU scorer's rule; recorded per question and in the result); by default such a run is refused")
@@ -126,8 +127,8 @@ def apply_quick(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.limit is not None:
         p.error(f"--quick sets --limit {QUICK_LIMIT}: give one or the other")
     args.limit = QUICK_LIMIT
-    if args.save_dir == RESULTS:
-        args.save_dir = QUICK_RESULTS
+    if args.output_dir == RESULTS:
+        args.output_dir = QUICK_RESULTS
 
 
 def build_configs(args: argparse.Namespace):
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     data = {c.name: load_config_data(source, c, settings) for c in configs}
     settings.chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
 
-    prefix = Path(args.save_dir) / f"{args.spec.tag}_{args.ntrain}shot"
+    prefix = Path(args.output_dir) / f"{args.spec.tag}_{args.ntrain}shot"
     if args.interv_prompt_id != -1:
         prefix = prefix.with_name(prefix.name + f"_interv{args.interv_prompt_id}")
     workers = Workers()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from crossknow.core.cli import data_location, run
+from crossknow.core.cli import add_output_argument, add_overwrite_argument, data_location, run
 from crossknow.data.mmlu import (
     ENGLISH_HUB,
     MIXUP_HUB,
@@ -35,14 +35,14 @@ from crossknow.data.mmlu import (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out_dir", default="MMLU/data/full", help="the data folder the launchers read")
+    add_output_argument(p, "MMLU/data/full", "the data folder the launchers read")
     p.add_argument("--source", default=ENGLISH_HUB, type=data_location, help="English MMLU: a hub name or a saved DatasetDict")
     p.add_argument("--mixup", default=MIXUP_HUB, type=data_location, help="the paper's mixup release: a hub name or a local copy")
     p.add_argument("--no_mixup", action="store_true", help="skip the mixup release (build it with "
                    "MMLU/build_variants.py instead)")
     p.add_argument("--splits", nargs="+", default=["dev", "test"], choices=["dev", "test"])
     p.add_argument("--subjects", nargs="+", default=None, help="default: every subject the source holds")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files with other content")
+    add_overwrite_argument(p, "replace existing files with other content")
     return p.parse_args(argv)
 
 
@@ -66,7 +66,7 @@ def fetch(source: HubSource, variant: str, split: str, subjects: list[str] | Non
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    out_dir = Path(args.out_dir)
+    out_dir = Path(args.output_dir)
     english = HubSource(args.source, variant="", provide_locally="pass a DatasetDict saved with save_to_disk "
                                                                   "to --source")
     mixup = None if args.no_mixup else HubSource(args.mixup, variant="mixup", provide_locally="pass a local copy "

@@ -34,12 +34,15 @@ import sys
 from pathlib import Path
 
 from crossknow.core.cli import (
+    add_batch_size_argument,
     add_languages_argument,
+    add_limit_argument,
+    add_model_argument,
+    add_output_argument,
+    add_overwrite_argument,
+    add_seed_argument,
     data_location,
-    model_name,
     non_negative_float,
-    non_negative_int,
-    positive_int,
     run,
 )
 from crossknow.core.errors import CrossknowError
@@ -91,15 +94,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                            "or every file given to --import_mmmlu")
     p.add_argument("--mode", default="full", choices=MODES)
     p.add_argument("--translator", default="hf", choices=TRANSLATORS)
-    p.add_argument("--model", default=None, type=model_name,
-                   help="translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
+    add_model_argument(p, None,
+                       "translation model (hf: an NLLB/M2M100/Marian name; llm: a causal LM)")
     p.add_argument("--data_dir", default="MMLU/data/full", type=data_location,
                    help="holds the English {split}/ folder; or a hub dataset such as cais/mmlu (then give --out_dir)")
-    p.add_argument("--out_dir", default=None, help="where the variant folders go (default: --data_dir)")
+    add_output_argument(p, None, "where the variant folders go (default: --data_dir)")
     p.add_argument("--subjects", nargs="+", default=None)
-    p.add_argument("--limit", type=positive_int, default=None, help="first N rows per subject")
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--batch_size", type=positive_int, default=16)
+    add_limit_argument(p, "first N rows per subject")
+    add_seed_argument(p)
+    add_batch_size_argument(p, 16)
     p.add_argument("--retry_seconds", type=non_negative_float, default=120.0,
                    help="time that failed calls and retries may take in the whole run before the "
                         "strings left are recorded as failed")
@@ -116,14 +119,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--export", default=None, metavar="VARIANT", help="copy {split}_VARIANT to --export_dir in "
                    "the Hugging Face release layout data/{split}/{subject}_{split}.csv")
     p.add_argument("--export_dir", default=None)
-    p.add_argument("--overwrite", action="store_true")
+    add_overwrite_argument(p)
     p.add_argument("--allow_kept_english", action="store_true",
                    help="build variants from full folders that kept English strings (refused by default)")
     args = p.parse_args(argv)
     saved_dataset = (Path(args.data_dir) / "dataset_dict.json").is_file()
-    if args.out_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
+    if args.output_dir is None and (saved_dataset or looks_like_hub_name(args.data_dir)):
         p.error(f"--data_dir {args.data_dir} is a hub dataset: give --out_dir for the translated folders")
-    args.out_dir = args.out_dir or args.data_dir
+    args.output_dir = args.output_dir or args.data_dir
     if sum(x is not None for x in (args.import_mmmlu, args.import_global_mmlu, args.import_dir)) > 1:
         p.error("give one of --import_mmmlu, --import_global_mmlu, --import_dir")
     if args.import_dir and (args.languages is None or len(args.languages) != 1):
@@ -152,9 +155,9 @@ def copy_english(args, subjects: list[str]) -> None:
     content (another --limit, other data) is refused unless --overwrite, and that is decided for
     every subject before any file is written.
     """
-    if Path(args.data_dir).resolve() == Path(args.out_dir).resolve():
+    if Path(args.data_dir).resolve() == Path(args.output_dir).resolve():
         return
-    out = Path(args.out_dir) / args.split
+    out = Path(args.output_dir) / args.split
     planned = {subject_path(out, subject, args.split): english_items(args, subject) for subject in subjects}
     changed = {path: items for path, items in planned.items() if not path.exists() or read_mmlu_csv(path) != items}
     conflicts = [path for path in changed if path.exists()]
@@ -167,7 +170,7 @@ def copy_english(args, subjects: list[str]) -> None:
 
 
 def full_folder(args, lang: str) -> Path:
-    return Path(args.out_dir) / folder_name(args.split, f"full_{lang}")
+    return Path(args.output_dir) / folder_name(args.split, f"full_{lang}")
 
 
 def incomplete_subjects(args, lang: str) -> set[str]:
@@ -419,8 +422,8 @@ def import_global_mmlu(args, lang: str, subjects: list[str]) -> dict:
                    source_ids=[global_mmlu_source_id(r["sample_id"]) for _, r in found])
         tags_by_subject[subject] = [culture_tag(r, where, i) for i, r in found]
         rows += len(translated)
-    write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
-    tag_english(Path(args.out_dir) / args.split, tags_by_subject, where)
+    write_culture(Path(args.output_dir) / folder_name(args.split, f"full_{lang}"), tags_by_subject)
+    tag_english(Path(args.output_dir) / args.split, tags_by_subject, where)
     tags = [t for tags in tags_by_subject.values() for t in tags]
     return {"rows": rows, "culturally_sensitive": tags.count("CS"), "culturally_agnostic": tags.count("CA"),
             "not_annotated": tags.count(None)}
@@ -468,7 +471,7 @@ def check_aligned(english: list[Item], translated: list[Item], source: str) -> N
 
 
 def export(args, subjects: list[str]) -> None:
-    source = Path(args.out_dir) / folder_name(args.split, args.export)
+    source = Path(args.output_dir) / folder_name(args.split, args.export)
     target = Path(args.export_dir) / "data" / args.split
     target.mkdir(parents=True, exist_ok=True)
     for subject in subjects:
@@ -492,10 +495,10 @@ def run_imports(args, subjects: list[str]) -> None:
             counts = import_folder(args, Path(args.import_dir), lang, subjects)
             source = f"import:{args.import_dir}"
         if not args.import_global_mmlu:
-            write_culture(Path(args.out_dir) / folder_name(args.split, f"full_{lang}"), dict.fromkeys(subjects))
+            write_culture(Path(args.output_dir) / folder_name(args.split, f"full_{lang}"), dict.fromkeys(subjects))
         write_manifest(args, lang, source, counts, subjects)
         print(f"imported {counts['rows']} rows into {folder_name(args.split, 'full_' + lang)}")
-    folders = build_variant_folders(args.out_dir, languages, [args.split], BUILT_MODES, len(set(languages)) >= 4,
+    folders = build_variant_folders(args.output_dir, languages, [args.split], BUILT_MODES, len(set(languages)) >= 4,
                                     args.seed, args.overwrite, subjects=subjects,
                                     allow_kept_english=args.allow_kept_english)
     print(f"built {len(folders)} variant folders: {', '.join(f.name for f in folders)}")
@@ -503,7 +506,7 @@ def run_imports(args, subjects: list[str]) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    with folder_lock((args.export and args.export_dir) or args.out_dir):  # one writer per folder
+    with folder_lock((args.export and args.export_dir) or args.output_dir):  # one writer per folder
         build(args)
 
 
@@ -531,7 +534,7 @@ def build(args: argparse.Namespace) -> None:
             print(f"{lang}: {counts['translated']}/{counts['strings']} strings translated, {counts['failed']} failed")
         return
     modes = {"wrong_option": ["onewrong", "threewrong"], "mixup": []}.get(args.mode, [args.mode])
-    folders = build_variant_folders(args.out_dir, args.languages, [args.split], modes, args.mode == "mixup",
+    folders = build_variant_folders(args.output_dir, args.languages, [args.split], modes, args.mode == "mixup",
                                     args.seed, args.overwrite, allow_kept_english=args.allow_kept_english)
     print(f"wrote {', '.join(f.name for f in folders)}")
 

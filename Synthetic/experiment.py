@@ -674,7 +674,8 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--block_size", type=positive_int, default=128)
     p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     p.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS, help="quiz languages (and mixup)")
-    p.add_argument("--seeds", nargs="+", type=non_negative_int, default=None, help="default 0 1 2 3 4 (--quick: 0)")
+    p.add_argument("--seeds", "--seed", dest="seeds", nargs="+", type=non_negative_int, default=None,
+                   help="default 0 1 2 3 4 (--quick: 0)")
     p.add_argument("--skip_base", action="store_true", help="do not quiz the untouched base model")
     p.add_argument("--output_dir", type=Path, default=Path("results/synthetic"))
     p.add_argument("--work_dir", type=Path, default=None, help="checkpoints and training text (default OUTPUT_DIR/work)")

@@ -25,12 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from crossknow.core.cli import (
+    add_batch_size_argument,
     add_languages_argument,
+    add_limit_argument,
+    add_model_argument,
+    add_output_argument,
+    add_seed_argument,
     existing_path,
     fraction,
     language_code,
-    model_name,
-    non_negative_int,
     positive_int,
     run,
 )
@@ -232,11 +235,11 @@ def plot(results: dict, output_dir: Path, title: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name, help="a causal LM, or use (multilingual USE)")
+    add_model_argument(p, DEFAULT_MODEL, help="a causal LM, or use (multilingual USE)")
     add_languages_argument(p, ["fr", "de", "es", "it"], "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--data_dir", type=existing_path, default=FLORES_DIR)
-    p.add_argument("--num_examples", type=positive_int, default=100)
-    p.add_argument("--output_dir", type=Path, required=True)
+    add_limit_argument(p, "first N sentences (default: 100)", default=100)
+    add_output_argument(p, None, "where the analysis goes", type=Path, required=True)
     p.add_argument("--perturb_language", default="es", type=language_code, help="language of the replaced units")
     p.add_argument("--translator", default="bundled",
                    help="translates the units: bundled (Apertium's translations of the 100 sentences' single words, "
@@ -244,15 +247,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--translator_model", default=None)
     p.add_argument("--unit_words", type=positive_int, default=1, help="k: replace k-word units (1: single words)")
     p.add_argument("--p", type=fraction, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--batch_size", type=positive_int, default=16)
+    add_seed_argument(p)
+    add_batch_size_argument(p, 16)
     args = p.parse_args(argv)
     if args.translator == "bundled":
         bundled_units(args.perturb_language, args.unit_words, [])  # checks the settings before any model work
 
     def read(lang: str) -> list[str]:
         path = flores_file(args.data_dir, lang)
-        lines = read_text(path).splitlines()[: args.num_examples]
+        lines = read_text(path).splitlines()[: args.limit]
         if not lines:
             raise CrossknowError(f"{path}: no sentences")
         return lines

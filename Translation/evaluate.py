@@ -20,7 +20,7 @@ import argparse
 import re
 from pathlib import Path
 
-from crossknow.core.cli import positive_int, run
+from crossknow.core.cli import add_limit_argument, add_output_argument, run
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, read_json, read_text
 from crossknow.core.results import result_document
@@ -158,9 +158,10 @@ def format_table(results: list[dict], metric: str) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--outputs_dir", type=Path, nargs="+", required=True)
+    add_output_argument(p, None, "Translation/translate.py's output folders (one system each, or folders of them)",
+                        type=Path, nargs="+", required=True)
     p.add_argument("--data_dir", type=Path, default=FLORES_DIR)
-    p.add_argument("--num_examples", type=positive_int, default=None)
+    add_limit_argument(p, "first N sentences")
     p.add_argument("--compute_comet", action="store_true",
                    help="score with unbabel-comet; an error if it does not load (see --skip_missing_metrics)")
     p.add_argument("--skip_missing_metrics", action="store_true",
@@ -169,9 +170,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                    help="score directions with failed (empty) lines, flagged with ! and listed in scores.json")
     args = p.parse_args(argv)
     comet_model = load_comet(args.skip_missing_metrics) if args.compute_comet else None
-    results = [score_system(folder, args.data_dir, args.num_examples, comet_model, args.allow_failed)
-               for folder in system_folders(args.outputs_dir)]
-    for folder, result in zip(system_folders(args.outputs_dir), results):
+    results = [score_system(folder, args.data_dir, args.limit, comet_model, args.allow_failed)
+               for folder in system_folders(args.output_dir)]
+    for folder, result in zip(system_folders(args.output_dir), results):
         atomic_write_json(folder / "scores.json", result)
     for metric in ("bleu", "chrf", "comet"):
         if any(d.get(metric) is not None for r in results for d in r["directions"].values()):

@@ -23,9 +23,13 @@ import sys
 from pathlib import Path
 
 from crossknow.core.cli import (
+    add_batch_size_argument,
     add_languages_argument,
+    add_limit_argument,
+    add_model_argument,
+    add_output_argument,
+    add_overwrite_argument,
     existing_path,
-    model_name,
     non_negative_float,
     positive_int,
     run,
@@ -132,8 +136,8 @@ def default_system_name(model: str, openai_preset: str) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=DEFAULT_MODEL, type=model_name,
-                   help="causal LM, seq2seq MT model, openai/<name>, apertium, google")
+    add_model_argument(p, DEFAULT_MODEL,
+                       "causal LM, seq2seq MT model, openai/<name>, apertium, google")
     p.add_argument("--system_name", default=None,
                    help="output folder name (default: the model's tag, as in every task's results; OpenAI models "
                         "add -{preset})")
@@ -141,9 +145,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
     add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--input_dir", type=existing_path, default=FLORES_DIR)
-    p.add_argument("--output_dir", type=Path, default=Path("Translation/outputs"))
-    p.add_argument("--num_examples", type=positive_int, default=None, help="first N sentences (default: all 100)")
-    p.add_argument("--batch_size", type=positive_int, default=8)
+    add_output_argument(p, Path("Translation/outputs"), "one folder per system", type=Path)
+    add_limit_argument(p, "first N sentences (default: all 100)")
+    add_batch_size_argument(p, 8)
     p.add_argument("--num_beams", type=positive_int, default=1)
     p.add_argument("--max_new_tokens", type=positive_int, default=256)
     p.add_argument("--openai_preset", default="greedy", choices=sorted(OPENAI_PRESETS),
@@ -152,14 +156,14 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--retry_seconds", type=non_negative_float, default=120.0,
                    help="time that failed calls and retries may take in the whole run before the lines left "
                         "are recorded as failed")
-    p.add_argument("--overwrite", action="store_true")
+    add_overwrite_argument(p)
     args = p.parse_args(argv)
     if "en" in args.languages:
         p.error("--languages: en is the other side of every direction; give the languages paired with it")
 
     system = check_plain_name(args.system_name or default_system_name(args.model, args.openai_preset), "--system_name")
     pairs = directions(args.direction, args.languages)
-    sources = {src: read_source(args.input_dir, src, args.num_examples) for src in {s for s, _ in pairs}}
+    sources = {src: read_source(args.input_dir, src, args.limit) for src in {s for s, _ in pairs}}
     with folder_lock(args.output_dir / system):  # one writer per system folder
         return translate_system(args, args.output_dir / system, pairs, sources)
 
@@ -177,7 +181,7 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
         cache = TranslationCache(args.cache) if args.cache else None
         budget = RetryBudget(args.retry_seconds)
         settings.update({**identity(args), "system_name": system, "translator": f"{translator.name}:{translator.model}",
-                         "num_examples": args.num_examples, "batch_size": args.batch_size})
+                         "num_examples": args.limit, "batch_size": args.batch_size})
         for (src, tgt), indices in todo.items():
             failed = translate_direction(translator, cache, budget, out_dir, src, tgt, sources[src], indices,
                                          args.batch_size, system)

@@ -25,13 +25,21 @@ LABELS = ("A", "B", "C", "D")
 
 
 def load_script(relative_path: str):
-    """Import a task script (``MMLU/eval.py``, ...) by path: the task folders are not packages."""
+    """Import a task script (``MMLU/eval.py``, ...) by path: the task folders are not packages.
+
+    As ``python MMLU/eval.py`` does, the script's own folder is first on ``sys.path`` while it loads,
+    so that its sibling modules (Synthetic's ``facts``, ``analysis``, ...) import in any test order."""
     import importlib.util
 
+    path = ROOT / relative_path
     name = relative_path.replace("/", "_").removesuffix(".py")
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative_path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 

@@ -26,9 +26,9 @@ def refused(argv: list[str], capsys) -> str:
 
 def test_quick_is_one_question_per_subject_in_its_own_folder():
     args = mmlu_eval.parse_args(["--quick"])
-    assert (args.limit, args.save_dir) == (1, "results/mmlu-quick")
-    assert mmlu_eval.parse_args(["--quick", "--save_dir", "out"]).save_dir == "out"
-    assert mmlu_eval.parse_args([]).save_dir == "results/mmlu"
+    assert (args.limit, args.output_dir) == (1, "results/mmlu-quick")
+    assert mmlu_eval.parse_args(["--quick", "--save_dir", "out"]).output_dir == "out"
+    assert mmlu_eval.parse_args([]).output_dir == "results/mmlu"
 
 
 def test_quick_with_limit_is_refused(capsys):

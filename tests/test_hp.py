@@ -152,8 +152,8 @@ def test_paper_flags_and_mixup_variant(bpe_model_dir, tmp_path):
     assert list(results) == ["de"] and results["de"]["n"] == 5
     assert hp.parse_args(["--langs", "fr", "it"]).languages == ["fr", "it"]
     assert hp.parse_args(["--lang", "it"]).languages == ["it"] and hp.parse_args([]).languages == QUIZ_LANGUAGES
-    assert hp.parse_args(["--output_dir", "x", "--num_examples", "3"]).save_dir == "x"
-    assert hp.parse_args([]).save_dir == "results/hp"
+    assert hp.parse_args(["--output_dir", "x", "--num_examples", "3"]).output_dir == "x"
+    assert hp.parse_args([]).output_dir == "results/hp"
     results = hp.main(["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--variant", "mixup"])
     assert list(results) == ["mixup"] and results["mixup"]["n"] == 30
 

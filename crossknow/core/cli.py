@@ -1,10 +1,13 @@
 """What every command-line script shares: one vocabulary, argument types checked at parse time,
 and one-line errors.
 
-One vocabulary: the same flag means the same thing everywhere. Canonical names first, then the
-aliases that older scripts and the paper's code use: ``--save_dir`` (``--output_dir``,
-``--out_dir``), ``--limit`` (``--num_examples``, ``-n``), ``--languages`` (``--langs``; the paper's
-single ``--lang``), ``--data_dir`` (``--data``). The model options are in ``crossknow/models/backends.py``.
+One vocabulary: the same flag means the same thing in every script. The canonical flags are
+``--model``, ``--languages``, ``--limit``, ``--output_dir``, ``--overwrite``, ``--seed``,
+``--batch_size``, ``--device`` and ``--dtype``; the ``add_*_argument`` helpers below add them, each
+with the spellings older scripts and the paper's code use as aliases of the same setting:
+``--output_dir`` (``--save_dir``, ``--out_dir``, ``--outputs_dir``), ``--limit`` (``--num_examples``,
+``-n``), ``--languages`` (``--langs``; the paper's single ``--lang``), ``--model`` (``-m``), and
+``--data_dir`` (``--data``) for input data. The model options are in ``crossknow/models/backends.py``.
 
 Argument types (``positive_int``, ``non_negative_int``, ``batch_size``, ``fraction``,
 ``language_code``, ``model_name``, ``data_location``) make argparse refuse a bad value before any
@@ -137,13 +140,22 @@ def results_folder(value: str) -> Path:
     return path
 
 
-def add_output_argument(p: argparse.ArgumentParser, default: str, help: str = "results folder") -> None:
-    p.add_argument("--save_dir", "--output_dir", "--out_dir", dest="save_dir", default=default,
-                   help=f"{help} (default: {default})")
+OUTPUT_ALIASES = ("--save_dir", "--out_dir", "--outputs_dir")
+LIMIT_ALIASES = ("--num_examples", "-n")
 
 
-def add_limit_argument(p: argparse.ArgumentParser, help: str = "first N questions") -> None:
-    p.add_argument("--limit", "--num_examples", "-n", dest="limit", type=positive_int, default=None, help=help)
+def add_output_argument(p: argparse.ArgumentParser, default: str | Path | None, help: str = "results folder",
+                        **options) -> None:
+    """``--output_dir`` (also ``--save_dir``, ``--out_dir``, ``--outputs_dir``) into ``args.output_dir``;
+    ``options`` go to argparse as they are (``type``, ``required``, ``nargs``)."""
+    shown = f" (default: {default})" if default is not None else ""
+    p.add_argument("--output_dir", *OUTPUT_ALIASES, dest="output_dir", default=default, metavar="DIR",
+                   help=help + shown, **options)
+
+
+def add_limit_argument(p: argparse.ArgumentParser, help: str = "first N questions", default: int | None = None) -> None:
+    """``--limit N`` (also ``--num_examples``, ``-n``) into ``args.limit``: a positive integer."""
+    p.add_argument("--limit", *LIMIT_ALIASES, dest="limit", type=positive_int, default=default, metavar="N", help=help)
 
 
 def add_data_argument(p: argparse.ArgumentParser, default: str, help: str) -> None:
@@ -159,6 +171,38 @@ def add_languages_argument(p: argparse.ArgumentParser, default: list[str] | None
 
     p.add_argument("--languages", "--langs", dest="languages", nargs="+", type=code, default=default, help=help)
     p.add_argument("--lang", dest="languages", nargs=1, type=code, help="one language (the paper's flag)")
+
+
+def add_model_argument(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: str | None,
+                       help: str = "hub name, local folder or .gguf file") -> None:
+    """``--model`` (also ``-m``) into ``args.model``; a path-like value must exist."""
+    p.add_argument("--model", "-m", dest="model", default=default, type=model_name, help=help)
+
+
+def add_overwrite_argument(p: argparse.ArgumentParser, help: str = "replace existing outputs") -> None:
+    p.add_argument("--overwrite", action="store_true", help=help)
+
+
+def add_seed_argument(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: int = 0,
+                      help: str = "random seed") -> None:
+    p.add_argument("--seed", type=non_negative_int, default=default, help=f"{help} (default: {default})")
+
+
+def add_batch_size_argument(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: int | str,
+                            help: str | None = None) -> None:
+    """``--batch_size``: an integer >= 1, or also ``auto`` where the default is ``auto``."""
+    kind = batch_size if default == "auto" else positive_int
+    p.add_argument("--batch_size", type=kind, default=default, help=help or f"examples per batch (default: {default})")
+
+
+def add_device_argument(p: argparse.ArgumentParser | argparse._ArgumentGroup,
+                        help: str = "cpu or cuda (default: cuda when available)") -> None:
+    p.add_argument("--device", default=None, help=help)
+
+
+def add_dtype_argument(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, **options) -> None:
+    """``--dtype``; ``options`` (``choices``, ``type``, ``nargs``, ``default``) go to argparse."""
+    p.add_argument("--dtype", help=help, **{"default": None, **options})
 
 
 def check_limit(p: argparse.ArgumentParser, limit: int | None) -> None:

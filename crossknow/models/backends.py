@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import argparse
 
-from crossknow.core.cli import batch_size, model_name, non_negative_int, positive_int
+from crossknow.core.cli import (
+    add_batch_size_argument,
+    add_device_argument,
+    add_dtype_argument,
+    add_model_argument,
+    add_seed_argument,
+    model_name,
+    positive_int,
+)
 from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
 from crossknow.models.model_api import Backend
 
@@ -24,25 +32,24 @@ FLAG_OF_MODEL_ARG = {"dtype": "--dtype", "device": "--device", "batch_size": "--
 def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> argparse._ArgumentGroup:
     """``--model`` and the backend options; ``--dtype auto`` is ``gpu_dtype`` on GPU, fp32 on CPU."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", "-m", default=DEFAULT_MODEL, type=model_name,
-                   help=f"hub name, local folder, .gguf file, openai/<name>, or {DEFAULT_MODEL} (embedded default)")
+    add_model_argument(g, DEFAULT_MODEL,
+                       f"hub name, local folder, .gguf file, openai/<name>, or {DEFAULT_MODEL} (embedded default)")
     g.add_argument("--arch", default=None, type=model_name, help="model whose tokenizer to use (fine-tuned checkpoints)")
     g.add_argument("--model_tag", default=None, help="name of the results folder (default: from --model)")
     g.add_argument("--backend", default="hf", choices=BACKENDS,
                    help="hf (transformers) or vllm (optional dependency, GPU); openai/ models use the API")
     g.add_argument("--tensor_parallel_size", type=positive_int, default=1, help="GPUs per model with --backend vllm")
-    g.add_argument("--batch_size", default="auto", type=batch_size, help="N or auto (largest that fits, backs off on OOM)")
+    add_batch_size_argument(g, "auto", "N or auto (largest that fits, backs off on OOM)")
     g.add_argument("--no_prefix_cache", action="store_true",
                    help="score whole prompts instead of reusing each shared prefix's KV cache")
-    g.add_argument("--dtype", default=None, choices=DTYPE_CHOICES,
-                   help=f"auto (the default) is {gpu_dtype} on GPU and fp32 on CPU")
+    add_dtype_argument(g, f"auto (the default) is {gpu_dtype} on GPU and fp32 on CPU", choices=DTYPE_CHOICES)
     g.add_argument("--model_args", default=None, type=model_args,
                    help="loader options as key=value,key=value: revision, dtype (not with --dtype), "
                         f"attn_implementation ({'/'.join(ATTENTION_CHOICES)}), trust_remote_code "
                         "(true/false, default false)")
-    g.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_device_argument(g)
     g.add_argument("--api_base", default=None, help="base URL of an OpenAI-compatible API")
-    g.add_argument("--seed", type=non_negative_int, default=0)
+    add_seed_argument(g)
     g.add_argument("--verbose", action="store_true", help="a progress bar per subject under the overall one")
     p.set_defaults(gpu_dtype=gpu_dtype)
     return g
