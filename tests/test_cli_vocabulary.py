@@ -73,6 +73,8 @@ ALIASES = [
     ("Translation/evaluate.py", ["--num_examples", "5"], ["--limit", "5"]),
     ("Translation/embedding_analysis.py", ["--num_examples", "5"], ["--limit", "5"]),
     ("Synthetic/experiment.py", ["--seeds", "3"], ["--seed", "3"]),
+    ("FT/finetune.py", ["--LoRA.r", "8"], ["--lora_r", "8"]),
+    ("FT/finetune.py", ["--LoRA.target_modules", "q_proj"], ["--lora_target_modules", "q_proj"]),
 ]
 
 
@@ -95,7 +97,9 @@ def parse(monkeypatch):
     real = argparse.ArgumentParser.parse_known_args
 
     def stop_after_parsing(self, args=None, namespace=None):
-        namespace, _ = real(self, args, namespace)
+        namespace, rest = real(self, args, namespace)
+        if not self.add_help:  # a first pass for one flag (FT's --config): not the script's parser
+            return namespace, rest
         raise Parsed(self, namespace)
 
     monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", stop_after_parsing)

@@ -14,6 +14,7 @@ import yaml
 from conftest import ROOT, build_tiny_model, build_tokenizer, load_script
 from crossknow.data.mixing import assign_languages, parse_corpus
 from crossknow.training import finetuning as ft
+from crossknow.training import settings
 
 WIKI2 = ROOT / "FT" / "data" / "wikitext-2-test-200.txt"  # bundled: the first 200 lines of WikiText-2's test split
 LANGS = ["en", "fr", "de", "es", "it"]
@@ -137,37 +138,63 @@ def test_corpus_builder_with_apertium(tmp_path):
     assert stats["failed"] == 0 and stats["translated"] > 0
 
 
-def test_config_merge_and_errors(tmp_path):
-    config = yaml.safe_load((ROOT / "FT" / "ft_config.yaml").read_text())
-    assert (config["LoRA"]["r"], config["batch_size"], config["gradient_accumulation_steps"], config["num_epochs"],
-            config["lr"], config["weight_decay"], config["seed"]) == (0, 2, 8, 1, 2e-5, 0.01, 42)
-    merged = ft.merge_overrides(config, ["--lr", "1e-4", "--LoRA.r", "8", "--packing", "false",
-                                         "--train_file", "[a.txt, b.txt]"])
-    assert merged["lr"] == 1e-4 and merged["LoRA"]["r"] == 8 and merged["packing"] is False
-    assert merged["train_file"] == ["a.txt", "b.txt"] and config["lr"] == 2e-5  # the original is untouched
-    with pytest.raises(ft.ConfigError, match="unknown setting '--learning_rate'"):
-        ft.merge_overrides(config, ["--learning_rate", "1"])
+FT_CONFIG = ROOT / "FT" / "ft_config.yaml"
+
+
+def test_flags_override_the_config_file(capsys):
+    assert (settings.FIELDS["lora_r"].default, settings.FIELDS["batch_size"].default) == (0, 2)
+    config = ft.load_config(FT_CONFIG, ["--lr", "1e-4", "--LoRA.r", "8", "--packing", "false",
+                                        "--train_file", "a.txt", "b.txt"])
+    assert config["lr"] == 1e-4 and config["LoRA"]["r"] == 8 and config["packing"] is False
+    assert config["train_file"] == ["a.txt", "b.txt"]
+    assert ft.load_config(FT_CONFIG, ["--train_file", "[a.txt, b.txt]"])["train_file"] == ["a.txt", "b.txt"]
+    assert ft.load_config(FT_CONFIG, ["--lora_r", "8", "--train_file", "x"]) == \
+        ft.load_config(FT_CONFIG, ["--LoRA.r", "8", "--train_file", "x"])
+    with pytest.raises(ft.ConfigError, match="^unknown setting '--learning_rate'; known: --LoRA.r, "):
+        ft.load_config(FT_CONFIG, ["--learning_rate", "1"])
     with pytest.raises(ft.ConfigError, match="^train_file: nope.txt: no such file$"):
         ft.read_corpus(["nope.txt"])
-    with pytest.raises(ft.ConfigError, match="^--packing: takes true or false, got 'often'$"):
-        ft.merge_overrides(config, ["--packing", "often"])
+    with pytest.raises(SystemExit) as exit_:
+        ft.load_config(FT_CONFIG, ["--packing", "often"])
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert exit_.value.code == 2 and error.startswith("__main__.py: error: argument --packing: Truthy value "
+                                                      "expected: got often")
 
 
 def test_the_shipped_config_is_the_documented_defaults():
-    """``FT/finetune.py --help`` shows SETTINGS' defaults: FT/ft_config.yaml must hold the same values."""
-    shipped = ft.load_config(ROOT / "FT" / "ft_config.yaml", ["--train_file", "x.txt"])
-    assert ft.flatten(shipped) == {**ft.flatten(ft.default_config()), "train_file": ["x.txt"]}
+    """``FT/finetune.py --help`` shows the dataclass's defaults: FT/ft_config.yaml must hold the same values."""
+    shipped = ft.load_config(FT_CONFIG, ["--train_file", "x.txt"])
+    assert ft.flatten(shipped) == {**ft.flatten(settings.default_config()), "train_file": ["x.txt"]}
+
+
+def help_defaults(*args: str) -> dict[str, str]:
+    """``FT/finetune.py --help``'s rows: first flag -> the default it shows."""
+    done = subprocess.run([sys.executable, str(ROOT / "FT" / "finetune.py"), *args, "--help"], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "1000"})
+    assert done.returncode == 0, done.stderr
+    rows, flag, text = {}, None, ""
+    for line in [*done.stdout.splitlines(), "  --end"]:
+        if line.startswith("  -"):  # a new option: the last one's text is complete
+            shown = re.search(r"\(default: (.*)\)$", text)
+            if flag and shown:
+                rows[flag] = shown.group(1)
+            flag, text = line.split()[0].rstrip(","), line
+        elif flag:
+            text += " " + line.strip()
+    return rows
 
 
 def test_help_lists_every_setting_with_its_default():
-    done = subprocess.run([sys.executable, str(ROOT / "FT" / "finetune.py"), "--help"], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "100"})
-    assert done.returncode == 0
-    rows = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines() if line.startswith("  --")
-            and line.split()[0] not in ("--config", "--restart")}
-    assert rows == {f"--{key}": ft.shown_default(default) for key, (default, _) in ft.SETTINGS.items()}
-    assert rows["--lr"] == "2e-05" and rows["--packing"] == "true" and rows["--arch"] == "null"
-    assert "--config CONFIG  YAML file of settings (default: FT/ft_config.yaml)" in done.stdout
+    rows = help_defaults()
+    for name, field in settings.FIELDS.items():
+        assert rows[f"--{name}"] == str(field.default), name
+    assert rows["--lr"] == "2e-05" and rows["--packing"] == "True" and rows["--arch"] == "None"
+    assert rows["--config"].endswith("FT/ft_config.yaml")
+
+
+def test_help_shows_the_values_of_the_config_file_given():
+    rows = help_defaults("--config", str(ROOT / "FT/configs/paper_tofu.yaml"))
+    assert (rows["--optim"], rows["--warmup_steps"], rows["--precision"]) == ("paged_adamw_32bit", "epoch", "bf16")
 
 
 def test_packing():
@@ -283,7 +310,7 @@ def test_yaml_keys_are_checked_like_overrides(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("lr: 1e-4\nLoRA:\n  r: 8\n")  # YAML 1.1 reads 1e-4 as text: taken as the number
     config = ft.load_config(good, ["--train_file", "x.txt"])
-    assert config["lr"] == 1e-4 and config["LoRA"] == {**ft.default_config()["LoRA"], "r": 8}
+    assert config["lr"] == 1e-4 and config["LoRA"] == {**settings.default_config()["LoRA"], "r": 8}
     # the command line prints the one-line error and exits non-zero
     bad.write_text("learning_rate: 1\n")
     done = subprocess.run([sys.executable, str(ROOT / "FT" / "finetune.py"), "--config", str(bad)],
@@ -528,8 +555,6 @@ def expected_arm(model, corpus, arm, *overrides):
 def test_ft_launchers_cover_every_released_checkpoint(tmp_path, launcher, model, corpus, arms):
     calls = run_launcher(tmp_path, launcher, "--seed", "7")
     assert calls == [c for arm in arms for c in expected_arm(model, corpus, arm, "--seed", "7")]
-    text = (ROOT / launcher).read_text().splitlines()
-    assert text[1] == f'model="${{MODEL:-{model}}}"'  # the model, overridable, on the line after the shebang
     other = run_launcher(tmp_path, launcher, MODEL="org/Other-1B", ARMS="mixed-lang-document")
     assert other == expected_arm("org/Other-1B", corpus, "mixed-lang-document")
 
@@ -559,7 +584,8 @@ def test_in_domain_launcher(tmp_path):
         f"{finetune} --train_file data/wiki103-hp-mixed/mixed.txt --output_dir checkpoints/hp-mixed",
         quiz.format("mixed"),
     ]
-    assert (ROOT / "HP/scripts/in_domain.sh").read_text().splitlines()[1] == 'model="${MODEL:-meta-llama/Llama-2-7b-hf}"'
+    default = run_launcher(tmp_path, "HP/scripts/in_domain.sh")
+    assert default[2] == calls[2].replace("--model org/Base", "--model meta-llama/Llama-2-7b-hf")
 
 
 def test_the_readme_example_uses_bundled_text_with_its_source():

@@ -1,12 +1,12 @@
 """Fine-tune a causal LM on a (mixed-language) text corpus: full or LoRA, on one or many GPUs.
 
-The settings are one flat table (``SETTINGS``: key, default, meaning). A YAML config and then
-``--key value`` overrides are applied over the defaults; an unknown key or a value of the wrong
-kind is an error naming the file or flag. Before the model loads, the corpus is checked (exists,
-UTF-8, not empty, at least one block of tokens) and the output folder is compared with the run:
-the resolved config and the corpus checksums are saved at the start and in every checkpoint, and
-a resume under other settings is refused (``--restart`` starts over). A checkpoint is used only
-once this module has marked it complete, so one cut short by a kill is skipped.
+The settings are a dataclass (``crossknow/training/settings.py``): a YAML config and then the
+command-line flags (``--lr 1e-4``, ``--LoRA.r 8``) are applied over the defaults; an unknown key or a
+value of the wrong kind is an error naming the file or flag. Before the model loads, the corpus is
+checked (exists, UTF-8, not empty, at least one block of tokens) and the output folder is compared
+with the run: the resolved config and the corpus checksums are saved at the start and in every
+checkpoint, and a resume under other settings is refused (``--restart`` starts over). A checkpoint
+is used only once this module has marked it complete, so one cut short by a kill is skipped.
 
     python FT/finetune.py --config FT/ft_config.yaml --model meta-llama/Meta-Llama-3-8B \\
         --train_file data/wiki2-sentence/mixed.txt --output_dir checkpoints/llama3-wiki2-sentence
@@ -28,7 +28,14 @@ from pathlib import Path
 import yaml
 
 from crossknow.core.io import atomic_write_json, atomic_write_text
-from crossknow.data.tofu_examples import check_tofu_settings, tofu_examples
+from crossknow.data.tofu_examples import tofu_examples
+from crossknow.training.settings import (  # noqa: F401 - ConfigError, load_config, flatten: this module's API
+    ConfigError,
+    flatten,
+    load_config,
+    parse_settings,
+    settings_parser,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT_MARK = "crossknow_checkpoint.json"
@@ -36,193 +43,6 @@ SUMMARY_FILE = "train_summary.json"  # written last: its presence means the run 
 RUN_FILE = "ft_run.json"  # the run's config and corpus checksums, written before training starts
 # Settings that do not change the trained weights: a resume may change them.
 NOT_COMPARED = {"output_dir", "logging_steps", "save_steps", "save_total_limit"}
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-
-# key: (default, meaning). The defaults are the paper's hyper-parameters (FT/ft_config.yaml).
-SETTINGS: dict[str, tuple] = {
-    "LoRA.r": (0, "0: full fine-tuning; > 0: LoRA rank (peft)"),
-    "LoRA.alpha": (32, "LoRA alpha"),
-    "LoRA.dropout": (0.05, "LoRA dropout"),
-    "LoRA.target_modules": ("all-linear", "modules LoRA adapts (a name or a list)"),
-    "LoRA.merge": (True, "also save the merged model, loadable like any checkpoint"),
-    "batch_size": (2, "examples per device per step"),
-    "gradient_accumulation_steps": (8, "micro-batches per optimizer step"),
-    "num_epochs": (1, "passes over the corpus"),
-    "lr": (2e-5, "peak learning rate"),
-    "weight_decay": (0.01, "AdamW weight decay"),
-    "seed": (42, "seed of the data order and initialisation"),
-    "model": ("meta-llama/Meta-Llama-3-8B", "hub name, local folder, .gguf file or smollm2"),
-    "arch": (None, "tokenizer source when it differs from the model"),
-    "train_file": (None, "one text file or a list (one document per non-empty line)"),
-    "output_dir": ("checkpoints/ft", "where checkpoints and the final model go"),
-    "block_size": (1024, "tokens per packed training sequence"),
-    "packing": (True, "false: one example per document, padded per batch (slower)"),
-    "tofu_examples": (False, "true: TOFU's loader (BOS, each line cut at max_length, one EOS; needs packing false)"),
-    "max_length": (500, "tokens per example with tofu_examples (TOFU's finetune.py: 500)"),
-    "max_steps": (-1, "> 0 stops after this many optimizer steps"),
-    "warmup_ratio": (0.0, "share of the steps spent warming up the learning rate"),
-    "warmup_steps": (0, "warm-up steps, or 'epoch': total steps / num_epochs (the paper's)"),
-    "lr_scheduler_type": ("linear", "transformers scheduler name"),
-    "optim": ("adamw_torch_fused", "transformers optimizer name; paged_adamw_32bit needs bitsandbytes"),
-    "deepspeed": (None, "DeepSpeed JSON config (needs the deepspeed package)"),
-    "precision": ("auto", "auto (bf16 where the GPU supports it, else fp16; fp32 on CPU), bf16, fp16, fp32"),
-    "gradient_checkpointing": (False, "recompute activations to save memory"),
-    "logging_steps": (10, "log loss and tokens per second every N steps"),
-    "save_steps": (500, "checkpoint every N steps"),
-    "save_total_limit": (2, "checkpoints kept"),
-}
-
-
-class ConfigError(ValueError):
-    """A setting, the corpus or the output folder is not usable; the message names which."""
-
-
-def default_config() -> dict:
-    return unflatten({key: default for key, (default, _) in SETTINGS.items()})
-
-
-def flatten(config: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def unflatten(flat: dict) -> dict:
-    config: dict = {}
-    for key, value in flat.items():
-        *parents, leaf = key.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return config
-
-
-def coerce(key: str, value, where: str):
-    """``value`` as the kind of ``key``'s default; ``where`` names the file or flag in errors."""
-    default = SETTINGS[key][0]
-    wrong = ConfigError(f"{where}: takes {kind_of(key)}, got {value!r}")
-    if key == "warmup_steps":
-        if value == "epoch" or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            return value
-        raise wrong
-    if key == "precision" and value not in PRECISIONS:
-        raise wrong
-    if default is None:
-        return value
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        raise wrong
-    if isinstance(default, float):
-        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                raise wrong from None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise wrong
-    if isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise wrong
-    if isinstance(value, str) or (key == "LoRA.target_modules" and isinstance(value, list)):
-        return value
-    raise wrong
-
-
-def kind_of(key: str) -> str:
-    default = SETTINGS[key][0]
-    if key == "warmup_steps":
-        return "an integer >= 0 or 'epoch'"
-    if key == "precision":
-        return " or ".join(PRECISIONS)
-    return {bool: "true or false", float: "a number", int: "an integer", str: "text"}.get(type(default), "a value")
-
-
-def apply(config: dict, updates: dict, where) -> dict:
-    """``config`` with ``updates`` (flat keys) applied; ``where(key)`` names the source in errors."""
-    flat = flatten(config)
-    for key, value in updates.items():
-        if key not in SETTINGS:
-            raise ConfigError(f"{where(key)}: unknown setting; known: {', '.join(SETTINGS)}")
-        flat[key] = coerce(key, value, where(key))
-    return unflatten(flat)
-
-
-def read_yaml_config(path: Path) -> dict:
-    """A YAML config as flat keys; every key must be a known setting."""
-    try:
-        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a readable YAML file ({str(error).splitlines()[0]})") from None
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
-    flat = flatten(loaded)
-    unknown = [key for key in flat if key not in SETTINGS]
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(SETTINGS)}")
-    return flat
-
-
-def parse_overrides(overrides: list[str]) -> dict:
-    """``--key value`` pairs (values parsed as YAML) as flat keys."""
-    if len(overrides) % 2:
-        raise ConfigError(f"overrides come in --key value pairs, got {overrides}")
-    updates = {}
-    for flag, raw in zip(overrides[::2], overrides[1::2]):
-        key = flag.removeprefix("--")
-        if not flag.startswith("--") or key not in SETTINGS:
-            raise ConfigError(f"unknown setting {flag!r}; known: {', '.join('--' + k for k in SETTINGS)}")
-        updates[key] = yaml.safe_load(raw)
-    return updates
-
-
-def merge_overrides(config: dict, overrides: list[str]) -> dict:
-    """``config`` with ``--key value`` overrides applied (a new dict; unknown keys are errors)."""
-    return apply(config, parse_overrides(overrides), lambda key: f"--{key}")
-
-
-def load_config(path: Path | None, overrides: list[str]) -> dict:
-    """Defaults, then the YAML file (when given), then the overrides; checked and resolved."""
-    config = default_config()
-    if path is not None:
-        config = apply(config, read_yaml_config(path), lambda key: f"{path}: {key}")
-    config = merge_overrides(config, overrides)
-    check_ranges(config)
-    if not config.get("train_file"):
-        raise ConfigError("train_file: no training text; set it in the config or pass --train_file PATH")
-    files = config["train_file"] if isinstance(config["train_file"], list) else [config["train_file"]]
-    config["train_file"] = [str(f) for f in files]
-    return config
-
-
-def check_ranges(config: dict) -> None:
-    positive = ["batch_size", "gradient_accumulation_steps", "block_size", "logging_steps", "save_steps",
-                "lr", "num_epochs"]
-    for key in positive:
-        if config[key] <= 0:
-            raise ConfigError(f"{key}: must be > 0, got {config[key]}")
-    if config["block_size"] < 2:
-        raise ConfigError(f"block_size: must be at least 2 tokens, got {config['block_size']}")
-    if config["max_steps"] == 0 or config["max_steps"] < -1:
-        raise ConfigError(f"max_steps: must be at least 1 (or -1: train num_epochs), got {config['max_steps']}")
-    if config["warmup_ratio"] and config["warmup_steps"]:
-        raise ConfigError("warmup_steps and warmup_ratio: set one of them, not both")
-    if not 0 <= config["warmup_ratio"] < 1:
-        raise ConfigError(f"warmup_ratio: must be in [0, 1), got {config['warmup_ratio']}")
-    problem = check_tofu_settings(config)
-    if problem:
-        raise ConfigError(problem)
 
 
 def read_corpus(files: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -531,36 +351,15 @@ def load_model_for_training(config: dict):
     return model
 
 
-def shown_default(default) -> str:
-    """A default as one would write it in YAML."""
-    if default is None:
-        return "null"
-    return str(default).lower() if isinstance(default, bool) else str(default)
-
-
-def settings_help() -> str:
-    width = max(len(key) for key in SETTINGS) + 2
-    lines = ["settings (override any with --key value; the defaults are FT/ft_config.yaml's):"]
-    for key, (default, meaning) in SETTINGS.items():
-        lines.append(f"  --{key:<{width}} {shown_default(default):<28} {meaning}")
-    return "\n".join(lines)
-
-
 def build_parser(description: str | None = None, default_config: Path | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description or __doc__, epilog=settings_help(),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The command line: every setting as a flag (``--lr``, ``--LoRA.r``), ``--config`` and ``--restart``."""
     shown = default_config.relative_to(ROOT) if default_config and default_config.is_relative_to(ROOT) else default_config
-    p.add_argument("--config", type=Path, default=default_config,
-                   help=f"YAML file of settings (default: {shown or 'the built-in defaults'})")
-    p.add_argument("--restart", action="store_true",
-                   help="delete the checkpoints in output_dir and start over (also after a config change)")
-    return p
+    return settings_parser(description or __doc__, default_config, shown)
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> dict:
     """Parse, check everything cheap, then load the model and train. Returns the run's summary."""
-    args, overrides = (parser or build_parser()).parse_known_args(argv)
-    config = load_config(args.config, overrides)
+    config, args = parse_settings(parser or build_parser(), argv)
     check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
     optim, optim_note = choose_optimizer(config["optim"])
