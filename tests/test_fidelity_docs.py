@@ -73,3 +73,20 @@ def test_global_mmlu_is_described_in_its_cards_terms():
     readme = " ".join((ROOT / "MMLU/README.md").read_text(encoding="utf-8").split())
     assert ('"machine translations for MMLU questions along with professional translations and crowd-sourced '
             'post-edits"') in readme
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_benchmarks_md_reaches_a_section():
+    headings = re.findall(r"^#+ (.+)$", (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"), re.M)
+    anchors = {github_anchor(h) for h in headings}
+    links = [(readme, anchor) for readme in ("README.md", "MMLU/README.md", "FT/README.md", "Synthetic/README.md",
+                                             "BENCHMARKS.md")
+             for anchor in re.findall(r"BENCHMARKS\.md#([\w-]+)|\]\(#([\w-]+)\)",
+                                      (ROOT / readme).read_text(encoding="utf-8"))]
+    targets = [(readme, a or b) for readme, (a, b) in links]
+    assert len(targets) >= 8
+    assert [t for t in targets if t[1] not in anchors] == []
