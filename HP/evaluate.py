@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from crossknow.analysis.report import read_result, same_questions
+from crossknow.core.answers import LABELS
 from crossknow.core.cli import (
     add_data_argument,
     add_languages_argument,
@@ -34,7 +35,6 @@ from crossknow.models.chat import ChatFormat, add_chat_argument, chat_format, ch
 from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units
 
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
-LABELS = ("A", "B", "C", "D")
 RESULTS = "results/hp"
 
 
