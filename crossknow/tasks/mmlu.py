@@ -20,7 +20,7 @@ from crossknow.data.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_promp
 from crossknow.data.question_ids import mmlu_question_id
 from crossknow.data.source_ids import GLOBAL_MMLU, global_mmlu_mismatch
 from crossknow.data.variant_folders import english_rows
-from crossknow.data.variants import MODES, sweep_mixup
+from crossknow.data.variants import MODES, sweep_mixup, variant_parts
 from crossknow.models.chat import ChatFormat
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
 
@@ -53,17 +53,6 @@ class Settings:
 
 def english(variant: str) -> str:
     return "" if variant in ("", "en") else variant
-
-
-def variant_parts(variant: str) -> tuple[str | None, str | None]:
-    """(mode, language) of a test variant: ``full_fr`` -> (full, fr), ``mixup`` -> (mixup, None),
-    English -> (None, None)."""
-    if not variant:
-        return None, None
-    if variant.startswith("mixup_") and "-" in variant:  # mixup over another language set: mixup_ar-hi-ru-zh
-        return "mixup", None
-    mode, _, lang = variant.rpartition("_")
-    return (mode, lang) if mode in MODES else (variant, None)
 
 
 def make_config(test: str, demos: str = "same", name: str | None = None, generation: bool = False) -> EvalConfig:
