@@ -1,4 +1,4 @@
-"""The MMLU task for the runner: configurations, their data, prompts and summary.
+"""The MMLU task for the runner: configurations, their data, prompts and summary (registered as ``mmlu``).
 
 A configuration is one test variant (``en``, ``full_fr``, ``mixup``, ...) with one demonstration
 variant. Its results go to ``{prefix}/result_{name}.json`` and its per-question records to
@@ -7,15 +7,18 @@ variant. Its results go to ``{prefix}/result_{name}.json`` and its per-question 
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crossknow.core.answers import LABELS
+from crossknow.core.cli import add_data_argument, non_negative_int
 from crossknow.core.io import check_plain_name
+from crossknow.core.languages import PAPER_LANGUAGES
 from crossknow.core.model_spec import ModelSpec
 from crossknow.core.results import summarize
-from crossknow.data.mmlu import DataError, Item, folder_name
+from crossknow.data.mmlu import DEMO_DATA, DataError, Item, folder_name, open_source
 from crossknow.data.prompts import TRANSLATE_THEN_ANSWER_ID, Prompt, build_prompt
 from crossknow.data.question_ids import mmlu_question_id
 from crossknow.data.source_ids import GLOBAL_MMLU, global_mmlu_mismatch
@@ -23,6 +26,7 @@ from crossknow.data.variant_folders import english_rows
 from crossknow.data.variants import MODES, sweep_mixup, variant_parts
 from crossknow.models.chat import ChatFormat
 from crossknow.runner import SINGLE_PROCESS, Run, Scoring, SweepProgress, Unit, Workers, run_units
+from crossknow.tasks.base import Configuration, register_task
 
 GENERATION_SUFFIX = "_token"  # the paper's name for a generation-mode result
 
@@ -266,3 +270,37 @@ def run_config(backend, source, config: EvalConfig, data: dict[str, SubjectData]
               unit_field="subject")
     return run_units(backend, run, config_units(config, data, settings, backend), scoring, summarize_mmlu,
                      overwrite=overwrite, workers=workers, progress=progress)
+
+
+@register_task("mmlu")
+class MMLU:
+    """MMLU for ``python -m crossknow.tasks --task mmlu``: one configuration per test variant (demos
+    from the same variant), one unit per subject. MMLU/eval.py drives the same functions (sweeps,
+    interventions, generation), through ``get_task("mmlu")``."""
+
+    unit_field = "subject"
+    Settings = Settings
+    make_config = staticmethod(make_config)
+    expand_configs = staticmethod(expand_configs)
+    load_config_data = staticmethod(load_config_data)
+    run_config = staticmethod(run_config)
+    summarize = staticmethod(summarize_mmlu)
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_data_argument(parser, str(DEMO_DATA), "folder in the paper's layout or a hub dataset")
+        parser.add_argument("--variants", nargs="+", default=["en"], help="test variants; 'all' is the paper's sweep")
+        parser.add_argument("--ntrain", "-k", type=non_negative_int, default=0, help="demonstrations from dev")
+        parser.add_argument("--subjects", nargs="+", default=None, help="default: every subject in the data")
+
+    def configurations(self, args: argparse.Namespace) -> list[Configuration]:
+        source = open_source(args.data_dir)
+        settings = Settings(k=args.ntrain, limit=args.limit,
+                            subjects=args.subjects or source.subjects("test", ""), model_args=args.model_args)
+        return [Configuration(config.name, config_fields(config, settings),
+                              source.describe("test", config.test_variant),
+                              config_units(config, load_config_data(source, config, settings), settings),
+                              self.unit_field)
+                for config in expand_configs(args.variants, list(PAPER_LANGUAGES), ["same"])]
+
+    def scoring(self, args: argparse.Namespace) -> Scoring:
+        return Scoring(labels=LABELS, seed=args.seed)
