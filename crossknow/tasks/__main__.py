@@ -19,7 +19,7 @@ from pathlib import Path
 
 from crossknow.core.cli import add_limit_argument, run
 from crossknow.models.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
-from crossknow.runner import Run, SweepProgress, Workers, run_units
+from crossknow.runner import Run, SweepProgress, Workers, check_option_counts, run_units
 from crossknow.tasks.base import Configuration, get_task, known_tasks
 
 
@@ -53,14 +53,12 @@ def parse_args(task, argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def run_configuration(task, backend, args, configuration: Configuration, workers: Workers,
-                      progress: SweepProgress) -> dict:
+def planned_run(task, args: argparse.Namespace, configuration: Configuration) -> Run:
+    """The configuration's result file and records folder, under the model's tag."""
     folder = Path(args.save_dir) / args.spec.tag
-    run = Run(task=task.name, spec=args.spec, config=configuration.config, data_source=configuration.data_source,
-              result_file=folder / f"result_{configuration.name}.json", records_dir=folder / configuration.name,
-              unit_field=configuration.unit_field)
-    return run_units(backend, run, configuration.units, task.scoring(args), task.summarize, args.overwrite,
-                     workers, progress)
+    return Run(task=task.name, spec=args.spec, config=configuration.config, data_source=configuration.data_source,
+               result_file=folder / f"result_{configuration.name}.json", records_dir=folder / configuration.name,
+               unit_field=configuration.unit_field)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -70,12 +68,17 @@ def main(argv: list[str] | None = None) -> dict:
     if not hasattr(task, "configurations"):
         return task.run(args)
     configurations = task.configurations(args)  # the data is read and checked before the model loads
+    scoring = task.scoring(args)
+    runs = [(planned_run(task, args, c), c.units) for c in configurations]
+    for planned, units in runs:
+        check_option_counts(planned, units, scoring)
     workers = Workers()
     backend = make_backend(args.spec, **backend_options(args, workers))
     questions = sum(len(unit.items) for c in configurations for unit in c.units)
     progress = SweepProgress(len(configurations), questions, enabled=workers.is_main)
     try:
-        results = {c.name: run_configuration(task, backend, args, c, workers, progress) for c in configurations}
+        results = {c.name: run_units(backend, planned, units, scoring, task.summarize, args.overwrite, workers, progress)
+                   for c, (planned, units) in zip(configurations, runs)}
     finally:
         progress.close()
     if workers.is_main:
