@@ -174,3 +174,30 @@ def test_the_layer_and_runner_contracts_hold():
     out = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert "crossknow layers: analysis | training > tasks > runner > models | data > core KEPT" in out.stdout
     assert "the runner imports no task and no task data KEPT" in out.stdout
+
+
+def test_the_synthetic_quiz_task_requizzes_an_earlier_quiz_with_the_same_predictions(bpe_model_dir, tmp_path):
+    from types import SimpleNamespace
+
+    from crossknow.core.model_spec import ModelSpec
+    from crossknow.models.hf_backend import HFBackend, load_model
+    from crossknow.runner import Run, run_units
+
+    quiz = get_task("synthetic_quiz")
+    facts = [SimpleNamespace(fact=SimpleNamespace(person=f"P{i}", relation="pet"), answer=i % 4) for i in range(3)]
+    pets = ["cat", "dog", "owl", "fox"]
+    units = quiz.quiz_units({"trained": facts}, ["en", "fr"],
+                            lambda q, variant, row: [f"{q.fact.person} ({variant}) has a {pet}." for pet in pets])
+    first = Run(task="synthetic_quiz", spec=ModelSpec.parse(str(bpe_model_dir)),
+                config={"arm": "base", "experiment_seed": 0, "settings": {"model": "m", "seeds": 1},
+                        "training_sha256": None}, data_source=quiz.source,
+                result_file=tmp_path / "quiz" / "base.json", records_dir=tmp_path / "quiz" / "base")
+    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=4)
+    earlier = run_units(backend, first, units, quiz.scoring_rule, quiz.summarize)
+    validate_result(earlier)
+
+    again = tasks_main(["--task", "synthetic_quiz", "--quiz_records", str(tmp_path / "quiz" / "base"),
+                        "--model", str(bpe_model_dir), "--device", "cpu", "--save_dir", str(tmp_path / "cli")])["base"]
+    validate_result(again)
+    assert again["sets"] == earlier["sets"]  # every prediction and accuracy, per set and variant
+    assert again["config"]["data"]["inputs_sha256"] == earlier["config"]["data"]["inputs_sha256"]
