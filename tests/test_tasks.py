@@ -201,3 +201,17 @@ def test_the_synthetic_quiz_task_requizzes_an_earlier_quiz_with_the_same_predict
     validate_result(again)
     assert again["sets"] == earlier["sets"]  # every prediction and accuracy, per set and variant
     assert again["config"]["data"]["inputs_sha256"] == earlier["config"]["data"]["inputs_sha256"]
+
+
+def test_the_translation_task_through_the_cli_writes_what_translate_py_writes(bpe_model_dir, tmp_path):
+    argv = ["--model", str(bpe_model_dir), "--system_name", "tiny", "--languages", "fr", "--direction", "both",
+            "--num_examples", "2", "--max_new_tokens", "4", "--batch_size", "2"]
+    through_cli = tasks_main(["--task", "translation", *argv, "--output_dir", str(tmp_path / "cli")])
+    script = load_script("Translation/translate.py").main([*argv, "--output_dir", str(tmp_path / "script")])
+    for direction in ("test-en-fr", "test-fr-en"):
+        written = (tmp_path / "cli" / "tiny" / direction).read_text(encoding="utf-8")
+        assert written == (tmp_path / "script" / "tiny" / direction).read_text(encoding="utf-8")
+        assert len(written.splitlines()) == 2
+    assert {k: v for k, v in through_cli.items() if k != "date"} == {k: v for k, v in script.items() if k != "date"}
+    refused = cli("--task", "translation", "--languages", "en")
+    assert refused.returncode == 2 and "--languages: en is the other side of every direction" in refused.stderr

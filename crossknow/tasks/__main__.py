@@ -50,6 +50,8 @@ def parse_args(task, argv: list[str]) -> argparse.Namespace:
     args = p.parse_args(argv)
     if hasattr(task, "configurations"):
         args.spec = check_model_arguments(p, args)
+    if hasattr(task, "check_arguments"):
+        task.check_arguments(p, args)
     return args
 
 
