@@ -215,3 +215,19 @@ def test_the_translation_task_through_the_cli_writes_what_translate_py_writes(bp
     assert {k: v for k, v in through_cli.items() if k != "date"} == {k: v for k, v in script.items() if k != "date"}
     refused = cli("--task", "translation", "--languages", "en")
     assert refused.returncode == 2 and "--languages: en is the other side of every direction" in refused.stderr
+
+
+def test_a_global_mmlu_result_is_checked_against_its_records(bpe_model_dir, tmp_path):
+    from crossknow.core.results import ResultError, verified_result
+
+    copy = global_mmlu_copy(tmp_path / "gm")
+    tasks_main(["--task", "global_mmlu", "--data_dir", str(copy), "--language", "fr", "--save_dir", str(tmp_path / "g"),
+                "--model", str(bpe_model_dir), "--device", "cpu", "--limit", "2"])
+    path = tmp_path / "g" / bpe_model_dir.name / "result_fr.json"
+    assert verified_result(path)["task"] == "global_mmlu"
+    result = json.loads(path.read_text())
+    accuracy = result["subject"]["management"]
+    result["subject"]["management"] = accuracy + 0.5 if accuracy < 0.5 else accuracy - 0.5  # a number edited
+    path.write_text(json.dumps(result))
+    with pytest.raises(ResultError, match=r"subject.management: .* on disk, .* from the records"):
+        verified_result(path)

@@ -2,7 +2,7 @@
 MMLU summary of per-question records, and the environment block (library versions, commit).
 
 Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation, synthetic,
-synthetic_quiz, or a registered plugin task), ``config`` (the settings as structured fields), ``environment``, and the task's
+synthetic_quiz, global_mmlu, or a registered plugin task), ``config`` (the settings as structured fields), ``environment``, and the task's
 numbers; the runner's results (MMLU, HP, Synthetic quizzes) also name the folder of their
 per-question records (``records``).
 """
@@ -26,7 +26,9 @@ from crossknow.core.subjects import CATEGORIES
 TRACKED_PACKAGES = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "crossknow")
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("results_schema.json")
-TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")  # the built-in tasks
+TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz", "global_mmlu")  # the built-in tasks
+# Tasks whose results hold MMLU's summary (per subject and category), recomputed from their records.
+MMLU_SUMMARY_TASKS = ("mmlu", "global_mmlu")
 # Task names registered at run time (crossknow.tasks.base.register_task): a plugin task's results
 # validate, resume and are served like the built-in ones'.
 _REGISTERED_TASKS: list[str] = []
@@ -195,7 +197,7 @@ def recomputed_numbers(task: str, records_by_unit: dict[str, list[dict]]) -> dic
     """The numbers of a runner result recomputed from its records (the fields every version of the
     task writes; bootstrap intervals are left out)."""
     correct = [bool(r["correct"]) for records in records_by_unit.values() for r in records]
-    if task == "mmlu":
+    if task in MMLU_SUMMARY_TASKS:
         summary = summarize(records_by_unit)
         return {key: summary[key] for key in ("n", "weighted_accuracy", "macro_accuracy", "subject", "subject_n",
                                               "category")}
