@@ -1,7 +1,8 @@
 """The task-agnostic runner: a task hands it units of prompts; it scores, records, resumes, writes.
 
 A *run* is one result file: a list of units (MMLU subjects, one HP language), each a list of
-questions with their prompts. The runner
+questions (anything with ``choices`` and ``answer``: ``Question``) with their prompts; the tasks
+(``crossknow/tasks/``) make them, and the runner imports none of them. The runner
 
 - refuses a finished or partial run on disk that was made with other settings or inputs
   (``check_fingerprint``: the one place that decides what may be reused; ``reusable_result`` asks
