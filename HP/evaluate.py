@@ -27,15 +27,15 @@ from crossknow.core.cli import (
     run,
 )
 from crossknow.core.io import atomic_write_json, read_json
-from crossknow.core.results import ResultError, bootstrap_interval
-from crossknow.data.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
-from crossknow.data.question_ids import hp_question_id
+from crossknow.core.results import ResultError
+from crossknow.data.hp import VARIANTS, load_quiz
 from crossknow.models.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
 from crossknow.models.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument
-from crossknow.runner import Run, Scoring, SweepProgress, Unit, Workers, run_units
+from crossknow.runner import Run, SweepProgress, Workers, run_units
+from crossknow.tasks import get_task
 
+HP = get_task("hp")  # the quiz's units, scoring and summary (crossknow/tasks/hp.py)
 DEMO_QUIZ = Path(__file__).resolve().parent / "data" / "demo-quiz"
-LABELS = ("A", "B", "C", "D")
 RESULTS = "results/hp"
 
 
@@ -59,33 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.spec.is_api:
         p.error(f"--model {args.model}: the quiz is scored from letter logits, which an API model does not give")
     check_chat_argument(p, args)
-    langs = args.languages or ["all"]
-    args.languages = QUIZ_LANGUAGES if langs == ["all"] else langs
-    if args.variant == "mixup":
-        args.languages = ["mixup"]
-    elif args.variant != "none":
-        args.languages = [lang for lang in args.languages if lang != "en"]
+    args.languages = HP.quiz_languages(args.languages, args.variant)
     return args
-
-
-def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
-    records = [r for recs in records_by_unit.values() for r in recs]
-    correct = [r["correct"] for r in records]
-    by_category: dict[str, list[bool]] = {}
-    for r in records:
-        if r.get("category"):
-            by_category.setdefault(r["category"], []).append(r["correct"])
-    return {"n": len(correct), "accuracy": sum(correct) / len(correct), "ci95": bootstrap_interval(correct),
-            "category": {c: sum(v) / len(v) for c, v in sorted(by_category.items())},
-            "category_n": {c: len(v) for c, v in sorted(by_category.items())}}
-
-
-def language_unit(quiz, lang: str, args, chat: ChatFormat | None = None) -> Unit:
-    items, prompts = variant_prompts(quiz, args.variant, "en" if lang == "mixup" else lang, args.seed)
-    prompts = [chat.apply(p) for p in prompts] if chat else prompts
-    categories = [{"id": hp_question_id(row), "category": q.category} for row, q in enumerate(quiz["en"])]
-    n = len(items) if args.limit is None else min(args.limit, len(items))
-    return Unit(lang, items[:n], prompts[:n], categories[:n])
 
 
 def optional_fields(args: argparse.Namespace, chat: ChatFormat | None) -> dict:
@@ -176,12 +151,10 @@ def folder_results(out_dir: Path, results: dict[str, dict]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
     args = parse_args(argv)
-    # English always: the variants build on it, the categories and the alignment check use it.
-    needed = QUIZ_LANGUAGES if args.variant == "mixup" else ["en", *sorted(set(args.languages) - {"en"})]
-    quiz = load_quiz(args.data_dir, needed)  # validated before the model loads
+    quiz = load_quiz(args.data_dir, HP.needed_languages(args.languages, args.variant))  # before the model loads
     chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
-    units = {lang: language_unit(quiz, lang, args, chat) for lang in args.languages}
-    scoring = Scoring(labels=LABELS, answer_token=args.answer_token, seed=args.seed)
+    units = {lang: HP.language_unit(quiz, lang, args.variant, args.seed, args.limit, chat) for lang in args.languages}
+    scoring = HP.scoring(args)
     out_dir = Path(args.output_dir) / args.spec.tag / args.variant
     workers = Workers()
     backend = make_backend(args.spec, **backend_options(args, workers))
@@ -189,11 +162,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results = {}
     try:
         for lang, unit in units.items():
-            config = {"language": lang, "variant": args.variant, "limit": args.limit, **optional_fields(args, chat)}
-            run = Run(task="hp", spec=args.spec, config=config,
+            config = HP.language_config(lang, args.variant, args.limit, optional_fields(args, chat))
+            run = Run(task=HP.name, spec=args.spec, config=config,
                       data_source=str(args.data_dir), result_file=out_dir / f"result_{lang}.json",
                       records_dir=out_dir / lang, unit_field="language")
-            results[lang] = run_units(backend, run, [unit], scoring, summarize, args.overwrite, workers, progress)
+            results[lang] = run_units(backend, run, [unit], scoring, HP.summarize, args.overwrite, workers, progress)
     finally:
         progress.close()
     if workers.is_main:

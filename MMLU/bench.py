@@ -28,6 +28,7 @@ import resource
 import time
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.cli import (
     add_batch_size_argument,
     add_device_argument,
@@ -42,7 +43,6 @@ from crossknow.core.cli import (
 from crossknow.core.model_spec import DEFAULT_MODEL
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
-LABELS = ("A", "B", "C", "D")
 
 
 def build_prompts(args):

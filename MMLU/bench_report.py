@@ -18,6 +18,7 @@ import random
 import time
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.cli import positive_int
 from crossknow.data.mmlu import (
     SUBJECTS,
@@ -42,12 +43,12 @@ def subject_sizes(total: int) -> dict[str, int]:
 def record(subject: str, index: int, qid: str, rng: random.Random, skill: float) -> dict:
     probs = [rng.random() for _ in range(4)]
     probs = [p / sum(probs) for p in probs]
-    label = "ABCD"[index % 4]
-    prediction = label if rng.random() < skill else "ABCD"[(index + 1) % 4]
+    label = LABELS[index % 4]
+    prediction = label if rng.random() < skill else LABELS[(index + 1) % 4]
     return {"subject": subject, "index": index, "id": qid,
             "prompt": DEMO.format(subject=subject) + f"Question {index} of {subject}?\nA. a\nB. b\nC. c\nD. d\nAnswer:",
             "label": label, "prediction": prediction, "correct": prediction == label,
-            "probs": dict(zip("ABCD", probs)), "probs_by_answer_token": {"paper": probs, "space": probs[::-1]},
+            "probs": dict(zip(LABELS, probs)), "probs_by_answer_token": {"paper": probs, "space": probs[::-1]},
             "reused_prefix_tokens": 512}
 
 

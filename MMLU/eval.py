@@ -34,7 +34,6 @@ from crossknow.core.io import atomic_write_json
 from crossknow.core.languages import PAPER_LANGUAGES
 from crossknow.data.mmlu import open_source
 from crossknow.data.prompts import LABEL_SETS
-from crossknow.evaluate import Settings, expand_configs, load_config_data, make_config, run_config
 from crossknow.models.backends import (
     add_model_arguments,
     backend_class,
@@ -45,6 +44,9 @@ from crossknow.models.backends import (
 from crossknow.models.chat import add_chat_argument, chat_format, check_chat_argument
 from crossknow.models.model_api import UnsupportedOperation, require
 from crossknow.runner import Scoring, SweepProgress, Workers
+from crossknow.tasks import get_task
+
+MMLU = get_task("mmlu")  # the task's data, prompts and summary (crossknow/tasks/mmlu.py)
 
 # The bundled demo slice (data/demo, see README.md): this task owns it and passes it to the engine.
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
@@ -135,10 +137,10 @@ def build_configs(args: argparse.Namespace):
     generation = args.infer_mode == "generation" and not args.spec.is_api
     if args.variants is None and (args.config or args.test_trans_lan is not None):
         # As in the paper, the demos are English unless --dev_trans_lan names a variant.
-        return [make_config(args.test_trans_lan or "", args.dev_trans_lan or "en", name=args.config,
+        return [MMLU.make_config(args.test_trans_lan or "", args.dev_trans_lan or "en", name=args.config,
                             generation=generation)]
     demos = args.demos if args.ntrain > 0 else ["same"]
-    return expand_configs(args.variants or ["all"], args.languages, demos, generation=generation)
+    return MMLU.expand_configs(args.variants or ["all"], args.languages, demos, generation=generation)
 
 
 def samples(args: argparse.Namespace) -> bool:
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     subjects = args.subjects or source.subjects("test", "")
     if not subjects:
         raise SystemExit(f"{args.data_dir}: no test subjects found")
-    settings = Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
+    settings = MMLU.Settings(k=args.ntrain, interv_prompt_id=args.interv_prompt_id, labels=LABEL_SETS[args.labels],
                         limit=args.limit, subjects=subjects, truncate_demos=args.truncate_demos,
                         model_args=args.model_args)
     # Generation stops where the model starts inventing the next block of the prompt: parse_answer
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
                       stop=BLOCK_STOPS if args.infer_mode == "generation" else None)
     configs = build_configs(args)
     # Read and validate every input file before loading the model.
-    data = {c.name: load_config_data(source, c, settings) for c in configs}
+    data = {c.name: MMLU.load_config_data(source, c, settings) for c in configs}
     settings.chat = chat_format(args)  # the tokenizer alone: a model without a template stops before loading
 
     prefix = Path(args.output_dir) / f"{args.spec.tag}_{args.ntrain}shot"
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results = {}
     try:
         for config in configs:
-            results[config.name] = run_config(backend, source, config, data[config.name], settings, scoring,
+            results[config.name] = MMLU.run_config(backend, source, config, data[config.name], settings, scoring,
                                               args.spec, prefix, args.overwrite, workers, progress)
     finally:
         progress.close()

@@ -33,6 +33,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.cli import (
     add_batch_size_argument,
     add_languages_argument,
@@ -190,7 +191,7 @@ def write_full(args, lang: str, subject: str, items: list[Item], replace: bool =
     write_source_ids(full_folder(args, lang), subject, source_ids)
 
 
-COLUMNS = ("question", "A", "B", "C", "D")  # the five strings of a row, as the manifest names them
+COLUMNS = ("question", *LABELS)  # the five strings of a row, as the manifest names them
 
 
 def translate_language(args, translator, cache, lang: str, subjects: list[str], budget: RetryBudget) -> dict:
@@ -315,7 +316,7 @@ def import_mmmlu(args, path: Path, lang: str, subjects: list[str]) -> dict:
     for subject in subjects:
         english = english_items(args, subject)
         ordered, indices = rows_by_index(by_subject.get(subject, []), path, subject)
-        translated = [checked_item({c: r[c] for c in ("Question", "A", "B", "C", "D")},
+        translated = [checked_item({c: r[c] for c in ("Question", *LABELS)},
                                    _letter(r["Answer"], path, subject, i), f"{path}: {subject}", i + 1)
                       for i, r in enumerate(ordered)][: args.limit]
         check_aligned(english, translated, f"{path} ({subject})")

@@ -53,18 +53,16 @@ from crossknow.core.cli import model_name, non_negative_int, positive_float, pos
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_text, read_json
 from crossknow.core.model_spec import ModelSpec
-from crossknow.core.prompt import Prompt
 from crossknow.core.results import bootstrap_interval, result_document
-from crossknow.data.mmlu import checked_item
 from crossknow.runner import (
     Run,
-    Scoring,
     Unit,
     planned_difference,
     reusable_result,
     run_units,
     staging_run,
 )
+from crossknow.tasks import get_task
 
 VARIANTS = [*F.LANGUAGES, "mixup"]
 OTHER_LANGUAGES = F.LANGUAGES[1:]
@@ -87,9 +85,8 @@ ARM_LABELS = {"base": "base model (no training)", "facts_en": "facts in English"
 COMPARISONS = {"paper_order": ("facts_then_mixed", "facts_then_english"),
                "general_first": ("mixed_then_facts", "english_then_facts"),
                "upper_bound": ("facts_all", "facts_en")}
-# The option whose statement (after no prompt at all) has the highest summed log-probability.
-QUIZ_SCORING = Scoring(infer_mode="loglikelihood")
-QUIZ_SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
+QUIZ = get_task("synthetic_quiz")  # the quiz's units, scoring and summary (crossknow/tasks/synthetic_quiz.py)
+QUIZ_SCORING = QUIZ.scoring_rule
 # Fine-tuning settings every stage shares (the others come from the command line).
 FIXED_TRAINING = ["--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05", "--logging_steps", "10",
                   "--save_steps", "100000", "--precision", "fp32"]
@@ -164,23 +161,11 @@ def training_text(lines: list[str], corpus_tokens: int, steps: int, args: argpar
 
 # --- the stages ---
 
-QUIZ_COLUMNS = ("question", "option A", "option B", "option C", "option D")
-
-
 def quiz_units(question_sets: dict, variants: list[str], template: int, seed: int) -> list[Unit]:
-    """One runner unit per fact set and variant: each question's four options as whole statements,
-    scored with no prompt before them."""
-    units = []
-    for set_name, questions in question_sets.items():
-        for variant in variants:
-            items = [checked_item(dict(zip(QUIZ_COLUMNS, [f"{q.fact.person}: {q.fact.relation}",
-                                                         *option_statements(q, variant, template, seed, row)])),
-                                  q.answer, f"{QUIZ_SOURCE} ({set_name}_{variant})", row + 1)
-                     for row, q in enumerate(questions)]
-            extras = [{"set": set_name, "variant": variant, "person": q.fact.person, "relation": q.fact.relation}
-                      for q in questions]
-            units.append(Unit(f"{set_name}_{variant}", items, [Prompt("", "")] * len(items), extras))
-    return units
+    """One runner unit per fact set and variant: each question's four options as whole statements
+    (held-out ``template``), scored with no prompt before them (crossknow/tasks/synthetic_quiz.py)."""
+    return QUIZ.quiz_units(question_sets, variants,
+                           lambda question, variant, row: option_statements(question, variant, template, seed, row))
 
 
 def quiz_run(args: argparse.Namespace, seed: int, arm: str, model: str, training: str | None) -> Run:
@@ -189,19 +174,8 @@ def quiz_run(args: argparse.Namespace, seed: int, arm: str, model: str, training
     folder = args.output_dir / "quiz" / f"seed{seed}"
     config = {"arm": arm, "experiment_seed": seed, "settings": number_settings(config_of(args)),
               "training_sha256": training}
-    return Run(task="synthetic_quiz", spec=ModelSpec.parse(model), config=config, data_source=QUIZ_SOURCE,
+    return Run(task=QUIZ.name, spec=ModelSpec.parse(model), config=config, data_source=QUIZ.source,
                result_file=folder / f"{arm}.json", records_dir=folder / arm)
-
-
-def quiz_summary(records_by_unit: dict[str, list[dict]]) -> dict:
-    """Accuracy per fact set and variant, with the per-question correctness the analysis pairs."""
-    sets = {}
-    for records in records_by_unit.values():
-        correct = [int(r["correct"]) for r in records]
-        sets.setdefault(records[0]["set"], {})[records[0]["variant"]] = {
-            "accuracy": sum(correct) / len(correct), "n": len(correct), "ci95": bootstrap_interval(correct),
-            "correct": correct, "prediction": [r["prediction"] for r in records]}
-    return {"sets": sets}
 
 
 def refuse_a_quiz_made_otherwise(run: Run, units: list[Unit]) -> None:
@@ -243,7 +217,7 @@ def quiz(args: argparse.Namespace, seed: int, arm: str, question_sets: dict, tra
     backend = load_backend(str(model_dir), args.score_batch_size)
 
     def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
-        return {**quiz_summary(records_by_unit), **training_log}
+        return {**QUIZ.summarize(records_by_unit), **training_log}
 
     result = timed(timings, f"seed{seed}/score {arm}", run_units, backend, run, units, QUIZ_SCORING, summarize,
                    args.overwrite or trained_now)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from crossknow.core.answers import LABELS
+
 LANGUAGES = ["en", "fr", "de", "es", "it"]
-LETTERS = "ABCD"
+LETTERS = LABELS
 
 FIRST = ["Velmora", "Orrin", "Tasmin", "Quillan", "Ysolde", "Brannoc", "Feyra", "Dorwin", "Elowen", "Kaspian",
          "Nerissa", "Thorne", "Aurelis", "Corvan", "Liriel", "Maddox", "Seraphine", "Tavish", "Wrenna", "Zoltan",

@@ -1,7 +1,8 @@
 """The task-agnostic runner: a task hands it units of prompts; it scores, records, resumes, writes.
 
 A *run* is one result file: a list of units (MMLU subjects, one HP language), each a list of
-questions with their prompts. The runner
+questions (anything with ``choices`` and ``answer``: ``Question``) with their prompts; the tasks
+(``crossknow/tasks/``) make them, and the runner imports none of them. The runner
 
 - refuses a finished or partial run on disk that was made with other settings or inputs
   (``check_fingerprint``: the one place that decides what may be reused; ``reusable_result`` asks
@@ -22,13 +23,14 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from tqdm.auto import tqdm
 
-from crossknow.core.answers import parse_answer
+from crossknow.core.answers import LABELS, parse_answer
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import (
     atomic_write_json,
@@ -41,10 +43,20 @@ from crossknow.core.io import (
 from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
 from crossknow.core.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
-from crossknow.data.mmlu import Item
 from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 
 INFER_MODES = ("logits", "generation", "loglikelihood")
+
+
+class Question(Protocol):
+    """What the runner reads of a task's question (``crossknow.data.mmlu.Item`` is one): its options,
+    as many as the task has, and the index of the right one. The prompt is the task's."""
+
+    @property
+    def choices(self) -> Sequence[str]: ...
+
+    @property
+    def answer(self) -> int: ...
 
 
 class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.core.cli.run
@@ -70,6 +82,21 @@ def check_finite(values_by_question: list[tuple[int, list[float]]], where: str, 
 
 class ContextError(CrossknowError, ValueError):
     """Prompts longer than the model's context."""
+
+
+class OptionCountError(CrossknowError, ValueError):
+    """A question whose number of options is not the number of labels it is scored with."""
+
+
+def check_option_counts(run: Run, units: list[Unit], scoring: Scoring) -> None:
+    """Refuse, before anything is scored, a question with more or fewer options than labels: its
+    gold label would be missing, or an option could never be predicted."""
+    for unit in units:
+        for index, item in enumerate(unit.items):
+            if len(item.choices) != len(scoring.labels):
+                raise OptionCountError(f"{run.result_file.name}: {run.unit_field} {unit.name} question {index} has "
+                                       f"{len(item.choices)} options for {len(scoring.labels)} labels "
+                                       f"({' '.join(scoring.labels)}); nothing was scored")
 
 
 def check_context(backend, run: Run, units: list[Unit], scoring: Scoring) -> None:
@@ -144,7 +171,7 @@ class Scoring:
     # logits: letter scores; generation: free text, then parsed; loglikelihood: the option whose
     # text, after the prompt, has the highest summed log-probability
     infer_mode: str = "logits"
-    labels: tuple[str, ...] = ("A", "B", "C", "D")
+    labels: tuple[str, ...] = LABELS
     answer_token: str = "paper"  # the letter-token convention that decides predictions
     max_new_tokens: int = 32
     do_sample: bool = False
@@ -165,7 +192,7 @@ class Unit:
     """One unit of a run: its questions, their prompts, and optional per-question record fields."""
 
     name: str
-    items: list[Item]
+    items: list[Question]
     prompts: list[Prompt]
     extras: list[dict] | None = None
 
@@ -202,7 +229,7 @@ def inputs_sha256(units: list[Unit], scoring: Scoring) -> str:
     return digest.hexdigest()
 
 
-def _question_identity(prompt: Prompt, item: Item, scoring: Scoring) -> list:
+def _question_identity(prompt: Prompt, item: Question, scoring: Scoring) -> list:
     identity = [prompt.text, scoring.labels[item.answer]]
     return identity + [list(item.choices)] if scoring.infer_mode == "loglikelihood" else identity
 
@@ -414,6 +441,7 @@ def run_units(backend, run: Run, units: list[Unit], scoring: Scoring,
     when they are complete: a killed ``--overwrite`` leaves the old result as it was.
     """
     require(backend, scoring.capability)
+    check_option_counts(run, units, scoring)
     check_context(backend, run, units, scoring)  # before anything is written: a shorter rerun is not blocked
     current = fingerprint(backend, run, scoring, units)
     if progress:

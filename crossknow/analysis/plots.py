@@ -26,7 +26,7 @@ from pathlib import Path
 
 from crossknow.core.io import atomic_write_json
 from crossknow.core.languages import PAPER_LANGUAGES
-from crossknow.data.variants import MODES
+from crossknow.data.variants import MODES, variant_parts
 
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--", "**", "||"]
 
@@ -51,12 +51,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def split_variant(variant: str) -> tuple[str, str | None]:
-    """``full_fr`` -> (``full``, ``fr``); ``en`` -> (``en``, None); ``mixup_ar-hi`` -> (``mixup_ar-hi``, None)."""
-    mode, _, lang = variant.rpartition("_")
-    return (mode, lang) if mode in MODES else (variant, None)
 
 
 def results_in(folder: Path) -> dict[str, list[dict]]:
@@ -89,7 +83,7 @@ def hp_cells(results: list[dict], folder: Path) -> dict[str, Cell]:
 
 def _languages(cells: dict[str, Cell]) -> list[str]:
     """The languages of the results: the paper's in its order, then the others alphabetically."""
-    langs = {split_variant(variant)[1] for variant in cells} - {None}
+    langs = {variant_parts(variant)[1] for variant in cells} - {None}
     return sorted(langs, key=lambda lang: (PAPER_LANGUAGES.index(lang) if lang in PAPER_LANGUAGES else 99, lang))
 
 
@@ -265,7 +259,7 @@ def variant_gaps(cells: dict[str, Cell]) -> dict[str, float]:
     english = cells["en"].accuracy
     gaps = {}
     for mode in MODES:
-        accs = [c.accuracy for v, c in cells.items() if split_variant(v)[0] == mode and split_variant(v)[1]]
+        accs = [c.accuracy for v, c in cells.items() if variant_parts(v)[0] == mode and variant_parts(v)[1]]
         if accs:
             gaps[mode] = 100 * (sum(accs) / len(accs) - english)
     for variant, cell in cells.items():

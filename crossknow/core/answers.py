@@ -11,6 +11,19 @@ from __future__ import annotations
 
 import re
 
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def option_labels(n: int) -> tuple[str, ...]:
+    """The labels of ``n`` options: ``A``, ``B``, ... (MMLU-ProX's ten options are ``A`` to ``J``)."""
+    if not 2 <= n <= len(ALPHABET):
+        raise ValueError(f"{n} options: a question has 2 to {len(ALPHABET)} labelled options")
+    return tuple(ALPHABET[:n])
+
+
+LABELS = option_labels(4)
+"""The four labels of MMLU, the HP quiz and the Synthetic quiz: the one place they are written."""
+
 # How a new block starts, per language: the question label of the translate-then-answer demos and
 # the first words of the prompt's header, as the model writes them when it continues in the
 # language of the (mixed-language) question. The header words are those of crossknow.data.prompts

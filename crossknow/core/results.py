@@ -1,8 +1,8 @@
 """The results JSON: one versioned schema for every task (``crossknow/core/results_schema.json``), the
 MMLU summary of per-question records, and the environment block (library versions, commit).
 
-Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation,
-synthetic, synthetic_quiz), ``config`` (the settings as structured fields), ``environment``, and the task's
+Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation, synthetic,
+synthetic_quiz, global_mmlu, or a registered plugin task), ``config`` (the settings as structured fields), ``environment``, and the task's
 numbers; the runner's results (MMLU, HP, Synthetic quizzes) also name the folder of their
 per-question records (``records``).
 """
@@ -21,12 +21,17 @@ import numpy as np
 
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import read_json, read_jsonl
-from crossknow.data.mmlu import CATEGORIES
+from crossknow.core.subjects import CATEGORIES
 
 TRACKED_PACKAGES = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "crossknow")
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("results_schema.json")
-TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
+TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz", "global_mmlu")  # the built-in tasks
+# Tasks whose results hold MMLU's summary (per subject and category), recomputed from their records.
+MMLU_SUMMARY_TASKS = ("mmlu", "global_mmlu")
+# Task names registered at run time (crossknow.tasks.base.register_task): a plugin task's results
+# validate, resume and are served like the built-in ones'.
+_REGISTERED_TASKS: list[str] = []
 # The result's own label for what one result is of, per task: two results of one folder with the
 # same label are two results for one configuration.
 CONFIGURATION_FIELDS = {"mmlu": ("name",), "hp": ("variant", "language"), "synthetic_quiz": ("arm", "experiment_seed")}
@@ -38,6 +43,17 @@ REPORT_FIELDS = {"mmlu": (("config", "name"), ("config", "test_variant"), ("conf
                           ("config", "test_mode"), ("config", "test_language"), ("config", "shots"),
                           ("config", "infer_mode"), ("weighted_accuracy",), ("n",)),
                  "hp": (("config", "language"), ("accuracy",), ("n",))}
+
+
+def register_result_task(name: str) -> None:
+    """Accept results of the task ``name`` (called by the task registry)."""
+    if name not in TASKS and name not in _REGISTERED_TASKS:
+        _REGISTERED_TASKS.append(name)
+
+
+def known_tasks() -> tuple[str, ...]:
+    """The task names whose results this process reads: the built-in ones, then the registered ones."""
+    return (*TASKS, *_REGISTERED_TASKS)
 
 
 class ResultError(CrossknowError, ValueError):
@@ -100,8 +116,8 @@ def environment() -> dict:
 
 def result_document(task: str, config: dict, **numbers) -> dict:
     """A result in the schema: version, task, config, environment, then the task's numbers."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    if task not in known_tasks():
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(known_tasks())}")
     return {"schema_version": SCHEMA_VERSION, "task": task, "config": config, "environment": environment(),
             **numbers}
 
@@ -140,8 +156,8 @@ def check_schema(result: dict, where: str) -> None:
     if version != SCHEMA_VERSION:
         raise ResultError(f"{where}: schema version {version} is unknown; this crossknow reads schema "
                           f"{SCHEMA_VERSION} (written by another version of crossknow?)")
-    if result.get("task") not in TASKS:
-        raise ResultError(f"{where}: unknown task {result.get('task')!r}; known: {', '.join(TASKS)}")
+    if result.get("task") not in known_tasks():
+        raise ResultError(f"{where}: unknown task {result.get('task')!r}; known: {', '.join(known_tasks())}")
     if not isinstance(result.get("config", {}), dict):
         raise ResultError(f"{where}: config is not an object")
     for keys in REPORT_FIELDS.get(result["task"], ()):
@@ -181,7 +197,7 @@ def recomputed_numbers(task: str, records_by_unit: dict[str, list[dict]]) -> dic
     """The numbers of a runner result recomputed from its records (the fields every version of the
     task writes; bootstrap intervals are left out)."""
     correct = [bool(r["correct"]) for records in records_by_unit.values() for r in records]
-    if task == "mmlu":
+    if task in MMLU_SUMMARY_TASKS:
         summary = summarize(records_by_unit)
         return {key: summary[key] for key in ("n", "weighted_accuracy", "macro_accuracy", "subject", "subject_n",
                                               "category")}

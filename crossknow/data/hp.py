@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.hub import load_hub_dataset
 from crossknow.core.io import read_jsonl, read_text
 from crossknow.core.languages import get_language
@@ -21,7 +22,7 @@ from crossknow.data.variants import build_mixup, build_variant
 
 QUIZ_LANGUAGES = ["en", "fr", "de", "es", "it"]
 SPLIT_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
-COLUMNS = ["question", "A", "B", "C", "D", "GT"]
+COLUMNS = ["question", *LABELS, "GT"]
 VARIANTS = ["none", "question", "options", "gt", "mixup"]
 SUFFIXES = (".csv", ".jsonl", ".parquet")
 

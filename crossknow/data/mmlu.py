@@ -18,57 +18,24 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.cli import looks_like_path
 from crossknow.core.errors import CrossknowError
 from crossknow.core.hub import load_hub_dataset
 from crossknow.core.io import atomic_write_text, check_plain_name, read_text
+from crossknow.core.subjects import CATEGORIES, SUBCATEGORIES, SUBJECTS  # noqa: F401 (re-exported)
 from crossknow.data.culture import attach_culture
 from crossknow.data.source_ids import attach_source_ids
 
 HF_HEADER = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
-LETTERS = "ABCD"
+LETTERS = "".join(LABELS)
 # The Hendrycks format has no header: its columns are named by position in error messages.
 HENDRYCKS_COLUMNS = ["1 (question)", "2 (option A)", "3 (option B)", "4 (option C)", "5 (option D)"]
 # First or last cells that mark a first row as a header (of some other layout), not a question.
 HEADER_WORDS = {"question", "questions", "prompt", "input", "answer", "answers", "label", "gt", "target"}
 
-# Hendrycks et al.'s subject -> category grouping (four top-level categories).
-_CATEGORY_OF_SUBCATEGORY = {
-    "physics": "STEM", "chemistry": "STEM", "biology": "STEM", "computer science": "STEM",
-    "math": "STEM", "engineering": "STEM",
-    "history": "humanities", "philosophy": "humanities", "law": "humanities",
-    "politics": "social sciences", "culture": "social sciences", "economics": "social sciences",
-    "geography": "social sciences", "psychology": "social sciences",
-    "other": "other", "business": "other", "health": "other",
-}
-SUBCATEGORIES = {
-    "abstract_algebra": "math", "anatomy": "health", "astronomy": "physics",
-    "business_ethics": "business", "clinical_knowledge": "health", "college_biology": "biology",
-    "college_chemistry": "chemistry", "college_computer_science": "computer science",
-    "college_mathematics": "math", "college_medicine": "health", "college_physics": "physics",
-    "computer_security": "computer science", "conceptual_physics": "physics",
-    "econometrics": "economics", "electrical_engineering": "engineering",
-    "elementary_mathematics": "math", "formal_logic": "philosophy", "global_facts": "other",
-    "high_school_biology": "biology", "high_school_chemistry": "chemistry",
-    "high_school_computer_science": "computer science",
-    "high_school_european_history": "history", "high_school_geography": "geography",
-    "high_school_government_and_politics": "politics",
-    "high_school_macroeconomics": "economics", "high_school_mathematics": "math",
-    "high_school_microeconomics": "economics", "high_school_physics": "physics",
-    "high_school_psychology": "psychology", "high_school_statistics": "math",
-    "high_school_us_history": "history", "high_school_world_history": "history",
-    "human_aging": "health", "human_sexuality": "culture", "international_law": "law",
-    "jurisprudence": "law", "logical_fallacies": "philosophy",
-    "machine_learning": "computer science", "management": "business", "marketing": "business",
-    "medical_genetics": "health", "miscellaneous": "other", "moral_disputes": "philosophy",
-    "moral_scenarios": "philosophy", "nutrition": "health", "philosophy": "philosophy",
-    "prehistory": "history", "professional_accounting": "other", "professional_law": "law",
-    "professional_medicine": "health", "professional_psychology": "psychology",
-    "public_relations": "politics", "security_studies": "politics", "sociology": "culture",
-    "us_foreign_policy": "politics", "virology": "health", "world_religions": "philosophy",
-}
-SUBJECTS = sorted(SUBCATEGORIES)
-CATEGORIES = {s: _CATEGORY_OF_SUBCATEGORY[sub] for s, sub in SUBCATEGORIES.items()}
+# The subjects and their categories are in crossknow/core/subjects.py (core.results recomputes a
+# result's per-category numbers from its records); they are re-exported here.
 
 
 class DataError(CrossknowError, ValueError):
@@ -77,11 +44,11 @@ class DataError(CrossknowError, ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One multiple-choice question; ``answer`` is the index (0-3) of the correct choice; ``culture``
+    """One multiple-choice question; ``answer`` is the index of the correct choice (0-3 in MMLU); ``culture``
     Global-MMLU's tag (CS/CA, crossknow/data/culture.py), where the data has one."""
 
     question: str
-    choices: tuple[str, str, str, str]
+    choices: tuple[str, ...]
     answer: int
     culture: str | None = field(default=None, compare=False)
     source_id: str | None = field(default=None, compare=False)  # the imported dataset's row (crossknow/data/source_ids.py)

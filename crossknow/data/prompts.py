@@ -6,6 +6,7 @@ subject) and the question's own ``suffix``; the engine may reuse the prefix's co
 
 from __future__ import annotations
 
+from crossknow.core.answers import LABELS
 from crossknow.core.prompt import Prompt
 from crossknow.data.mmlu import Item
 
@@ -20,7 +21,7 @@ INTERVENTION_PROMPTS = {
 TRANSLATE_THEN_ANSWER_ID = 2
 TRANSLATE_REQUEST = "\nAnswer: \nTranslate the question and options into English, and then answer.\nQuestion: "
 
-LABEL_SETS = {"ABCD": ("A", "B", "C", "D"), "1234": ("1", "2", "3", "4"), "CDEF": ("C", "D", "E", "F")}
+LABEL_SETS = {"ABCD": LABELS, "1234": ("1", "2", "3", "4"), "CDEF": ("C", "D", "E", "F")}
 
 
 def format_subject(subject: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from crossknow.core.answers import LABELS
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from crossknow.data.culture import read_culture, row_tags, write_culture
@@ -150,7 +151,7 @@ def build_variant_folders(data_dir: str | Path, languages: list[str], splits=("d
                 folder = data_dir / folder_name(split, mixup_name)
                 outputs[subject_path(folder, subject, split)] = format_mmlu_csv(rows)
                 tags.setdefault(folder, {})[subject] = row_tags({lang: culture[lang] for lang in chosen}, row_ids, subject)
-                mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", "A", "B", "C", "D"], a))}
+                mixup_log += [{"subject": subject, "row": i, "languages": dict(zip(["question", *LABELS], a))}
                               for i, a in zip(row_ids, assignment)]
                 if dropped_any:
                     row_maps.setdefault(folder, {})[subject] = row_ids

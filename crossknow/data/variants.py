@@ -21,6 +21,18 @@ MODES = ("question", "options", "full", "gt", "gt_question", "onewrong", "threew
 BUILT_MODES = tuple(m for m in MODES if m != "full")  # assembled from English and full
 
 
+def variant_parts(variant: str) -> tuple[str | None, str | None]:
+    """(mode, language) of a variant name, the one parser of them: ``full_fr`` -> (full, fr),
+    ``mixup`` and ``mixup_ar-hi-ru-zh`` -> (mixup, None), English (``""``) -> (None, None), a name
+    that is no mode and language (``en``, a custom name) -> (the name, None)."""
+    if not variant:
+        return None, None
+    if variant.startswith("mixup_") and "-" in variant:  # mixup over another language set: mixup_ar-hi-ru-zh
+        return "mixup", None
+    mode, _, lang = variant.rpartition("_")
+    return (mode, lang) if mode in MODES else (variant, None)
+
+
 def row_rng(seed: int, subject: str, split: str, row: int, purpose: str) -> random.Random:
     # A string seed is hashed with SHA-512 by ``random``: stable across processes and platforms.
     return random.Random(f"{seed}:{purpose}:{subject}:{split}:{row}")
