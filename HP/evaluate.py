@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from crossknow.analysis.report import read_result, same_questions
+from crossknow.analysis.gather import read_result, same_questions
 from crossknow.core.cli import (
     add_data_argument,
     add_languages_argument,

@@ -162,7 +162,7 @@ def refused_for_settings(pair: Pair, config: dict, english: dict, where: str) ->
 
 
 def mmlu_pairs(folder: Path, results: list[dict], cache: SideCache, **options) -> list[Pair]:
-    from crossknow.analysis.report import group_notes
+    from crossknow.analysis.gather import group_notes
 
     groups: dict[tuple, list[dict]] = {}
     for result in results:

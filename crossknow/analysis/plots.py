@@ -55,7 +55,7 @@ def _pyplot():
 
 def results_in(folder: Path) -> dict[str, list[dict]]:
     """The results (crossknow/core/results_schema.json) in one folder, by task."""
-    from crossknow.analysis.report import collect
+    from crossknow.analysis.gather import collect
 
     return collect([Path(folder)])[0].get(Path(folder), {}) if Path(folder).is_dir() else {}
 
@@ -162,7 +162,7 @@ def plot_gap_by_language(cells: dict[str, Cell], title: str = "", pairs: list | 
     subjects and counts as English are drawn, with full_L's own interval."""
     if pairs is not None:
         return _plot_paired_gaps(pairs, title)
-    from crossknow.analysis.report import same_questions
+    from crossknow.analysis.gather import same_questions
 
     plt = _pyplot()
     english = cells["en"]

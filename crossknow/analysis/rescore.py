@@ -88,8 +88,8 @@ def rescore_folder(records_dir: Path, convention: str | None = None, tie: str = 
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
+    from crossknow.analysis.gather import collect
     from crossknow.analysis.paired_report import records_folder
-    from crossknow.analysis.report import collect
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results_dirs", type=existing_path, nargs="+", metavar="results_dir")
