@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT, load_script
+from crossknow.models.translation import AnyPair
 
 FLORES = ROOT / "Translation" / "data" / "flores"
 
@@ -103,7 +104,7 @@ def test_llm_translation_writes_one_line_per_source_and_resumes(bpe_model_dir, t
     assert json.loads((tmp_path / "tiny" / "settings.json").read_text())["num_examples"] == 3
 
 
-class WordSwap:
+class WordSwap(AnyPair):
     name, model = "swap", "swap"
 
     def translate_batch(self, texts, src, tgt):

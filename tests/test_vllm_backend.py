@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.hf_backend import HFBackend, load_model
 from crossknow.models.model_api import letter_token_ids
 from crossknow.models.vllm_backend import VLLMBackend
@@ -50,9 +51,9 @@ class FakeLLM:
 
 @pytest.fixture
 def backends(tiny_model_dir):
-    model, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu")
     fake = FakeLLM(model, tokenizer)
-    vllm = VLLMBackend(str(tiny_model_dir), llm=fake, tokenizer=tokenizer, sampling_params_cls=FakeSamplingParams)
+    vllm = VLLMBackend(ModelSpec.parse(str(tiny_model_dir)), llm=fake, tokenizer=tokenizer, sampling_params_cls=FakeSamplingParams)
     return HFBackend(model, tokenizer, batch_size=4), vllm, fake
 
 

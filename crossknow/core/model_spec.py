@@ -106,15 +106,25 @@ def released_base_tokenizer(name: str) -> str | None:
     return next((base for pattern, base in released_checkpoints() if fnmatchcase(name, pattern)), None)
 
 
+def is_api_name(name: str) -> bool:
+    """A model argument that names an OpenAI-compatible API model (``openai/<name>``)."""
+    return name.startswith(OPENAI_PREFIX)
+
+
+def is_gguf_name(name: str) -> bool:
+    """A model argument that names a GGUF file."""
+    return name.endswith(".gguf")
+
+
 def _kind_and_path(name: str) -> tuple[str, str]:
     if name.lower() in EMBEDDED_TAGS:
         return "embedded", name.lower()
-    if name.startswith(OPENAI_PREFIX):
+    if is_api_name(name):
         model = name.removeprefix(OPENAI_PREFIX)
         if not model:
             raise ValueError(f"{name}: no model name after {OPENAI_PREFIX}")
         return "openai", model
-    if name.endswith(".gguf"):
+    if is_gguf_name(name):
         return "gguf", name
     if Path(name).exists():
         return "local", name
