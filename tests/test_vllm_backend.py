@@ -9,7 +9,7 @@ import torch
 from conftest import LABELS, demo_prompts
 from crossknow.core.model_spec import ModelSpec
 from crossknow.models.hf_backend import HFBackend, load_model
-from crossknow.models.model_api import letter_token_ids
+from crossknow.models.model_api import cut_at_stop, letter_token_ids
 from crossknow.models.vllm_backend import VLLMBackend
 
 
@@ -44,7 +44,7 @@ class FakeLLM:
             else:
                 out = self.model.generate(ids, max_new_tokens=params.max_tokens, do_sample=False,
                                           pad_token_id=self.tokenizer.pad_token_id)
-                text = self.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+                text = cut_at_stop(self.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True), params.stop)
                 outputs.append(SimpleNamespace(outputs=[SimpleNamespace(text=text, logprobs=None)]))
         return outputs
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crossknow.core.cli import batch_size, model_name, non_negative_int, positive_int
-from crossknow.core.model_spec import DEFAULT_MODEL, KINDS, LOCAL_KINDS, ModelSpec
+from crossknow.core.model_spec import DEFAULT_MODEL, KINDS, LOCAL_KINDS, ModelSpec, require_spec
 from crossknow.models.model_api import Backend
 
 DEFAULT_BACKEND = "hf"
@@ -62,7 +62,7 @@ def register_backend(name: str, kinds: tuple[str, ...], class_path: str):
 def backend_entry(spec: ModelSpec, backend: str = DEFAULT_BACKEND) -> BackendEntry:
     """The registered backend that serves ``spec`` under the ``--backend`` choice; a kind served by
     one backend only (an API model) takes it under the default choice."""
-    served = _REGISTRY.get(spec.kind)
+    served = _REGISTRY.get(require_spec(spec, "make_backend").kind)
     if not served:
         raise ValueError(f"no backend serves {spec.name} (model kind {spec.kind!r}); "
                          f"kinds served: {', '.join(_REGISTRY)}")
