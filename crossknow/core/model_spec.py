@@ -27,7 +27,7 @@ DEFAULT_MODEL = "smollm2"
 OPENAI_PREFIX = "openai/"
 KINDS = ("embedded", "openai", "gguf", "local", "hub")
 LOCAL_KINDS = ("embedded", "gguf", "local", "hub")  # the kinds with weights to load
-# Each translator kind's model when none is given (Translation/README.md).
+# Each translator kind's model when none is given (--translator hf/llm/openai without --model).
 DEFAULT_TRANSLATION_MODELS = {"hf": "facebook/nllb-200-distilled-600M", "llm": DEFAULT_MODEL,
                               "openai": f"{OPENAI_PREFIX}gpt-3.5-turbo-0125"}
 # The paper's fine-tuning base model (FT/ft_config.yaml).
