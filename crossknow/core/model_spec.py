@@ -7,8 +7,8 @@
     ModelSpec.parse("models/x.Q4_K_M.gguf")  # a GGUF file, tag x.Q4_K_M
 
 The tag names the model in every results folder of every task. Every rule on model names lives
-here: the default model (and the translators' defaults), the ``openai/`` prefix, the embedded
-aliases, and the tokenizers of the paper's released fine-tuned checkpoints (``released_models.tsv``
+here: the default model (and the translators' defaults), the ``openai/`` prefix, the GGUF suffix,
+the embedded aliases (named in ``crossknow/core/embedded.py``, which ships those models), and the tokenizers of the paper's released fine-tuned checkpoints (``released_models.tsv``
 beside this file, which the shell launchers read too).
 """
 
@@ -90,7 +90,7 @@ def require_spec(model: object, where: str) -> ModelSpec:
 
 def api_spec(name: str) -> ModelSpec:
     """An API model named with or without the ``openai/`` prefix (``--translator openai --model gpt-4``)."""
-    return ModelSpec.parse(name if name.startswith(OPENAI_PREFIX) else OPENAI_PREFIX + name)
+    return ModelSpec.parse(name if is_api_name(name) else OPENAI_PREFIX + name)
 
 
 @cache
