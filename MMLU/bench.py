@@ -79,10 +79,11 @@ def random_model(args, dtype: str):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.models.hf_backend import default_device, load_tokenizer, resolve_dtype
 
     device = args.device or default_device()
-    tokenizer = load_tokenizer(args.model)
+    tokenizer = load_tokenizer(ModelSpec.parse(args.model))
     config = LlamaConfig(**ARCHITECTURES[args.random_init], max_position_embeddings=8192,
                          pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
@@ -99,6 +100,7 @@ def run_method(method: str, dtype: str, args, queue) -> None:
     import torch
     from tqdm import tqdm
 
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.models.hf_backend import HFBackend, load_model
     from crossknow.models.model_api import letter_token_ids
     from crossknow.models.throughput import Forward, dtype_name, forward_flops, model_shape
@@ -107,7 +109,7 @@ def run_method(method: str, dtype: str, args, queue) -> None:
     if args.random_init:
         model, tokenizer = random_model(args, dtype)
     else:
-        model, tokenizer = load_model(args.model, dtype=dtype, device=args.device)
+        model, tokenizer = load_model(ModelSpec.parse(args.model), dtype=dtype, device=args.device)
     groups = build_prompts(args)
     prompts = [p for g in groups for p in g]
     cuda = next(model.parameters()).is_cuda

@@ -102,15 +102,17 @@ def finetune(argv: list[str]) -> dict:
 
 
 def load_backend(model_path: str, batch_size: int):
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.models.hf_backend import HFBackend, load_model
 
-    return HFBackend(*load_model(model_path, dtype="fp32", device="cpu"), batch_size=batch_size)
+    return HFBackend(*load_model(ModelSpec.parse(model_path), dtype="fp32", device="cpu"), batch_size=batch_size)
 
 
 def load_tokenizer(model: str):
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.models.hf_backend import load_tokenizer as load
 
-    return load(model)
+    return load(ModelSpec.parse(model))
 
 
 # --- data ---

@@ -51,10 +51,11 @@ class LMEmbedder:
     """Every layer's hidden states of a causal LM, mean-pooled and at the last token."""
 
     def __init__(self, model: str, batch_size: int = 16):
+        from crossknow.core.model_spec import ModelSpec
         from crossknow.models.batching import Batcher
         from crossknow.models.hf_backend import load_model
 
-        self.model, self.tokenizer = load_model(model, dtype="fp32")
+        self.model, self.tokenizer = load_model(ModelSpec.parse(model), dtype="fp32")
         self.batcher = Batcher(batch_size, show_progress=False)
         self.poolings = ["mean", "last"]
 

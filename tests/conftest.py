@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from crossknow.core.model_spec import ModelSpec
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # The tests never reach the Hugging Face hub: its one reachability probe (crossknow/core/hub.py) goes to
@@ -145,7 +147,7 @@ def assert_scored_after_the_assistant_prefix(result: dict, record: dict) -> None
 
     from crossknow.models.hf_backend import load_model
 
-    model, tokenizer = load_model("smollm2", dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse("smollm2"), dtype="fp32", device="cpu")
     assert hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() == SMOLLM2_CHAT_SHA256
     assert result["config"]["apply_chat_template"] is True
     assert result["config"]["chat_template_sha256"] == SMOLLM2_CHAT_SHA256

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from conftest import load_script
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.batching import Batcher, pad_left
 
 
@@ -52,7 +53,7 @@ def test_letter_predictions_do_not_depend_on_the_token_budget(bpe_model_dir):
     from conftest import demo_prompts
     from crossknow.models.hf_backend import HFBackend, load_model
 
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=2, variant="en") + demo_prompts(k=0, variant="mixup")
     runs = {budget: [s.probs for s in HFBackend(model, tokenizer, 16, show_progress=False, max_batch_tokens=budget,
                                                  prefix_cache=prefix).score_letters(prompts, ("A", "B", "C", "D"))]
@@ -89,7 +90,7 @@ def test_sampled_generation_does_not_depend_on_batch_size_or_order(bpe_model_dir
     from conftest import demo_prompts
     from crossknow.models.hf_backend import HFBackend, load_model
 
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=0, variant="en")[:4]
 
     def sample(batch_size, order, seed=3):

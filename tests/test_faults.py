@@ -24,7 +24,7 @@ from crossknow.data.mmlu import (
     parse_mmlu_csv,
     read_mmlu_csv,
 )
-from crossknow.models.translation import RetryBudget, TranslationCache, translate
+from crossknow.models.translation import AnyPair, RetryBudget, TranslationCache, translate
 from crossknow.runner import ResumeError
 
 HF_HEADER = "question,choice0,choice1,choice2,choice3,answer\n"
@@ -72,7 +72,7 @@ def test_a_bom_is_no_part_of_the_header_and_an_unknown_header_says_so(tmp_path):
 
 # 14.6 translation failures travel
 
-class Flaky:
+class Flaky(AnyPair):
     """Upper-cases; fails on texts holding 'BAD' (always) or 'ONCE' (the first time only: translators
     given the same ``seen`` set share that memory, as a service that recovers)."""
 
@@ -98,7 +98,7 @@ def test_one_bad_string_fails_alone():
 
 
 def test_retry_time_is_bounded_over_the_whole_run():
-    class Down:
+    class Down(AnyPair):
         name, model = "down", "v1"
         calls = 0
 

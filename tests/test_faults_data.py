@@ -374,9 +374,10 @@ def test_prompts_longer_than_the_context_are_refused_before_scoring(tmp_path):
 
 
 def test_the_hf_backend_reports_its_context_and_counts_tokens_as_the_model_sees_them(bpe_model_dir):
+    from crossknow.core.model_spec import ModelSpec
     from crossknow.models.hf_backend import HFBackend, load_model
 
-    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), show_progress=False)
+    backend = HFBackend(*load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu"), show_progress=False)
     assert backend.context_length() == 4096
     text = "Answer: A B C D"
     assert backend.count_tokens([text, ""]) == [len(backend.tokenizer(text).input_ids),

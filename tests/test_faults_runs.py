@@ -14,14 +14,14 @@ import pytest
 from conftest import DEMO_DATA, ROOT, load_script
 from crossknow.data.flores import FLORES_DIR
 from crossknow.data.mmlu import DataError, LocalSource, read_mmlu_csv
-from crossknow.models.translation import translate
+from crossknow.models.translation import AnyPair, translate
 from crossknow.training import finetuning as ft
 
 mmlu_translate = load_script("MMLU/translate.py")
 build_variants = load_script("MMLU/build_variants.py")
 
 
-class FailingTranslator:
+class FailingTranslator(AnyPair):
     """Upper-cases text; a text in ``failing`` fails (a network error)."""
 
     name, model = "fake", "upper"

@@ -12,7 +12,9 @@ import torch
 import yaml
 
 from conftest import ROOT, build_tiny_model, build_tokenizer, load_script
+from crossknow.core.model_spec import ModelSpec
 from crossknow.data.mixing import assign_languages, parse_corpus
+from crossknow.models.translation import AnyPair
 from crossknow.training import finetuning as ft
 from crossknow.training import settings
 
@@ -67,7 +69,7 @@ def test_language_assignment_is_per_unit_and_order_free():
             assert all(len(v) == 1 for v in per_doc.values())
 
 
-class Upper:
+class Upper(AnyPair):
     name, model = "fake", "upper"
 
     def translate_batch(self, texts, src, tgt):
@@ -219,7 +221,7 @@ def tiny_training_setup(tmp_path_factory):
 def mean_loss(model_dir, text, block_size=32):
     from crossknow.models.hf_backend import load_model
 
-    model, tokenizer = load_model(str(model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(model_dir)), dtype="fp32", device="cpu")
     blocks = ft.pack(tokenizer(ft.read_documents([str(text)]), add_special_tokens=False)["input_ids"],
                      block_size, tokenizer.eos_token_id)
     ids = torch.tensor(blocks)

@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from conftest import load_script
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.translation import OpenAIChatTranslator, TranslationCache, make_translator, translate
 
 
@@ -38,7 +39,7 @@ def test_the_paper_preset_sends_the_papers_request(fake_api):
 
 
 def test_greedy_stays_the_default(fake_api):
-    translator = OpenAIChatTranslator("gpt-4-0613")
+    translator = OpenAIChatTranslator(ModelSpec.parse("openai/gpt-4-0613"))
     translator.translate_batch(["Hello"], "de", "en")
     assert (fake_api[0]["temperature"], fake_api[0]["max_tokens"], fake_api[0]["top_p"]) == (0.0, 1024, 1.0)
     assert fake_api[0]["messages"][0]["content"] == "Translate the following German text to English:"
@@ -47,8 +48,8 @@ def test_greedy_stays_the_default(fake_api):
 
 def test_the_cache_keeps_the_presets_apart(fake_api, tmp_path):
     cache = TranslationCache(tmp_path / "cache.sqlite")
-    paper = OpenAIChatTranslator("gpt-4-0613", "paper")
-    greedy = OpenAIChatTranslator("gpt-4-0613", "greedy")
+    paper = OpenAIChatTranslator(ModelSpec.parse("openai/gpt-4-0613"), "paper")
+    greedy = OpenAIChatTranslator(ModelSpec.parse("openai/gpt-4-0613"), "greedy")
     assert translate(paper, ["Hello"], "en", "fr", cache)[0].text == "[fr] Hello"
     assert translate(paper, ["Hello"], "en", "fr", cache)[0].text == "[fr] Hello"
     assert len(fake_api) == 1  # served from the cache
@@ -58,7 +59,7 @@ def test_the_cache_keeps_the_presets_apart(fake_api, tmp_path):
 
 def test_an_unknown_preset_is_refused(fake_api):
     with pytest.raises(ValueError, match="unknown OpenAI preset 'hot'; choose from paper, greedy"):
-        OpenAIChatTranslator("gpt-4-0613", "hot")
+        OpenAIChatTranslator(ModelSpec.parse("openai/gpt-4-0613"), "hot")
 
 
 def test_the_outputs_name_the_preset(fake_api, tmp_path):

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import load_script
-from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec, api_spec, released_base_tokenizer
 
 
 @pytest.mark.parametrize("name,kind,path,tag", [
@@ -59,3 +59,27 @@ def test_one_model_gets_one_tag_in_every_task(tmp_path, capsys):
     with pytest.raises(SystemExit):
         load_script("MMLU/eval.py").parse_args(["--model", "openai/gpt-4", "--arch", "x"])
     assert "--model: openai/gpt-4: an API model takes no tokenizer (--arch x)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,base", [
+    ("cross-ling-know/llama2-7b-wiki103-en", "meta-llama/Llama-2-7b-hf"),
+    ("cross-ling-know/llama3-8b-wiki2-mixed-lang-sentence8words", "meta-llama/Meta-Llama-3-8B"),
+    ("cross-ling-know/mixup-lang-mmlu", None),
+    ("meta-llama/Meta-Llama-3-8B", None),
+])
+def test_the_released_checkpoints_tokenizers_come_from_one_table(name, base, tmp_path):
+    """The engine and the MMLU launchers read the same table: both give the paper's --arch."""
+    from test_launchers import flag, run_launcher
+
+    assert released_base_tokenizer(name) == base
+    command = run_launcher("MMLU/scripts/0shot/llama3-8b.sh", tmp_path, MODEL=name)[0]
+    assert flag(command, "--arch") == base
+
+
+@pytest.mark.parametrize("name,kind,path", [
+    ("gpt-4-0613", "openai", "gpt-4-0613"),
+    ("openai/gpt-4-0613", "openai", "gpt-4-0613"),
+])
+def test_an_api_model_may_be_named_without_its_prefix_where_only_api_models_go(name, kind, path):
+    spec = api_spec(name)
+    assert (spec.kind, spec.path, spec.tag) == (kind, path, "gpt-4-0613")

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from conftest import DEMO_DATA, load_script
+from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
 from crossknow.core.results import validate_result
 from crossknow.models.openai_backend import APIError, OpenAIChatBackend
@@ -50,7 +51,7 @@ class FakeChatServer:
 
 def test_request_is_the_papers_and_retries_are_bounded():
     with FakeChatServer([(500, "busy"), (429, "slow down"), (200, "C")]) as server:
-        backend = OpenAIChatBackend("openai/gpt-3.5-turbo-0125", base_url=server.url, api_key="sk-test",
+        backend = OpenAIChatBackend(ModelSpec.parse("openai/gpt-3.5-turbo-0125"), base_url=server.url, api_key="sk-test",
                                     max_retries=3, backoff_seconds=0.01)
         assert backend.generate([Prompt("header\n\n", "q\nAnswer:")], max_new_tokens=1) == ["C"]
     assert len(server.requests) == 3
@@ -62,7 +63,7 @@ def test_request_is_the_papers_and_retries_are_bounded():
 
 def test_gives_up_after_the_retries_and_says_why():
     with FakeChatServer([(503, "down")] * 10) as server:
-        backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k", max_retries=2,
+        backend = OpenAIChatBackend(ModelSpec.parse("openai/x"), base_url=server.url, api_key="k", max_retries=2,
                                     backoff_seconds=0.01)
         with pytest.raises(APIError, match=r"failed after 3 attempt\(s\): HTTP 503"):
             backend.complete_one("q")
@@ -71,7 +72,7 @@ def test_gives_up_after_the_retries_and_says_why():
 
 def test_a_client_error_is_not_retried():
     with FakeChatServer([(401, "bad key")]) as server:
-        backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k", backoff_seconds=0.01)
+        backend = OpenAIChatBackend(ModelSpec.parse("openai/x"), base_url=server.url, api_key="k", backoff_seconds=0.01)
         with pytest.raises(APIError, match="HTTP 401"):
             backend.complete_one("q")
     assert len(server.requests) == 1
@@ -80,7 +81,7 @@ def test_a_client_error_is_not_retried():
 def test_missing_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(APIError, match="set OPENAI_API_KEY"):
-        OpenAIChatBackend("openai/x")
+        OpenAIChatBackend(ModelSpec.parse("openai/x"))
 
 
 def test_eval_with_an_openai_model_never_writes_the_key(tmp_path, monkeypatch):
@@ -114,7 +115,7 @@ def test_an_api_model_in_logits_mode_is_refused_before_any_request(monkeypatch, 
 def test_stop_strings_cut_the_returned_text():
     stops = [f"\n\nStop{i}" for i in range(6)]  # more than the four the API takes
     with FakeChatServer([(200, "Answer: B\n\nStop4 Answer: D")]) as server:
-        backend = OpenAIChatBackend("openai/x", base_url=server.url, api_key="k")
+        backend = OpenAIChatBackend(ModelSpec.parse("openai/x"), base_url=server.url, api_key="k")
         assert backend.generate([Prompt("", "q")], max_new_tokens=7, stop=stops) == ["Answer: B"]
     assert "stop" not in server.requests[0]["body"] and server.requests[0]["body"]["max_tokens"] == 7
 

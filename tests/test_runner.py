@@ -153,7 +153,7 @@ def test_a_unit_with_more_items_than_prompts_is_refused():
 def test_loglikelihood_mode_picks_the_likeliest_option_as_the_backend_scores_it(bpe_model_dir, tmp_path):
     from crossknow.models.hf_backend import HFBackend, load_model
 
-    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=4)
+    backend = HFBackend(*load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu"), batch_size=4)
     statements = [("Paris is in France.", "Paris is in Spain.", "Paris is in Italy.", "Paris is in Peru."),
                   ("Water is wet.", "Water is dry.", "Water is red.", "Water is loud.")]
     items = [Item("", options, 0) for options in statements]

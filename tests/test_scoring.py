@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts, paper_method_probs
+from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
 from crossknow.models import batching, model_api, prefix_reuse
 from crossknow.models.hf_backend import HFBackend, load_model
@@ -51,17 +52,17 @@ def check_prefix_reuse(model, tokenizer, k: int):
 
 @pytest.mark.parametrize("prefix_cache", [False, True])
 def test_batch_size_does_not_change_predictions(tiny_model_dir, prefix_cache):
-    check_batch_invariance(*load_model(str(tiny_model_dir), dtype="fp32", device="cpu"), prefix_cache)
+    check_batch_invariance(*load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu"), prefix_cache)
 
 
 @pytest.mark.parametrize("prefix_cache", [False, True])
 def test_engine_equals_the_paper_method(tiny_model_dir, prefix_cache):
-    check_engine_equals_paper(*load_model(str(tiny_model_dir), dtype="fp32", device="cpu"), prefix_cache)
+    check_engine_equals_paper(*load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu"), prefix_cache)
 
 
 @pytest.mark.parametrize("k", [0, 5])
 def test_prefix_reuse_equals_scoring_whole_prompts(tiny_model_dir, k):
-    check_prefix_reuse(*load_model(str(tiny_model_dir), dtype="fp32", device="cpu"), k)
+    check_prefix_reuse(*load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu"), k)
 
 
 def _padding_attended(sequences, pad_id, device=None):
@@ -100,7 +101,7 @@ MUTATIONS = {
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 def test_the_scoring_checks_catch_a_broken_engine(bpe_model_dir, monkeypatch, mutation):
     module, name, broken, check = MUTATIONS[mutation]
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     check(model, tokenizer)  # the real engine passes
     monkeypatch.setattr(module(), name, broken)
     with pytest.raises((AssertionError, IndexError, RuntimeError)):
@@ -108,7 +109,7 @@ def test_the_scoring_checks_catch_a_broken_engine(bpe_model_dir, monkeypatch, mu
 
 
 def test_letter_token_conventions(tiny_model_dir):
-    _, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cpu")
+    _, tokenizer = load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu")
     paper = letter_token_ids(tokenizer, LABELS, "paper")
     space = letter_token_ids(tokenizer, LABELS, "space")
     if tokenizer.bos_token == "<s>":  # SentencePiece style: "▁A" either way
@@ -136,7 +137,7 @@ class OOMOnLargeBatches(torch.nn.Module):
 
 
 def test_auto_batch_size_backs_off_on_out_of_memory(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts()[:20]
     reference = HFBackend(model, tokenizer, batch_size=1).score_letters(prompts, LABELS)
     wrapped = OOMOnLargeBatches(model, max_batch=5)
@@ -148,14 +149,14 @@ def test_auto_batch_size_backs_off_on_out_of_memory(bpe_model_dir):
 
 
 def test_a_real_error_is_not_swallowed(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     wrapped = OOMOnLargeBatches(model, max_batch=0)
     with pytest.raises(torch.OutOfMemoryError):
         HFBackend(wrapped, tokenizer, batch_size=2).score_letters(demo_prompts()[:2], LABELS)
 
 
 def test_generation_is_batch_invariant_and_one_output_per_prompt(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts()[:6]
     one = HFBackend(model, tokenizer, batch_size=1).generate(prompts, max_new_tokens=5)
     many = HFBackend(model, tokenizer, batch_size=6).generate(prompts, max_new_tokens=5)
@@ -163,7 +164,7 @@ def test_generation_is_batch_invariant_and_one_output_per_prompt(bpe_model_dir):
 
 
 def test_generation_ends_before_the_first_stop_string(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts()[:4]
     backend = HFBackend(model, tokenizer, batch_size=2)
     free = backend.generate(prompts, max_new_tokens=12)
@@ -178,7 +179,7 @@ def test_generation_ends_before_the_first_stop_string(bpe_model_dir):
 
 
 def test_prefix_reuse_falls_back_when_no_token_is_shared(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     prompts = [Prompt("", p.text) for p in demo_prompts()[:4]]  # BPE adds no BOS: nothing shared
     whole = HFBackend(model, tokenizer, batch_size=4, prefix_cache=False).score_letters(prompts, LABELS)
     reused = HFBackend(model, tokenizer, batch_size=4, prefix_cache=True).score_letters(prompts, LABELS)
@@ -188,7 +189,7 @@ def test_prefix_reuse_falls_back_when_no_token_is_shared(bpe_model_dir):
 
 
 def test_loglikelihood_is_batch_invariant_and_matches_a_direct_computation(bpe_model_dir):
-    model, tokenizer = load_model(str(bpe_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu")
     texts = ["What is a normative perspective?", "The way things should be.", "A. B. C."]
     many = HFBackend(model, tokenizer, batch_size=3).loglikelihood(texts)
     one = HFBackend(model, tokenizer, batch_size=1).loglikelihood(texts)
@@ -213,7 +214,7 @@ def test_a_generation_only_backend_asked_for_letter_scores_is_refused():
     with pytest.raises(UnsupportedOperation,
                        match=r"^the chat-api backend cannot give letter scores; it offers: generation$"):
         model_api.require(GenerationOnly(), LETTER_SCORES)
-    api = OpenAIChatBackend("openai/gpt-4", api_key="sk-test")
+    api = OpenAIChatBackend(ModelSpec.parse("openai/gpt-4"), api_key="sk-test")
     assert api.capabilities == {GENERATION}
     with pytest.raises(UnsupportedOperation, match="the openai backend cannot give letter scores"):
         api.score_letters(demo_prompts()[:1], LABELS)

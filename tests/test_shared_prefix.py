@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from conftest import LABELS, build_tokenizer, demo_prompts
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.hf_backend import HFBackend, load_model
 from crossknow.models.shared_prefix import SharedPrefixUnsupported, cache_tensors, packed_forward
 
@@ -90,7 +91,7 @@ def test_soft_capped_attention_is_refused():
 
 @pytest.mark.parametrize("packed", [True, False])
 def test_backend_uses_packed_attention_and_the_cache_fallback_alike(tiny_model_dir, packed):
-    model, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu")
     prompts = demo_prompts(k=3, variant="question_fr")
     whole = HFBackend(model, tokenizer, batch_size=6, prefix_cache=False).score_letters(prompts, LABELS)
     attention = "packed" if packed else "batched_cache"

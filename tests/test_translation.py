@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from conftest import DEMO_DATA, load_script
+from crossknow.core.model_spec import ModelSpec
 from crossknow.data.mmlu import DataError, LocalSource, read_mmlu_csv
 from crossknow.models.translation import (
+    AnyPair,
     ApertiumTranslator,
     CausalLMTranslator,
     HFSeq2SeqTranslator,
@@ -22,7 +24,7 @@ from crossknow.models.translation import (
 HAS_APERTIUM = shutil.which("apertium") is not None
 
 
-class FakeTranslator:
+class FakeTranslator(AnyPair):
     """Upper-cases text; fails on texts containing 'FAIL'; can die after some batches."""
 
     name, model = "fake", "upper"
@@ -109,7 +111,7 @@ def test_m2m100_language_codes(tmp_path):
     (tmp_path / "vocab.json").write_text(json.dumps({sp.id_to_piece(i): i for i in range(sp.get_piece_size())}))
     tokenizer = M2M100Tokenizer(vocab_file=str(tmp_path / "vocab.json"), spm_file=str(sp_model))
     model = tiny_m2m100(vocab_size=300)
-    translator = HFSeq2SeqTranslator("tiny-m2m100", device="cpu", num_beams=1, max_new_tokens=5,
+    translator = HFSeq2SeqTranslator(ModelSpec.parse("tiny-m2m100"), device="cpu", num_beams=1, max_new_tokens=5,
                                      model_obj=model, tokenizer=tokenizer)
     assert translator.family == "m2m100"
     inputs, forced_bos = translator.generation_inputs(["What is a normative perspective?"], "en", "de")
@@ -133,7 +135,7 @@ def test_nllb_language_codes(tmp_path):
     tokenizer = NllbTokenizer(vocab=data["vocab"], merges=[tuple(m.split(" ")) if isinstance(m, str) else tuple(m)
                                                            for m in data["merges"]])
     model = tiny_m2m100(vocab_size=len(tokenizer) + 8)
-    translator = HFSeq2SeqTranslator("tiny-nllb", device="cpu", num_beams=1, max_new_tokens=5,
+    translator = HFSeq2SeqTranslator(ModelSpec.parse("tiny-nllb"), device="cpu", num_beams=1, max_new_tokens=5,
                                      model_obj=model, tokenizer=tokenizer)
     assert translator.family == "nllb"
     inputs, forced_bos = translator.generation_inputs(["What is a normative perspective?"], "en", "fr")
@@ -156,7 +158,7 @@ class RecordingBackend:
 
 def test_causal_llm_prompt_and_first_line():
     backend = RecordingBackend(" Bonjour le monde.\nEnglish: Next sentence")
-    translator = CausalLMTranslator("fake", backend=backend)
+    translator = CausalLMTranslator(ModelSpec.parse("fake"), backend=backend)
     assert translator.translate_batch(["Hello world."], "en", "fr") == ["Bonjour le monde."]
     assert backend.prompts[0].text == "Translate this from English to French:\nEnglish: Hello world.\nFrench:"
     assert backend.first_line_only
@@ -167,7 +169,7 @@ def test_openai_translator_sends_the_system_message():
     from test_openai_backend import FakeChatServer
 
     with FakeChatServer([(200, "Bonjour")]) as server:
-        translator = OpenAIChatTranslator("gpt-4", base_url=server.url, api_key="k")
+        translator = OpenAIChatTranslator(ModelSpec.parse("openai/gpt-4"), base_url=server.url, api_key="k")
         assert translator.translate_batch(["Hello"], "en", "fr") == ["Bonjour"]
     assert server.requests[0]["body"]["messages"] == [
         {"role": "system", "content": "Translate the following English text to French:"},
@@ -303,7 +305,7 @@ def test_translate_script_with_apertium(tmp_path):
 def test_first_line_stopping_ignores_a_leading_blank_line(bpe_model_dir):
     from crossknow.models.hf_backend import FirstLineDone, load_tokenizer
 
-    tokenizer = load_tokenizer(str(bpe_model_dir))
+    tokenizer = load_tokenizer(ModelSpec.parse(str(bpe_model_dir)))
     prompt = tokenizer("French:").input_ids
 
     def done(*texts):

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import load_script
 from crossknow.data.flores import FLORES_DIR
+from crossknow.models.translation import AnyPair
 
 
 def load(name):
@@ -102,7 +103,7 @@ def test_llm_translation_writes_one_line_per_source_and_resumes(bpe_model_dir, t
     assert json.loads((tmp_path / "tiny" / "settings.json").read_text())["num_examples"] == 3
 
 
-class WordSwap:
+class WordSwap(AnyPair):
     name, model = "swap", "swap"
 
     def translate_batch(self, texts, src, tgt):

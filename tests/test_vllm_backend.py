@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from conftest import LABELS, demo_prompts
+from crossknow.core.model_spec import ModelSpec
 from crossknow.models.hf_backend import HFBackend, load_model
-from crossknow.models.model_api import letter_token_ids
+from crossknow.models.model_api import cut_at_stop, letter_token_ids
 from crossknow.models.vllm_backend import VLLMBackend
 
 
@@ -43,16 +44,16 @@ class FakeLLM:
             else:
                 out = self.model.generate(ids, max_new_tokens=params.max_tokens, do_sample=False,
                                           pad_token_id=self.tokenizer.pad_token_id)
-                text = self.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+                text = cut_at_stop(self.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True), params.stop)
                 outputs.append(SimpleNamespace(outputs=[SimpleNamespace(text=text, logprobs=None)]))
         return outputs
 
 
 @pytest.fixture
 def backends(tiny_model_dir):
-    model, tokenizer = load_model(str(tiny_model_dir), dtype="fp32", device="cpu")
+    model, tokenizer = load_model(ModelSpec.parse(str(tiny_model_dir)), dtype="fp32", device="cpu")
     fake = FakeLLM(model, tokenizer)
-    vllm = VLLMBackend(str(tiny_model_dir), llm=fake, tokenizer=tokenizer, sampling_params_cls=FakeSamplingParams)
+    vllm = VLLMBackend(ModelSpec.parse(str(tiny_model_dir)), llm=fake, tokenizer=tokenizer, sampling_params_cls=FakeSamplingParams)
     return HFBackend(model, tokenizer, batch_size=4), vllm, fake
 
 

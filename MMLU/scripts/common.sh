@@ -18,14 +18,16 @@ if [ ! -d "$data_dir/test" ] && [[ "$data_dir" == /* || "$data_dir" == .* || "$d
 fi
 
 # The tokenizer of a model: ARCH if set, the base model's for the paper's released fine-tuned
-# checkpoints (--arch, as the paper passes it), none otherwise (the model's own).
+# checkpoints (--arch, as the paper passes it), none otherwise (the model's own). The checkpoints
+# and their base models are the engine's table (crossknow/core/model_spec.py reads it too).
 tokenizer_of() {
   if [ -n "${ARCH:-}" ]; then echo "$ARCH"; return; fi
-  case "$1" in
-    cross-ling-know/llama2-7b-*) echo meta-llama/Llama-2-7b-hf ;;
-    cross-ling-know/llama3-8b-*) echo meta-llama/Meta-Llama-3-8B ;;
-    *) echo "" ;;
-  esac
+  local pattern base
+  while IFS=$'\t' read -r pattern base; do
+    # shellcheck disable=SC2053  # the table's first column is a glob pattern
+    if [ "$pattern" != checkpoint ] && [[ "$1" == $pattern ]]; then echo "$base"; return; fi
+  done < crossknow/core/released_models.tsv
+  echo ""
 }
 
 eval_mmlu() {

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from crossknow.core.errors import CrossknowError
 from crossknow.core.languages import language_code
+from crossknow.core.model_spec import is_api_name
 
 DEBUG_VARIABLE = "CROSSKNOW_DEBUG"
 NO_SUCH_PATH = "no such file or folder"
@@ -111,7 +112,7 @@ def _existing_or_name(value: str) -> str:
 def model_name(value: str) -> str:
     """A model: alias, hub name, ``openai/<name>`` or a local path, which must exist (never looked
     up on the hub when it is path-like)."""
-    if value.startswith("openai/"):
+    if is_api_name(value):
         return value
     return _existing_or_name(value)
 

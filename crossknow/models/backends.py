@@ -1,12 +1,16 @@
-"""The model options every task script shares, and the backend they select.
+"""The model options every task script shares, and the backend registry that serves them.
 
-``make_backend`` takes explicit parameters; ``backend_options`` is the one place that reads them
-from parsed arguments.
+A backend registers the model-spec kinds it serves (``register_backend``); ``make_backend`` finds
+the one for a parsed model in one lookup and builds it. ``backend_options`` is the one place that
+reads the backend's parameters from parsed arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from crossknow.core.cli import (
     add_batch_size_argument,
@@ -17,16 +21,104 @@ from crossknow.core.cli import (
     model_name,
     positive_int,
 )
-from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.core.model_spec import DEFAULT_MODEL, KINDS, LOCAL_KINDS, ModelSpec, require_spec
 from crossknow.models.model_api import Backend
 
-BACKENDS = ("hf", "vllm")
+DEFAULT_BACKEND = "hf"
 DTYPE_CHOICES = ("auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16")
 ATTENTION_CHOICES = ("eager", "sdpa", "flash_attention_2", "flex_attention")
 # --model_args keys (lm-evaluation-harness style) and the flag each must not be given with.
 MODEL_ARG_KEYS = ("revision", "dtype", "attn_implementation", "trust_remote_code")
 FLAG_OF_MODEL_ARG = {"dtype": "--dtype", "device": "--device", "batch_size": "--batch_size",
                      "pretrained": "--model", "tokenizer": "--arch", "backend": "--backend"}
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """One registered backend: its name, the model-spec kinds it serves, where its class lives
+    (``module:Class``, imported only when asked) and how to build it from a spec and the options."""
+
+    name: str
+    kinds: tuple[str, ...]
+    class_path: str
+    build: Callable[..., Backend]
+
+    def backend_class(self) -> type:
+        module, _, name = self.class_path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+_REGISTRY: dict[str, dict[str, BackendEntry]] = {}  # model-spec kind -> backend name -> entry
+
+
+def register_backend(name: str, kinds: tuple[str, ...], class_path: str):
+    """Register the decorated builder, ``build(spec, **options) -> Backend``, as backend ``name``
+    for each model-spec kind in ``kinds``."""
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"backend {name}: unknown model kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+
+    def decorator(build: Callable[..., Backend]) -> Callable[..., Backend]:
+        entry = BackendEntry(name, tuple(kinds), class_path, build)
+        for kind in kinds:
+            _REGISTRY.setdefault(kind, {})[name] = entry
+        return build
+
+    return decorator
+
+
+def backend_entry(spec: ModelSpec, backend: str = DEFAULT_BACKEND) -> BackendEntry:
+    """The registered backend that serves ``spec`` under the ``--backend`` choice; a kind served by
+    one backend only (an API model) takes it under the default choice."""
+    served = _REGISTRY.get(require_spec(spec, "make_backend").kind)
+    if not served:
+        raise ValueError(f"no backend serves {spec.name} (model kind {spec.kind!r}); "
+                         f"kinds served: {', '.join(_REGISTRY)}")
+    if backend in served:
+        return served[backend]
+    if backend == DEFAULT_BACKEND and len(served) == 1:
+        return next(iter(served.values()))
+    if backend not in registered_backends():
+        raise ValueError(f"unknown backend {backend!r}; choose {' or '.join(local_backends())}")
+    raise ValueError(f"--backend {backend}: {spec.name} is served by {' or '.join(served)} ({spec.kind} model)")
+
+
+def registered_backends() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for served in _REGISTRY.values() for name in served))
+
+
+def local_backends() -> tuple[str, ...]:
+    """The ``--backend`` choices: the backends that load weights."""
+    return tuple(dict.fromkeys(name for kind in LOCAL_KINDS for name in _REGISTRY.get(kind, {})))
+
+
+@register_backend("openai", ("openai",), "crossknow.models.openai_backend:OpenAIChatBackend")
+def _openai_backend(spec: ModelSpec, api_base: str | None = None, **_options) -> Backend:
+    from crossknow.models.openai_backend import OpenAIChatBackend
+
+    return OpenAIChatBackend(spec, base_url=api_base)
+
+
+@register_backend("hf", LOCAL_KINDS, "crossknow.models.hf_backend:HFBackend")
+def _hf_backend(spec: ModelSpec, dtype: str = "auto", gpu_dtype: str = "fp16", device: str | None = None,
+                batch_size: int | str = "auto", prefix_cache: bool = True, show_progress: bool = True,
+                loader_options: dict | None = None, **_options) -> Backend:
+    from crossknow.models import hf_backend  # looked up at call time: tests replace load_model
+
+    model, tokenizer = hf_backend.load_model(spec, dtype=dtype, device=device or hf_backend.default_device(),
+                                             gpu_dtype=gpu_dtype, **(loader_options or {}))
+    return hf_backend.HFBackend(model, tokenizer, batch_size, prefix_cache=prefix_cache, show_progress=show_progress)
+
+
+@register_backend("vllm", LOCAL_KINDS, "crossknow.models.vllm_backend:VLLMBackend")
+def _vllm_backend(spec: ModelSpec, dtype: str = "auto", tensor_parallel_size: int = 1, seed: int = 0,
+                  **_options) -> Backend:
+    from crossknow.models.vllm_backend import VLLMBackend
+
+    return VLLMBackend(spec, dtype, tensor_parallel_size, seed=seed)
+
+
+BACKENDS = local_backends()
 
 
 def add_model_arguments(p: argparse.ArgumentParser, gpu_dtype: str = "fp16") -> argparse._ArgumentGroup:
@@ -91,16 +183,18 @@ def check_model_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) 
         p.error(f"--model_args dtype={options['dtype']} conflicts with --dtype {args.dtype}: give one of them")
     args.dtype = options.pop("dtype", None) or args.dtype or "auto"
     args.loader_options = options
-    if options and (args.model.startswith("openai/") or args.backend != "hf"):
-        p.error(f"--model_args {','.join(options)}: only for models loaded with transformers (--backend hf)")
-    if args.batch_size != "auto" and not (args.batch_size.isdigit() and int(args.batch_size) > 0):
-        p.error(f"--batch_size must be a positive integer or auto, got {args.batch_size!r}")
     try:
         spec = ModelSpec.parse(args.model, tokenizer=args.arch, tag=args.model_tag)
     except ValueError as error:
         p.error(f"--model: {error}")
-    if spec.is_api and args.backend != "hf":
-        p.error(f"--backend {args.backend}: {args.model} is served by its API")
+    try:
+        entry = backend_entry(spec, args.backend)
+    except ValueError as error:
+        p.error(str(error))
+    if options and entry.name != "hf":
+        p.error(f"--model_args {','.join(options)}: only for models loaded with transformers (--backend hf)")
+    if args.batch_size != "auto" and not (args.batch_size.isdigit() and int(args.batch_size) > 0):
+        p.error(f"--batch_size must be a positive integer or auto, got {args.batch_size!r}")
     return spec
 
 
@@ -115,38 +209,19 @@ def backend_options(args: argparse.Namespace, workers=None) -> dict:
             "loader_options": args.loader_options}
 
 
-def backend_class(spec: ModelSpec, backend: str = "hf") -> type:
+
+
+def backend_class(spec: ModelSpec, backend: str = DEFAULT_BACKEND) -> type:
     """The class that would serve ``spec``, to check its capabilities before loading anything."""
-    if spec.is_api:
-        from crossknow.models.openai_backend import OpenAIChatBackend
-
-        return OpenAIChatBackend
-    if backend == "vllm":
-        from crossknow.models.vllm_backend import VLLMBackend
-
-        return VLLMBackend
-    from crossknow.models.hf_backend import HFBackend
-
-    return HFBackend
+    return backend_entry(spec, backend).backend_class()
 
 
-def make_backend(spec: ModelSpec, backend: str = "hf", dtype: str = "auto", gpu_dtype: str = "fp16",
+def make_backend(spec: ModelSpec, backend: str = DEFAULT_BACKEND, dtype: str = "auto", gpu_dtype: str = "fp16",
                  device: str | None = None, batch_size: int | str = "auto", prefix_cache: bool = True,
                  tensor_parallel_size: int = 1, api_base: str | None = None, seed: int = 0,
                  show_progress: bool = True, loader_options: dict | None = None) -> Backend:
-    """The backend that serves ``spec``: the API for openai/ models, else vLLM or transformers."""
-    if spec.is_api:
-        from crossknow.models.openai_backend import OpenAIChatBackend
-
-        return OpenAIChatBackend(spec.path, base_url=api_base)
-    if backend == "vllm":
-        from crossknow.models.vllm_backend import VLLMBackend
-
-        return VLLMBackend(spec, dtype, tensor_parallel_size, seed=seed)
-    if backend != "hf":
-        raise ValueError(f"unknown backend {backend!r}; choose {' or '.join(BACKENDS)}")
-    from crossknow.models.hf_backend import HFBackend, default_device, load_model
-
-    model, tokenizer = load_model(spec, dtype=dtype, device=device or default_device(), gpu_dtype=gpu_dtype,
-                                  **(loader_options or {}))
-    return HFBackend(model, tokenizer, batch_size, prefix_cache=prefix_cache, show_progress=show_progress)
+    """The registered backend that serves ``spec`` (``backend_entry``), built with these options."""
+    return backend_entry(spec, backend).build(
+        spec, dtype=dtype, gpu_dtype=gpu_dtype, device=device, batch_size=batch_size, prefix_cache=prefix_cache,
+        tensor_parallel_size=tensor_parallel_size, api_base=api_base, seed=seed, show_progress=show_progress,
+        loader_options=loader_options)

@@ -3,7 +3,8 @@
 Letter scoring follows the paper: one forward pass, the logits at the last prompt position,
 softmax in fp32 over the candidate letters' logits, argmax, under both answer-token conventions
 (``crossknow/models/model_api.py``). Batching lives in ``crossknow/models/batching.py``, shared-prefix reuse in
-``crossknow/models/prefix_reuse.py``; this module loads the model and keeps the contract.
+``crossknow/models/prefix_reuse.py``, the tokenizer and device in ``crossknow/models/loading.py``
+(re-exported here); this module loads the model and keeps the contract.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import hashlib
 import torch
 from tqdm.auto import tqdm
 
-from crossknow.core.hub import hub_files_only
-from crossknow.core.model_spec import ModelSpec
+from crossknow.core.model_spec import ModelSpec, require_spec
 from crossknow.core.prompt import Prompt
 from crossknow.models.batching import Batcher, pad_left
+from crossknow.models.loading import default_device, load_tokenizer, local_only
 from crossknow.models.model_api import (
     ANSWER_TOKEN_CONVENTIONS,
     GENERATION,
@@ -32,15 +33,6 @@ DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.floa
           "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
 
 
-def _spec(model: str | ModelSpec, arch: str | None = None) -> ModelSpec:
-    return model if isinstance(model, ModelSpec) else ModelSpec.parse(model, tokenizer=arch)
-
-
-def resolve_model_path(model: str) -> tuple[str, str | None]:
-    """(folder or hub name, gguf file name or None) for a model argument."""
-    return ModelSpec.parse(model).location()
-
-
 def resolve_dtype(dtype: str, device: str, gpu_default: str = "fp16") -> torch.dtype:
     """``auto`` is ``gpu_default`` on GPU (fp16, the paper's MMLU setting) and fp32 on CPU."""
     if dtype == "auto":
@@ -50,45 +42,19 @@ def resolve_dtype(dtype: str, device: str, gpu_default: str = "fp16") -> torch.d
     return DTYPES[dtype]
 
 
-def default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _local_only(location: str) -> dict:
-    """``local_files_only`` for a hub model when the hub cannot be reached (crossknow/core/hub.py)."""
-    is_hub = ModelSpec.parse(location).kind == "hub"
-    return {"local_files_only": True} if is_hub and hub_files_only(location) else {}
-
-
-def load_tokenizer(model: str | ModelSpec, arch: str | None = None, revision: str | None = None,
-                   trust_remote_code: bool = False):
-    """The tokenizer of ``arch`` when given (fine-tuned checkpoints), else of ``model``; ``revision``
-    applies to the model's own tokenizer only."""
-    from transformers import AutoTokenizer
-
-    spec = _spec(model, arch)
-    path, gguf_file = spec.tokenizer_location()
-    own = {"revision": revision} if revision and spec.tokenizer == spec.name else {}
-    tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
-                                              **own, **_local_only(path))
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-def load_model(model: str | ModelSpec, arch: str | None = None, dtype: str = "auto", device: str | None = None,
-               gpu_dtype: str = "fp16", revision: str | None = None, attn_implementation: str | None = None,
+def load_model(spec: ModelSpec, dtype: str = "auto", device: str | None = None, gpu_dtype: str = "fp16",
+               revision: str | None = None, attn_implementation: str | None = None,
                trust_remote_code: bool = False):
-    """(model, tokenizer) from a hub name, a local folder, a ``.gguf`` file or ``smollm2``; the
-    keyword options are ``--model_args``'s (remote code is never trusted unless asked)."""
+    """(model, tokenizer) for a parsed model: a hub name, a local folder, a ``.gguf`` file or an
+    embedded alias; the keyword options are ``--model_args``'s (remote code is never trusted unless
+    asked)."""
     from transformers import AutoModelForCausalLM
 
-    spec = _spec(model, arch)
+    spec = require_spec(spec, "load_model")
     device = device or default_device()
     path, gguf_file = spec.location()
     kwargs = {"dtype": resolve_dtype(dtype, device, gpu_dtype), "gguf_file": gguf_file,
-              "trust_remote_code": trust_remote_code, **_local_only(path)}
+              "trust_remote_code": trust_remote_code, **local_only(spec)}
     if revision:
         kwargs["revision"] = revision
     if attn_implementation:

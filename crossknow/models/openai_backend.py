@@ -15,6 +15,7 @@ import urllib.request
 from tqdm.auto import tqdm
 
 from crossknow.core.errors import CrossknowError, StopRun, mask_secrets
+from crossknow.core.model_spec import ModelSpec, require_spec
 from crossknow.core.prompt import Prompt
 from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, cut_at_stop, require
 
@@ -38,10 +39,14 @@ class OpenAIChatBackend:
     name = "openai"
     capabilities = frozenset({GENERATION})
 
-    def __init__(self, model: str, max_tokens: int = 1, temperature: float = 0.0,
+    def __init__(self, spec: ModelSpec, max_tokens: int = 1, temperature: float = 0.0,
                  base_url: str | None = None, api_key: str | None = None,
                  max_retries: int = 5, backoff_seconds: float = 1.0, timeout: float = 60.0):
-        self.model = model.removeprefix("openai/")
+        spec = require_spec(spec, "OpenAIChatBackend")
+        if not spec.is_api:
+            raise ValueError(f"{spec.name}: not an API model (give openai/<name>)")
+        self.spec = spec
+        self.model = spec.path
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")

@@ -1,5 +1,9 @@
 """One translator interface for the whole project, its backends, and a persistent cache.
 
+Every translator keeps the ``Translator`` protocol: a ``name`` and ``model`` (the cache's key), its
+parsed ``spec`` (None for a service with no model choice), ``check_pair`` (an unsupported language
+pair refused in one line) and ``translate_batch``.
+
 ``translate(translator, texts, src, tgt, cache)`` returns one ``Translation`` per text, each with
 the text and whether it succeeded. The language pair is checked before any work. A failed batch is
 split until the string that fails is alone, so one bad string fails alone; a failed string is
@@ -23,14 +27,40 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from tqdm.auto import tqdm
 
 from crossknow.core.embedded import cache_dir
 from crossknow.core.errors import CrossknowError, StopRun
 from crossknow.core.languages import get_language
-from crossknow.core.model_spec import DEFAULT_MODEL
+from crossknow.core.model_spec import DEFAULT_TRANSLATION_MODELS, ModelSpec, api_spec, require_spec
 from crossknow.models.openai_backend import OpenAIChatBackend
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """What ``translate`` calls. ``name`` and ``model`` key the cache (``model`` is the model as the
+    cache has always named it); ``spec`` is the parsed model, None for a service (Google, Apertium)."""
+
+    name: str
+    model: str
+    spec: ModelSpec | None
+
+    def check_pair(self, src: str, tgt: str) -> None:
+        """Refuse, in one line, a language pair this translator cannot do."""
+
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        """One translation per text, in order."""
+
+
+class AnyPair:
+    """For translators that take any two languages of the table (an LLM, a chat model, a service)."""
+
+    spec: ModelSpec | None = None
+
+    def check_pair(self, src: str, tgt: str) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -125,17 +155,19 @@ class RetryBudget:
                                         f"(last error: {self.last_error})")
 
 
-def check_languages(translator, src: str, tgt: str) -> None:
+def check_languages(translator: Translator, src: str, tgt: str) -> None:
     """An unknown code or a pair the translator cannot do is an error before any work."""
+    if not isinstance(translator, Translator):
+        missing = [m for m in ("name", "model", "spec", "check_pair", "translate_batch") if not hasattr(translator, m)]
+        raise TypeError(f"{type(translator).__name__} is not a Translator: it lacks {', '.join(missing)}")
     for code in (src, tgt):
         get_language(code)
     if src == tgt:
         raise CrossknowError(f"source and target language are both {src!r}")
-    if hasattr(translator, "check_pair"):
-        translator.check_pair(src, tgt)
+    translator.check_pair(src, tgt)
 
 
-def translate(translator, texts: list[str], src: str, tgt: str, cache: TranslationCache | None = None,
+def translate(translator: Translator, texts: list[str], src: str, tgt: str, cache: TranslationCache | None = None,
               batch_size: int = 16, max_retries: int = 2, retry_wait: float = 1.0,
               desc: str | None = None, budget: RetryBudget | None = None) -> list[Translation]:
     """Translate ``texts`` (duplicates once), from the cache where possible. ``budget`` bounds the
@@ -198,16 +230,21 @@ class HFSeq2SeqTranslator:
 
     name = "hf-seq2seq"
 
-    def __init__(self, model: str, device: str | None = None, num_beams: int = 4, max_new_tokens: int = 256,
+    def __init__(self, spec: ModelSpec, device: str | None = None, num_beams: int = 4, max_new_tokens: int = 256,
                  model_obj=None, tokenizer=None):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        from crossknow.models.hf_backend import default_device
+        from crossknow.models.loading import default_device
 
-        self.model = model
+        self.spec = require_spec(spec, "HFSeq2SeqTranslator")
+        self.model = spec.name
         self.device = device or default_device()
-        self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model)
-        self.hf_model = (model_obj or AutoModelForSeq2SeqLM.from_pretrained(model)).to(self.device).eval()
+        if tokenizer is None or model_obj is None:
+            path = spec.location()[0]
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(path)
+            model_obj = model_obj or AutoModelForSeq2SeqLM.from_pretrained(path)
+        self.tokenizer = tokenizer
+        self.hf_model = model_obj.to(self.device).eval()
         self.num_beams, self.max_new_tokens = num_beams, max_new_tokens
         self.family = self._family()
 
@@ -290,17 +327,18 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-class CausalLMTranslator:
+class CausalLMTranslator(AnyPair):
     """A causal LLM prompted zero-shot to translate; batched greedy generation, left padding."""
 
     name = "llm"
 
-    def __init__(self, model: str, backend=None, max_new_tokens: int = 256, batch_size: int | str = "auto",
+    def __init__(self, spec: ModelSpec, backend=None, max_new_tokens: int = 256, batch_size: int | str = "auto",
                  dtype: str = "auto", num_beams: int = 1):
         from crossknow.models.hf_backend import HFBackend, load_model
 
-        self.model = model
-        self.backend = backend or HFBackend(*load_model(model, dtype=dtype), batch_size=batch_size)
+        self.spec = require_spec(spec, "CausalLMTranslator")
+        self.model = spec.name
+        self.backend = backend or HFBackend(*load_model(spec, dtype=dtype), batch_size=batch_size)
         self.max_new_tokens, self.num_beams = max_new_tokens, num_beams
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
@@ -323,15 +361,15 @@ OPENAI_PRESETS: dict[str, dict] = {
 class _ChatClient(OpenAIChatBackend):
     """The shared OpenAI backend, sending ``top_p`` as well."""
 
-    def __init__(self, model: str, top_p: float, **kwargs):
-        super().__init__(model, **kwargs)
+    def __init__(self, spec: ModelSpec, top_p: float, **kwargs):
+        super().__init__(spec, **kwargs)
         self.top_p = top_p
 
     def request_body(self, messages: list[dict]) -> dict:
         return {**super().request_body(messages), "top_p": self.top_p}
 
 
-class OpenAIChatTranslator:
+class OpenAIChatTranslator(AnyPair):
     """An OpenAI-compatible chat model; system message ``Translate the following {Source} text to {Target}:``.
 
     ``preset`` names the request settings (``OPENAI_PRESETS``): ``paper`` (temperature 0.7,
@@ -340,14 +378,15 @@ class OpenAIChatTranslator:
     was used and the cache never serves one preset's translation for the other.
     """
 
-    def __init__(self, model: str, preset: str = "greedy", base_url: str | None = None,
+    def __init__(self, spec: ModelSpec, preset: str = "greedy", base_url: str | None = None,
                  api_key: str | None = None, **kwargs):
         if preset not in OPENAI_PRESETS:
             raise ValueError(f"unknown OpenAI preset {preset!r}; choose from {', '.join(OPENAI_PRESETS)}")
         self.preset = preset
         self.name = f"openai-{preset}"
-        self.client = _ChatClient(model, base_url=base_url, api_key=api_key, **OPENAI_PRESETS[preset], **kwargs)
-        self.model = self.client.model
+        self.client = _ChatClient(spec, base_url=base_url, api_key=api_key, **OPENAI_PRESETS[preset], **kwargs)
+        self.spec = spec
+        self.model = self.client.model  # the API's name, without openai/
 
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
         system = f"Translate the following {get_language(src).name} text to {get_language(tgt).name}:"
@@ -355,7 +394,7 @@ class OpenAIChatTranslator:
                 for t in texts]
 
 
-class GoogleTranslator:
+class GoogleTranslator(AnyPair):
     """Google Translate through the ``googletrans`` package, as the paper did (needs the internet)."""
 
     name = "google"
@@ -385,6 +424,7 @@ class ApertiumTranslator:
 
     name = "apertium"
     model = "apertium"
+    spec = None
     SEPARATOR = "\n\n.\n\n"
     LINE_BREAK = "[[BR]]"
     # Debian's mode names (apertium-eng-spa, apertium-fr-es, apertium-spa-ita).
@@ -432,36 +472,35 @@ TRANSLATORS = ("hf", "llm", "openai", "google", "apertium")
 
 def detect_kind(model: str) -> str:
     """The translator kind for a model name: openai/..., apertium, google, seq2seq MT or causal LM."""
-    if model.startswith("openai/"):
-        return "openai"
     if model in ("apertium", "google"):
         return model
-    from crossknow.core.embedded import EMBEDDED_ALIASES, GEMMA_ALIASES
-
-    if model.lower() in EMBEDDED_ALIASES | GEMMA_ALIASES or model.endswith(".gguf"):
+    spec = ModelSpec.parse(model)
+    if spec.is_api:
+        return "openai"
+    if spec.kind in ("embedded", "gguf"):
         return "llm"
     from transformers import AutoConfig
 
-    return "hf" if getattr(AutoConfig.from_pretrained(model), "is_encoder_decoder", False) else "llm"
+    return "hf" if getattr(AutoConfig.from_pretrained(spec.path), "is_encoder_decoder", False) else "llm"
 
 
 def make_translator(kind: str, model: str | None = None, max_new_tokens: int = 256, num_beams: int = 1,
-                    batch_size: int | str = "auto", openai_preset: str = "greedy"):
+                    batch_size: int | str = "auto", openai_preset: str = "greedy") -> Translator:
     """A translator by kind: hf (seq2seq MT), llm (causal LM), openai, google, apertium; ``auto``
-    picks the kind from the model."""
+    picks the kind from the model. The model name is parsed here, once."""
     if kind == "auto":
         kind = detect_kind(model or "")
-    if kind == "hf":
-        return HFSeq2SeqTranslator(model or "facebook/nllb-200-distilled-600M", max_new_tokens=max_new_tokens,
-                                   num_beams=max(num_beams, 1))
-    if kind == "llm":
-        return CausalLMTranslator(model or DEFAULT_MODEL, max_new_tokens=max_new_tokens, num_beams=num_beams,
-                                  batch_size=batch_size)
-    if kind == "openai":  # retries are translate()'s, within its time budget, not the client's as well
-        return OpenAIChatTranslator((model or "gpt-3.5-turbo-0125").removeprefix("openai/"), openai_preset,
-                                    max_retries=0)
+    if kind not in TRANSLATORS:
+        raise ValueError(f"unknown translator {kind!r}; choose from {', '.join(TRANSLATORS)}")
     if kind == "google":
         return GoogleTranslator()
     if kind == "apertium":
         return ApertiumTranslator()
-    raise ValueError(f"unknown translator {kind!r}; choose from {', '.join(TRANSLATORS)}")
+    name = model or DEFAULT_TRANSLATION_MODELS[kind]
+    if kind == "hf":
+        return HFSeq2SeqTranslator(ModelSpec.parse(name), max_new_tokens=max_new_tokens, num_beams=max(num_beams, 1))
+    if kind == "llm":
+        return CausalLMTranslator(ModelSpec.parse(name), max_new_tokens=max_new_tokens, num_beams=num_beams,
+                                  batch_size=batch_size)
+    # retries are translate()'s, within its time budget, not the client's as well
+    return OpenAIChatTranslator(api_spec(name), openai_preset, max_retries=0)

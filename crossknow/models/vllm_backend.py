@@ -15,8 +15,9 @@ import math
 
 import torch
 
-from crossknow.core.model_spec import ModelSpec
+from crossknow.core.model_spec import ModelSpec, require_spec
 from crossknow.core.prompt import Prompt
+from crossknow.models.loading import load_tokenizer
 from crossknow.models.model_api import (
     ANSWER_TOKEN_CONVENTIONS,
     GENERATION,
@@ -42,12 +43,10 @@ class VLLMBackend:
     name = "vllm"
     capabilities = frozenset({LETTER_SCORES, GENERATION})
 
-    def __init__(self, model: str | ModelSpec, dtype: str = "auto", tensor_parallel_size: int = 1,
+    def __init__(self, spec: ModelSpec, dtype: str = "auto", tensor_parallel_size: int = 1,
                  seed: int = 0, llm=None, tokenizer=None, sampling_params_cls=None, **engine_kwargs):
-        spec = model if isinstance(model, ModelSpec) else ModelSpec.parse(model)
+        spec = require_spec(spec, "VLLMBackend")
         if tokenizer is None:
-            from crossknow.models.hf_backend import load_tokenizer
-
             tokenizer = load_tokenizer(spec)
         self.tokenizer = tokenizer
         self.tensor_parallel_size, self.dtype = tensor_parallel_size, dtype

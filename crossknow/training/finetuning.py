@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from crossknow.core.io import atomic_write_json, atomic_write_text
+from crossknow.core.model_spec import ModelSpec, is_gguf_name
 from crossknow.data.tofu_examples import tofu_examples
 from crossknow.training.settings import (  # noqa: F401 - ConfigError, load_config, flatten: this module's API
     ConfigError,
@@ -182,7 +183,7 @@ def check_trainer_names(config: dict) -> None:
 
 def check_local_path(key: str, value: str | None) -> None:
     """A model given as a path (``/``, ``./``, ``../``, ``~``, ``.gguf``) must exist: never a hub lookup."""
-    if value and (value.startswith(("/", "./", "../", "~")) or value.endswith(".gguf")):
+    if value and (value.startswith(("/", "./", "../", "~")) or is_gguf_name(value)):
         if not Path(value).expanduser().exists():
             raise ConfigError(f"{key}: {value}: no such file or folder")
 
@@ -326,10 +327,15 @@ def start_output_dir(output_dir: Path, config: dict, run: dict, restart: bool) -
     atomic_write_json(output_dir / RUN_FILE, run)
 
 
+def model_spec(config: dict) -> ModelSpec:
+    """The parsed ``model`` setting, with ``arch``'s tokenizer when given."""
+    return ModelSpec.parse(config["model"], tokenizer=config.get("arch"))
+
+
 def load_tokenizer_for_training(config: dict):
     from crossknow.models.hf_backend import load_tokenizer
 
-    tokenizer = load_tokenizer(config["model"], config.get("arch"))
+    tokenizer = load_tokenizer(model_spec(config))
     tokenizer.padding_side = "right"
     return tokenizer
 
@@ -338,9 +344,7 @@ def load_model_for_training(config: dict):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from crossknow.models.hf_backend import resolve_model_path
-
-    path, gguf_file = resolve_model_path(config["model"])
+    path, gguf_file = model_spec(config).location()
     model = AutoModelForCausalLM.from_pretrained(path, gguf_file=gguf_file, dtype=torch.float32)
     if config["LoRA"]["r"] > 0:
         from peft import LoraConfig, get_peft_model

@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 from transformers import HfArgumentParser
 
+from crossknow.core.model_spec import PAPER_FINETUNE_MODEL
 from crossknow.data.tofu_examples import check_tofu_settings
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -57,7 +58,7 @@ class FinetuneSettings:
     lr: float = setting(2e-5, "peak learning rate")
     weight_decay: float = setting(0.01, "AdamW weight decay")
     seed: int = setting(42, "seed of the data order and initialisation")
-    model: str = setting("meta-llama/Meta-Llama-3-8B", "hub name, local folder, .gguf file or smollm2")
+    model: str = setting(PAPER_FINETUNE_MODEL, "hub name, local folder, .gguf file or smollm2")
     arch: str | None = setting(None, "tokenizer source when it differs from the model")
     train_file: list[str] | None = setting(None, "one or more text files (one document per non-empty line)")
     output_dir: str = setting("checkpoints/ft", "where checkpoints and the final model go")
