@@ -34,6 +34,7 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
 from crossknow.core.languages import PAPER_LANGUAGES, flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.core.resume import SettingsFile
 from crossknow.models.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
@@ -81,11 +82,10 @@ def read_settings(out_dir: Path, args: argparse.Namespace) -> dict:
                                  "model that wrote them; use another --system_name or remove the folder")
         return {"failed": {}, "lines": {}}
     settings = read_json(settings_file)
-    recorded = {key: settings.get(key) for key in identity(args)}
-    if written and recorded != identity(args):
-        diff = ", ".join(f"{k} {recorded[k]!r} there, {v!r} now" for k, v in identity(args).items() if recorded[k] != v)
-        raise CrossknowError(f"{out_dir}: written by another system ({diff}); its lines are not mixed with this "
-                             "run's: use another --system_name or remove the folder")
+    if written:
+        SettingsFile(settings_file).check(identity(args), "its lines are not mixed with this run's: use another "
+                                          "--system_name or remove the folder", "written by another system",
+                                          keys=identity(args))
     settings.setdefault("failed", {})
     settings.setdefault("lines", {})
     return settings

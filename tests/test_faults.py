@@ -191,7 +191,7 @@ def test_an_output_folder_refuses_another_models_lines(tmp_path, flores):
     data, made = flores
     out = tmp_path / "out"
     flores_translate.main(flores_args(data, out, "--system_name", "sys", "--num_beams", "1"))
-    with pytest.raises(CrossknowError, match=r"sys: written by another system \(model 'flaky' there, 'other' now\)"):
+    with pytest.raises(CrossknowError, match=r"sys/settings.json: written by another system \(model: 'flaky' on disk, 'other' now\)"):
         flores_translate.main([*flores_args(data, out, "--system_name", "sys"), "--model", "other",
                                "--languages", "fr", "--direction", "x2en"])
     with pytest.raises(CrossknowError, match=r"test-en-fr: 3 lines, but this run translates 2"):

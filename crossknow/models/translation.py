@@ -30,6 +30,7 @@ from crossknow.core.embedded import cache_dir
 from crossknow.core.errors import CrossknowError, StopRun
 from crossknow.core.languages import get_language
 from crossknow.core.model_spec import DEFAULT_MODEL
+from crossknow.core.resume import settings_sha256
 from crossknow.models.openai_backend import OpenAIChatBackend
 
 
@@ -42,6 +43,20 @@ class Translation:
 
 def _checksum(source: str, text: str) -> str:
     return hashlib.sha256(f"{source}\0{text}".encode()).hexdigest()
+
+
+# The generation settings a translator's output depends on besides its model (HF MT and LLM
+# translators); the OpenAI preset is already in the translator's name.
+CACHED_SETTINGS = ("num_beams", "max_new_tokens")
+
+
+def cache_model(translator) -> str:
+    """The cache's model column: the model, with the fingerprint of its generation settings where
+    it has some (``crossknow.core.resume.settings_sha256``), so that translations made with other
+    beams or another length limit are never served to this run. The cache is keyed per sentence,
+    not per folder, so the fingerprint is part of every row's key instead of a settings file."""
+    settings = {key: getattr(translator, key) for key in CACHED_SETTINGS if hasattr(translator, key)}
+    return f"{translator.model} settings:{settings_sha256(settings)[:16]}" if settings else translator.model
 
 
 class TranslationCache:
@@ -83,7 +98,7 @@ class TranslationCache:
             for text in texts:
                 row = self.db.execute("SELECT source, text, checksum FROM translations WHERE backend=? AND model=? "
                                       "AND src=? AND tgt=? AND hash=?",
-                                      (translator.name, translator.model, src, tgt, self.key(text))).fetchone()
+                                      (translator.name, cache_model(translator), src, tgt, self.key(text))).fetchone()
                 if row is None:
                     continue
                 source, translated, checksum = row
@@ -99,7 +114,7 @@ class TranslationCache:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO translations (backend, model, src, tgt, hash, source, "
                                     "text, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                    [(translator.name, translator.model, src, tgt, self.key(s), s, t, _checksum(s, t))
+                                    [(translator.name, cache_model(translator), src, tgt, self.key(s), s, t, _checksum(s, t))
                                      for s, t in pairs])
         except sqlite3.DatabaseError as error:
             raise self.corrupt(f"{error}") from None

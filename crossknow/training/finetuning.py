@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from crossknow.core.io import atomic_write_json, atomic_write_text
+from crossknow.core.resume import ResumeError, check_same
 from crossknow.data.tofu_examples import check_tofu_settings, tofu_examples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -393,24 +394,22 @@ def fingerprint(config: dict, checksums: dict[str, str]) -> dict:
     return {"config": compared, "corpus_sha256": checksums}
 
 
-def differences(saved: dict, current: dict) -> list[str]:
-    out = []
-    old, new = saved.get("config", {}), current["config"]
-    for key in sorted(set(old) | set(new)):
-        if old.get(key, "<unset>") != new.get(key, "<unset>"):
-            out.append(f"{key}: {old.get(key, '<unset>')!r} there, {new.get(key, '<unset>')!r} now")
-    if saved.get("corpus_sha256") != current["corpus_sha256"]:
-        out.append("train_file contents differ (SHA-256)")
-    if saved.get("optim_used", current.get("optim_used")) != current.get("optim_used"):  # optimizer states differ
-        out.append(f"optimizer used: {saved['optim_used']!r} there, {current['optim_used']!r} now")
-    return out
+def compared_run(run: dict, reference: dict | None = None) -> dict:
+    """The parts of a run file that decide its weights. A run file from before the optimizer was
+    recorded is taken to have used ``reference``'s."""
+    optim = run.get("optim_used", (reference or {}).get("optim_used"))
+    return {"config": run.get("config", {}), "corpus_sha256": run.get("corpus_sha256"), "optim_used": optim}
 
 
 def refuse_if_changed(where: Path, saved: dict, current: dict) -> None:
-    diff = differences(saved, current)
-    if diff:
-        raise ConfigError(f"{where}: saved under another configuration ({'; '.join(diff)}); rerun with the same "
-                          "settings, or pass --restart to start over (deletes its checkpoints)")
+    """A folder saved under other settings, another corpus or another optimizer is refused, naming
+    the first difference (``crossknow.core.resume``)."""
+    try:
+        check_same(where, compared_run(saved, current), compared_run(current),
+                   "rerun with the same settings, or pass --restart to start over (deletes its checkpoints)",
+                   "saved under another configuration")
+    except ResumeError as error:
+        raise ConfigError(str(error)) from None
 
 
 def checkpoints(output_dir: Path) -> list[Path]:
