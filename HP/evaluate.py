@@ -25,8 +25,8 @@ from crossknow.core.cli import (
     model_name,
     run,
 )
-from crossknow.core.io import atomic_write_json, read_json
-from crossknow.core.results import ResultError, bootstrap_interval
+from crossknow.core.io import read_json
+from crossknow.core.results import ResultError, bootstrap_interval, write_result
 from crossknow.data.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
 from crossknow.data.question_ids import hp_question_id
 from crossknow.models.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
@@ -155,7 +155,7 @@ def merge_summary(path: Path, results: dict[str, dict], pairs: dict | None = Non
     if "en" in results:
         summary = {lang: {k: v for k, v in old.items() if k in ("accuracy", "n")} for lang, old in summary.items()}
     summary.update({lang: summary_entry(r, (pairs or {}).get(lang)) for lang, r in results.items()})
-    atomic_write_json(path, summary)
+    write_result(path, summary, "hp_summary")
     return summary
 
 

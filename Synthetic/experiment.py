@@ -51,10 +51,10 @@ import general_text as G
 
 from crossknow.core.cli import model_name, non_negative_int, positive_float, positive_int, run
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import atomic_write_json, atomic_write_text, read_json
+from crossknow.core.io import atomic_write_text, read_json
 from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
-from crossknow.core.results import bootstrap_interval, result_document
+from crossknow.core.results import bootstrap_interval, result_document, write_result
 from crossknow.core.resume import ResumeError, SettingsFile, check_same
 from crossknow.data.mmlu import checked_item
 from crossknow.runner import (
@@ -458,7 +458,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
 
 def write_results(results: dict, output_dir: Path) -> None:
     """results.json (every setting, per-question correctness) and table.md, written atomically."""
-    atomic_write_json(output_dir / "results.json", results)
+    write_result(output_dir / "results.json", results)
     if results.get("complete"):
         atomic_write_text(output_dir / "table.md", format_table(results) + "\n")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from crossknow.core.cli import positive_int, run
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import atomic_write_json, read_json, read_text
-from crossknow.core.results import result_document
+from crossknow.core.io import read_json, read_text
+from crossknow.core.results import result_document, write_result
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = [score_system(folder, args.data_dir, args.num_examples, comet_model, args.allow_failed)
                for folder in system_folders(args.outputs_dir)]
     for folder, result in zip(system_folders(args.outputs_dir), results):
-        atomic_write_json(folder / "scores.json", result)
+        write_result(folder / "scores.json", result)
     for metric in ("bleu", "chrf", "comet"):
         if any(d.get(metric) is not None for r in results for d in r["directions"].values()):
             print(format_table(results, metric) + "\n")

@@ -31,7 +31,6 @@ from tqdm.auto import tqdm
 from crossknow.core.answers import parse_answer
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import (
-    atomic_write_json,
     atomic_write_jsonl,
     check_plain_name,
     folder_lock,
@@ -40,7 +39,14 @@ from crossknow.core.io import (
 )
 from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
-from crossknow.core.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
+from crossknow.core.results import (
+    SCHEMA_VERSION,
+    ResultError,
+    check_schema,
+    environment,
+    records_difference,
+    write_result,
+)
 from crossknow.core.resume import ResumeError, SettingsFile, check_same, first_difference, settings_sha256
 from crossknow.data.mmlu import Item
 from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
@@ -517,7 +523,7 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         result["not_bare_label"] = sum(r["parsed"] and r["generated"] not in scoring.labels
                                        for recs in records_by_unit.values() for r in recs)
     if workers.is_main:
-        atomic_write_json(run.result_file, result)
+        write_result(run.result_file, result)
     workers.wait()
     return result
 

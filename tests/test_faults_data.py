@@ -231,16 +231,16 @@ def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_
     assert json.loads(run.result_file.read_text())["weighted_accuracy"] == 0.6
     assert (f"note: {run.result_file}: not served (weighted_accuracy: 0.99 on disk, 0.6 from the records): "
             "recomputed from its records") in capsys.readouterr().out
-    edit_json(run.result_file, schema_version=2)
-    assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 1
-    assert "not served (schema version 2 is unknown; this crossknow reads schema 1" in capsys.readouterr().out
+    edit_json(run.result_file, schema_version=3)
+    assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 2
+    assert "not served (schema version 3 is unknown; this crossknow reads schema 1 and 2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("fields", "note"), [
     ({"weighted_accuracy": 0.99}, "not its records' own result (weighted_accuracy: 0.99 on disk, "),
     ({"subject_n": {"management": 3, "virology": 3}}, "(subject_n.virology: 3 on disk, 2 from the records)"),
-    ({"schema_version": 2}, "schema version 2 is unknown; this crossknow reads schema 1"),
-    ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1"),
+    ({"schema_version": 3}, "schema version 3 is unknown; this crossknow reads schema 1 and 2"),
+    ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1 and 2"),
     ({}, "(its records {prefix}/en/virology.jsonl are missing)"),
     ({"config": {"name": "en"}}, "an incomplete mmlu result: no config.test_variant"),
 ])

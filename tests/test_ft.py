@@ -333,8 +333,10 @@ def test_resume_under_a_changed_config_is_refused_unless_restarted(tiny_training
     assert json.loads((out / "checkpoint-3" / ft.CHECKPOINT_MARK).read_text())["config"]["lr"] == 1e-3
     # optimizer states of paged AdamW (bitsandbytes) and torch AdamW do not load into each other
     base = {"config": {}, "corpus_sha256": {}}
-    assert ft.differences({**base, "optim_used": "paged_adamw_32bit"}, {**base, "optim_used": "adamw_torch"}) == [
-        "optimizer used: 'paged_adamw_32bit' there, 'adamw_torch' now"]
+    with pytest.raises(ft.ConfigError, match=r"^run/ft_run.json: saved under another configuration \(optim_used: "
+                                             r"'paged_adamw_32bit' on disk, 'adamw_torch' now\); rerun"):
+        ft.refuse_if_changed("run/ft_run.json", {**base, "optim_used": "paged_adamw_32bit"},
+                             {**base, "optim_used": "adamw_torch"})
 
 
 def test_an_incomplete_checkpoint_is_skipped(tiny_training_setup, straight_run, tmp_path, monkeypatch, capsys):

@@ -354,7 +354,7 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     monkeypatch.setattr(experiment, "FIXED_TRAINING", fixed_training)
     statements = experiment.option_statements
     monkeypatch.setattr(experiment, "option_statements", lambda *a: [s + " " for s in statements(*a)])
-    with pytest.raises(SystemExit, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
+    with pytest.raises(ResumeError, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
         experiment.main(resumed_argv)
     assert trained == []
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from crossknow.core.io import atomic_write_json, atomic_write_text
+from crossknow.core.io import atomic_write_text
+from crossknow.core.results import SCHEMA_VERSION, write_result
 from crossknow.core.resume import ResumeError, check_same
 from crossknow.data.tofu_examples import check_tofu_settings, tofu_examples
 
@@ -502,7 +503,7 @@ def start_output_dir(output_dir: Path, config: dict, run: dict, restart: bool) -
         for checkpoint in checkpoints(output_dir):
             shutil.rmtree(checkpoint)
     atomic_write_text(output_dir / "ft_config.resolved.yaml", yaml.safe_dump(config, sort_keys=False))
-    atomic_write_json(output_dir / RUN_FILE, run)
+    write_result(output_dir / RUN_FILE, run, "finetuning_run")
 
 
 def load_tokenizer_for_training(config: dict):
@@ -563,7 +564,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
     optim, optim_note = choose_optimizer(config["optim"])
-    run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
+    run = {"schema_version": SCHEMA_VERSION, **fingerprint(config, checksums), "optim_used": optim,
+           "optim_note": optim_note}
     output_dir = Path(config["output_dir"])
     run["precision_used"] = precision_used(config["precision"])
     resume = None if args.restart else find_resume_point(output_dir, run)
@@ -627,7 +629,7 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
             if trainer_state.is_world_process_zero:
                 folder = output_dir / f"checkpoint-{trainer_state.global_step}"
                 atomic_write_text(folder / "ft_config.resolved.yaml", yaml.safe_dump(config, sort_keys=False))
-                atomic_write_json(folder / CHECKPOINT_MARK, run)
+                write_result(folder / CHECKPOINT_MARK, run, "finetuning_run")
 
     class Throughput(TrainerCallback):
         def on_train_begin(self, _args, trainer_state, control, **kwargs):
@@ -648,7 +650,7 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - start
     tokens = trainer.state.num_input_tokens_seen
-    summary = {"train_loss": result.training_loss, "global_step": result.global_step, "examples": len(dataset),
+    summary = {"schema_version": SCHEMA_VERSION, "train_loss": result.training_loss, "global_step": result.global_step, "examples": len(dataset),
                "train_tokens": tokens, "train_tokens_this_run": tokens - tokens_before,
                "seconds": round(seconds, 2),
                "tokens_per_second": round((tokens - tokens_before) / seconds, 1) if seconds else math.nan,
@@ -673,4 +675,4 @@ def save(trainer, model, tokenizer, config: dict, output_dir: Path, summary: dic
         if config["LoRA"]["merge"]:
             model.merge_and_unload().save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
-    atomic_write_json(output_dir / SUMMARY_FILE, summary)
+    write_result(output_dir / SUMMARY_FILE, summary, "finetuning_summary")
