@@ -10,7 +10,9 @@ Causal LLMs get the zero-shot prompt ``Translate this from {Source} to {Target}:
 get their language codes; OpenAI chat models the system message ``Translate the following {Source}
 text to {Target}:``, with ``--openai_preset`` greedy (default) or paper (the paper's sampling). Each direction is written to ``{output_dir}/{system_name}/test-{src}-{tgt}``,
 one line per source line; a failed line is left empty and listed in ``settings.json``, never filled
-with the source text, and a re-run translates the failed lines again. A finished direction is not
+with the source text, and a re-run translates the failed lines again. The lines of a direction are
+journaled as each batch finishes (``.partial-test-{src}-{tgt}/``, removed once the direction is
+written), so a killed run resumes where it stopped, without a ``--cache``. A finished direction is not
 translated again (``--overwrite`` to redo it). ``settings.json`` records the model and the settings
 that wrote the folder: a run with another model or other settings is refused there.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,10 +37,11 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
 from crossknow.core.languages import PAPER_LANGUAGES, flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
-from crossknow.core.resume import SettingsFile
+from crossknow.core.resume import Journal, SettingsFile
 from crossknow.models.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
+    JournalCache,
     RetryBudget,
     TranslationCache,
     check_languages,
@@ -46,6 +50,7 @@ from crossknow.models.translation import (
 )
 
 FLORES = Path(__file__).resolve().parent / "data" / "flores"
+OTHER_SYSTEM_REMEDY = "its lines are not mixed with this run's: use another --system_name or remove the folder"
 
 
 def directions(direction: str, languages: list[str]) -> list[tuple[str, str]]:
@@ -83,8 +88,7 @@ def read_settings(out_dir: Path, args: argparse.Namespace) -> dict:
         return {"failed": {}, "lines": {}}
     settings = read_json(settings_file)
     if written:
-        SettingsFile(settings_file).check(identity(args), "its lines are not mixed with this run's: use another "
-                                          "--system_name or remove the folder", "written by another system",
+        SettingsFile(settings_file).check(identity(args), OTHER_SYSTEM_REMEDY, "written by another system",
                                           keys=identity(args))
     settings.setdefault("failed", {})
     settings.setdefault("lines", {})
@@ -180,8 +184,10 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
         settings.update({**identity(args), "system_name": system, "translator": f"{translator.name}:{translator.model}",
                          "num_examples": args.num_examples, "batch_size": args.batch_size})
         for (src, tgt), indices in todo.items():
-            failed = translate_direction(translator, cache, budget, out_dir, src, tgt, sources[src], indices,
-                                         args.batch_size, system)
+            journal = Journal(out_dir / f".partial-test-{src}-{tgt}")
+            finished = journal.open({**identity(args), "direction": f"{src}-{tgt}"}, OTHER_SYSTEM_REMEDY, args.overwrite)
+            failed = translate_direction(translator, JournalCache(journal, finished, cache), budget, out_dir, src,
+                                         tgt, sources[src], indices, args.batch_size, system)
             settings["failed"][f"{src}-{tgt}"] = failed
             settings["lines"][f"{src}-{tgt}"] = len(sources[src])
             if failed:
@@ -189,6 +195,7 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
                       "(a re-run retries them)", file=sys.stderr)
             settings["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
             atomic_write_json(out_dir / "settings.json", settings)  # after each direction: a kill keeps the record
+            shutil.rmtree(journal.folder)  # the direction is written: its journal is done
     for src, tgt in pairs:
         if (src, tgt) not in todo:
             print(f"{out_dir / f'test-{src}-{tgt}'} exists: skipped (use --overwrite to redo it)")

@@ -120,6 +120,29 @@ class TranslationCache:
             raise self.corrupt(f"{error}") from None
 
 
+class JournalCache:
+    """The translations a run has finished, appended to its resume journal
+    (``crossknow.core.resume.Journal``) as each batch ends, so a killed run resumes without a
+    ``TranslationCache``; read first, before ``fallback`` (the user's cache, if any), and written to
+    both. The journal's fingerprint decides the translator; rows are keyed by the source text."""
+
+    def __init__(self, journal, finished: list[dict], fallback: TranslationCache | None = None):
+        self.journal, self.fallback = journal, fallback
+        self.found = {r["source"]: r["text"] for r in finished}
+
+    def get_many(self, translator, src: str, tgt: str, texts: list[str]) -> dict[str, str]:
+        found = {text: self.found[text] for text in texts if text in self.found}
+        if self.fallback is not None:
+            found.update(self.fallback.get_many(translator, src, tgt, [t for t in texts if t not in found]))
+        return found
+
+    def put_many(self, translator, src: str, tgt: str, pairs: list[tuple[str, str]]) -> None:
+        self.journal.append([{"source": source, "text": text} for source, text in pairs])
+        self.found.update(pairs)
+        if self.fallback is not None:
+            self.fallback.put_many(translator, src, tgt, pairs)
+
+
 class RetryBudget:
     """The time that failed calls and the waits between retries may take, over a whole run: once it
     is spent, the strings left are recorded as failed without being tried."""
