@@ -112,7 +112,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def write_run_summary(path: Path, results: dict[str, dict], argv: list[str] | None) -> dict:
     """One JSON per run: every configuration it ran (computed or served from disk) and its result."""
-    summary = {"schema_version": SCHEMA_VERSION, "command": ["MMLU/eval.py", *(sys.argv[1:] if argv is None else argv)], "configs": [
+    command = ["MMLU/eval.py", *(sys.argv[1:] if argv is None else argv)]
+    summary = {"schema_version": SCHEMA_VERSION, "command": command, "configs": [
         {"name": name, "result": f"result_{name}.json", "n": r["n"], "weighted_accuracy": r["weighted_accuracy"],
          "ci95": r["ci95"], "fingerprint_sha256": r["config"]["fingerprint_sha256"]}
         for name, r in results.items()]}

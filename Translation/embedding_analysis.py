@@ -261,7 +261,8 @@ def main(argv: list[str] | None = None) -> dict:
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)
     base = embedder.embed(english)
-    results = {"schema_version": SCHEMA_VERSION, "model": args.model, "num_examples": len(english), "unit_words": args.unit_words,
+    results = {"schema_version": SCHEMA_VERSION, "model": args.model, "num_examples": len(english),
+               "unit_words": args.unit_words,
                "perturb_language": args.perturb_language, "seed": args.seed, "alignment": {}, "perturbation": {}}
     for lang in args.languages:
         other = embedder.embed(read(lang))

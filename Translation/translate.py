@@ -128,6 +128,11 @@ def translate_direction(translator, cache, budget, out_dir: Path, src: str, tgt:
     return [i + 1 for i, r in zip(indices, results) if not r.ok]
 
 
+def partial_folder(out_dir: Path, src: str, tgt: str) -> Path:
+    """The resume journal of a direction being translated (hidden: no reader takes it for output)."""
+    return out_dir / f".partial-test-{src}-{tgt}"
+
+
 def default_system_name(model: str, openai_preset: str) -> str:
     """The model's tag (``SmolLM2-135M-Instruct``, ``nllb-200-3.3B``), the folder name every task
     uses; an OpenAI model's folder also names its request preset (``gpt-4-0613-paper``)."""
@@ -184,7 +189,7 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
         settings.update({**identity(args), "system_name": system, "translator": f"{translator.name}:{translator.model}",
                          "num_examples": args.num_examples, "batch_size": args.batch_size})
         for (src, tgt), indices in todo.items():
-            journal = Journal(out_dir / f".partial-test-{src}-{tgt}")
+            journal = Journal(partial_folder(out_dir, src, tgt))
             finished = journal.open({**identity(args), "direction": f"{src}-{tgt}"}, OTHER_SYSTEM_REMEDY, args.overwrite)
             failed = translate_direction(translator, JournalCache(journal, finished, cache), budget, out_dir, src,
                                          tgt, sources[src], indices, args.batch_size, system)
@@ -199,6 +204,7 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
     for src, tgt in pairs:
         if (src, tgt) not in todo:
             print(f"{out_dir / f'test-{src}-{tgt}'} exists: skipped (use --overwrite to redo it)")
+            shutil.rmtree(partial_folder(out_dir, src, tgt), ignore_errors=True)  # left by a kill after the write
     return settings
 
 

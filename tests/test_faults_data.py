@@ -234,6 +234,10 @@ def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_
     edit_json(run.result_file, schema_version=3)
     assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 2
     assert "not served (schema version 3 is unknown; this crossknow reads schema 1 and 2" in capsys.readouterr().out
+    edit_json(run.result_file, schema_version=1)  # a result of schema 1 is still read and served, as it is
+    backend = LengthBackend()
+    assert run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 1
+    assert backend.scored == []
 
 
 @pytest.mark.parametrize(("fields", "note"), [

@@ -650,7 +650,8 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - start
     tokens = trainer.state.num_input_tokens_seen
-    summary = {"schema_version": SCHEMA_VERSION, "train_loss": result.training_loss, "global_step": result.global_step, "examples": len(dataset),
+    summary = {"schema_version": SCHEMA_VERSION, "train_loss": result.training_loss,
+               "global_step": result.global_step, "examples": len(dataset),
                "train_tokens": tokens, "train_tokens_this_run": tokens - tokens_before,
                "seconds": round(seconds, 2),
                "tokens_per_second": round((tokens - tokens_before) / seconds, 1) if seconds else math.nan,
