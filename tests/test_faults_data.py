@@ -444,3 +444,30 @@ def test_truncate_demos_measures_and_keeps_the_chat_template(tmp_path):
     assert all(r["prompt"].startswith("<user>The following are") and r["prompt"].endswith("</user><assistant>")
                for r in records)
     assert result["config"]["apply_chat_template"] is True and result["config"]["truncate_demos"] is True
+
+
+def test_a_result_that_breaks_the_schema_is_refused_when_written_and_its_records_are_kept(tmp_path):
+    """The runner writes its result through write_result: a number outside the schema is refused
+    in one line naming the file and the field, no result is written, and a rerun with the task's
+    summary fixed resumes from the records (nothing is scored again)."""
+    from test_runner import LengthBackend
+
+    from crossknow.core.model_spec import ModelSpec
+    from crossknow.core.results import ResultValidationError
+    from crossknow.evaluate import Settings, config_fields, make_config, summarize_mmlu
+    from crossknow.runner import Run, Scoring, run_units
+
+    prefix = tmp_path / "model_0shot"
+    run = Run("mmlu", ModelSpec.parse("smollm2"), config_fields(make_config("", name="en"), Settings()), "demo",
+              prefix / "result_en.json", prefix / "en", unit_field="subject")
+
+    def broken(records_by_unit):
+        return {**summarize_mmlu(records_by_unit), "weighted_accuracy": 1.5}
+
+    with pytest.raises(ResultValidationError) as refused:
+        run_units(LengthBackend(), run, scored_units(), Scoring(), broken)
+    assert str(refused.value) == f"{run.result_file}: weighted_accuracy: 1.5 is greater than the maximum of 1"
+    assert not run.result_file.exists() and sorted(p.name for p in run.records_dir.glob("*.jsonl"))
+    backend = LengthBackend()
+    assert run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)["weighted_accuracy"] == 0.6
+    assert backend.scored == []

@@ -67,8 +67,8 @@ def test_only_the_named_keys_are_compared(tmp_path):
 def test_a_torn_last_line_is_dropped_and_removed_by_the_next_append(tmp_path):
     journal = tmp_path / "records.jsonl"
     append_records(journal, [{"i": 0}, {"i": 1}])
-    with open(journal, "ab") as f:  # what a kill in the middle of a write leaves
-        f.write(b'{"i": 2, "text": "half')
+    with open(journal, "ab") as f:  # what a kill in the middle of a write leaves, here inside a character
+        f.write('{"i": 2, "text": "é'.encode()[:-1])
     assert read_records(journal) == [{"i": 0}, {"i": 1}]
     append_records(journal, [{"i": 2}])
     assert read_records(journal) == [{"i": 0}, {"i": 1}, {"i": 2}]

@@ -130,16 +130,16 @@ def read_records(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.exists():
         return []
-    text = path.read_bytes().decode("utf-8", errors="strict")
-    lines = text.split("\n")[:-1]  # what follows the last newline is torn, or empty
+    lines = path.read_bytes().split(b"\n")[:-1]  # what follows the last newline is torn (even mid-character)
     records = []
     for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise CrossknowError(f"{path}: line {line_no}: not valid JSON ({error.msg}); the file is damaged") from None
+            records.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8"
+            raise CrossknowError(f"{path}: line {line_no}: not valid JSON ({reason}); the file is damaged") from None
     return records
 
 
