@@ -29,6 +29,7 @@ from crossknow.core.cli import (
 )
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_text
+from crossknow.core.resume import check_same
 from crossknow.data.mixing import UNITS, assign_languages, parse_corpus
 from crossknow.models.translation import TRANSLATORS, TranslationCache, make_translator, translate
 
@@ -108,10 +109,8 @@ def reusable_corpus(out_dir: Path, settings: dict) -> dict | None:
     if recorded is None:
         raise CrossknowError(f"{out_dir}: a corpus built before its settings were recorded (translator "
                              f"{stats.get('translator')}): delete the folder to rebuild it, or use another --out_dir")
-    for key in settings:
-        if recorded.get(key) != settings[key]:
-            raise CrossknowError(f"{out_dir}: built with {key} {recorded.get(key)!r}, not {settings[key]!r}: delete "
-                                 "the folder to rebuild it, or use another --out_dir")
+    check_same(stats_file, {key: recorded.get(key) for key in settings}, settings,
+               "delete the folder to rebuild it, or use another --out_dir", "built with other settings")
     return stats
 
 

@@ -26,8 +26,8 @@ from crossknow.core.cli import (
     model_name,
     run,
 )
-from crossknow.core.io import atomic_write_json, read_json
-from crossknow.core.results import ResultError
+from crossknow.core.io import read_json
+from crossknow.core.results import ResultError, write_result
 from crossknow.data.hp import VARIANTS, load_quiz
 from crossknow.models.backends import add_model_arguments, backend_options, check_model_arguments, make_backend
 from crossknow.models.chat import ChatFormat, add_chat_argument, chat_format, check_chat_argument
@@ -131,7 +131,7 @@ def merge_summary(path: Path, results: dict[str, dict], pairs: dict | None = Non
     if "en" in results:
         summary = {lang: {k: v for k, v in old.items() if k in ("accuracy", "n")} for lang, old in summary.items()}
     summary.update({lang: summary_entry(r, (pairs or {}).get(lang)) for lang, r in results.items()})
-    atomic_write_json(path, summary)
+    write_result(path, summary, "hp_summary")
     return summary
 
 

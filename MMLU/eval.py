@@ -30,8 +30,8 @@ from crossknow.core.cli import (
     positive_int,
     run,
 )
-from crossknow.core.io import atomic_write_json
 from crossknow.core.languages import PAPER_LANGUAGES
+from crossknow.core.results import SCHEMA_VERSION, write_result
 from crossknow.data.mmlu import open_source
 from crossknow.data.prompts import LABEL_SETS
 from crossknow.models.backends import (
@@ -117,11 +117,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def write_run_summary(path: Path, results: dict[str, dict], argv: list[str] | None) -> dict:
     """One JSON per run: every configuration it ran (computed or served from disk) and its result."""
-    summary = {"command": ["MMLU/eval.py", *(sys.argv[1:] if argv is None else argv)], "configs": [
+    command = ["MMLU/eval.py", *(sys.argv[1:] if argv is None else argv)]
+    summary = {"schema_version": SCHEMA_VERSION, "command": command, "configs": [
         {"name": name, "result": f"result_{name}.json", "n": r["n"], "weighted_accuracy": r["weighted_accuracy"],
          "ci95": r["ci95"], "fingerprint_sha256": r["config"]["fingerprint_sha256"]}
         for name, r in results.items()]}
-    atomic_write_json(path, summary)
+    write_result(path, summary, "mmlu_run_summary")
     return summary
 
 

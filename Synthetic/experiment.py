@@ -51,9 +51,10 @@ import general_text as G
 
 from crossknow.core.cli import model_name, non_negative_int, positive_float, positive_int, run
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import atomic_write_json, atomic_write_text, read_json
+from crossknow.core.io import atomic_write_text, read_json
 from crossknow.core.model_spec import ModelSpec
-from crossknow.core.results import bootstrap_interval, result_document
+from crossknow.core.results import bootstrap_interval, result_document, write_result
+from crossknow.core.resume import ResumeError, SettingsFile, check_same
 from crossknow.runner import (
     Run,
     Unit,
@@ -185,8 +186,8 @@ def refuse_a_quiz_made_otherwise(run: Run, units: list[Unit]) -> None:
     on other questions is never resumed (the runner would refuse it too, but only after training)."""
     difference = planned_difference(run, QUIZ_SCORING, units)
     if difference:
-        raise SystemExit(f"{run.fingerprint_file}: a quiz made under other settings, training text or questions "
-                         f"({difference}); use --overwrite, another --output_dir, or remove it")
+        raise ResumeError(f"{run.fingerprint_file}: a quiz made under other settings, training text or questions "
+                          f"({difference}); {REMEDY}")
 
 
 def training_sha256(stages: list[tuple[list[str], int]]) -> str:
@@ -433,7 +434,7 @@ def summarize(seeds: dict, variants: list[str]) -> dict:
 
 def write_results(results: dict, output_dir: Path) -> None:
     """results.json (every setting, per-question correctness) and table.md, written atomically."""
-    atomic_write_json(output_dir / "results.json", results)
+    write_result(output_dir / "results.json", results)
     if results.get("complete"):
         atomic_write_text(output_dir / "table.md", format_table(results) + "\n")
 
@@ -702,16 +703,19 @@ def check_earlier_results(args) -> None:
     """The experiment's result and every arm's quiz on disk must have been made under these
     settings: they are reused, never mixed with new ones."""
     existing = args.output_dir / "results.json"
-    if existing.is_file() and not same_settings(read_json(existing).get("config", {}), config_of(args)):
-        raise SystemExit(f"{existing}: made under other settings; use --overwrite, another --output_dir, or remove it")
     settings = number_settings(config_of(args))
+    if existing.is_file():
+        check_same(existing, number_settings(read_json(existing).get("config", {})), settings, REMEDY,
+                   "made under other settings")
     for seed in args.seeds:
         for arm in quizzed_arms(args):
-            fingerprint = args.output_dir / "quiz" / f"seed{seed}" / arm / "settings.json"
-            if fingerprint.is_file() and read_json(fingerprint).get("config", {}).get("settings") != settings:
-                raise SystemExit(f"{fingerprint}: a quiz made under other settings; use --overwrite, another "
-                                 "--output_dir, or remove it")
+            fingerprint = SettingsFile(args.output_dir / "quiz" / f"seed{seed}" / arm / "settings.json")
+            if fingerprint.exists():
+                check_same(fingerprint.path, fingerprint.read().get("config", {}).get("settings"), settings, REMEDY,
+                           "a quiz made under other settings")
 
+
+REMEDY = "use --overwrite, another --output_dir, or remove it"
 
 # Where files go, whether a figure is drawn, the scoring batch size and whether old results are
 # replaced do not change a number.

@@ -38,9 +38,10 @@ from crossknow.core.cli import (
     run,
 )
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import atomic_write_json, read_text
+from crossknow.core.io import read_text
 from crossknow.core.languages import flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL
+from crossknow.core.results import SCHEMA_VERSION, write_result
 from crossknow.data.flores import FLORES_DIR
 from crossknow.models.translation import make_translator, translate
 
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> dict:
     english = read("en")
     embedder = USEEmbedder() if args.model == "use" else LMEmbedder(args.model, args.batch_size)
     base = embedder.embed(english)
-    results = {"model": args.model, "num_examples": len(english), "unit_words": args.unit_words,
+    results = {"schema_version": SCHEMA_VERSION, "model": args.model, "num_examples": len(english),
+               "unit_words": args.unit_words,
                "perturb_language": args.perturb_language, "seed": args.seed, "alignment": {}, "perturbation": {}}
     for lang in args.languages:
         other = embedder.embed(read(lang))
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> dict:
             entry["translated_cosine"].append(mean_cosine(base[pooling], mixed_emb[pooling]))
             entry["random_cosine"].append(mean_cosine(base[pooling], control_emb[pooling]))
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.output_dir / "embedding_analysis.json", results)
+    write_result(args.output_dir / "embedding_analysis.json", results, "embedding_analysis")
     for path in plot(results, args.output_dir, args.model):
         print(f"wrote {path}")
     return results

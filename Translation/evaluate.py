@@ -22,8 +22,8 @@ from pathlib import Path
 
 from crossknow.core.cli import add_limit_argument, add_output_argument, run
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import atomic_write_json, read_json, read_text
-from crossknow.core.results import result_document
+from crossknow.core.io import read_json, read_text
+from crossknow.core.results import result_document, write_result
 from crossknow.data.flores import FLORES_DIR
 
 HYPOTHESIS = re.compile(r"^test-([a-z]{2})-([a-z]{2})$")
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = [score_system(folder, args.data_dir, args.limit, comet_model, args.allow_failed)
                for folder in system_folders(args.output_dir)]
     for folder, result in zip(system_folders(args.output_dir), results):
-        atomic_write_json(folder / "scores.json", result)
+        write_result(folder / "scores.json", result)
     for metric in ("bleu", "chrf", "comet"):
         if any(d.get(metric) is not None for r in results for d in r["directions"].values()):
             print(format_table(results, metric) + "\n")

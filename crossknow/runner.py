@@ -33,7 +33,6 @@ from tqdm.auto import tqdm
 from crossknow.core.answers import LABELS, parse_answer
 from crossknow.core.errors import CrossknowError
 from crossknow.core.io import (
-    atomic_write_json,
     atomic_write_jsonl,
     check_plain_name,
     folder_lock,
@@ -42,7 +41,15 @@ from crossknow.core.io import (
 )
 from crossknow.core.model_spec import ModelSpec
 from crossknow.core.prompt import Prompt
-from crossknow.core.results import SCHEMA_VERSION, ResultError, check_schema, environment, records_difference
+from crossknow.core.results import (
+    SCHEMA_VERSION,
+    ResultError,
+    check_schema,
+    environment,
+    records_difference,
+    write_result,
+)
+from crossknow.core.resume import ResumeError, SettingsFile, check_same, first_difference, settings_sha256
 from crossknow.models.model_api import GENERATION, LETTER_SCORES, LOGLIKELIHOOD, require
 
 INFER_MODES = ("logits", "generation", "loglikelihood")
@@ -57,10 +64,6 @@ class Question(Protocol):
 
     @property
     def answer(self) -> int: ...
-
-
-class ResumeError(CrossknowError, RuntimeError):  # a user error: one line from crossknow.core.cli.run
-    """Results on disk were made with other settings or inputs."""
 
 
 class NonFiniteScores(CrossknowError, RuntimeError):
@@ -246,7 +249,7 @@ def fingerprint(backend, run: Run, scoring: Scoring, units: list[Unit]) -> dict:
 
 def fingerprint_sha256(current: dict) -> str:
     """The fingerprint as one hash, recorded in the result: a result is served only under its own."""
-    return hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()
+    return settings_sha256(current)
 
 
 def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers = SINGLE_PROCESS) -> dict | None:
@@ -259,14 +262,14 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
         if workers.is_main:
             if run.records_dir.exists():
                 shutil.rmtree(run.records_dir)
-            atomic_write_json(run.fingerprint_file, current)
+            SettingsFile(run.fingerprint_file).write(current)
         workers.wait()
         return None
-    previous = json.loads(run.fingerprint_file.read_text()) if run.fingerprint_file.exists() else None
-    if previous is not None and previous != current:
-        what = "a finished result" if run.result_file.exists() else "partial results"
-        raise ResumeError(f"{run.records_dir} holds {what} made with other settings "
-                          f"({_first_difference(previous, current)}); use --overwrite or another --save_dir")
+    what = "a finished result" if run.result_file.exists() else "partial results"
+    previous = SettingsFile(run.fingerprint_file).read()
+    if previous is not None:
+        check_same(run.records_dir, previous, current, "use --overwrite or another --save_dir",
+                   f"holds {what} made with other settings")
     if run.result_file.exists():
         if previous is None:
             raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
@@ -282,7 +285,7 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
         # never served: it is recomputed from the records that are complete.
     workers.wait()
     if workers.is_main:
-        atomic_write_json(run.fingerprint_file, current)
+        SettingsFile(run.fingerprint_file).write(current)
     workers.wait()
     return None
 
@@ -318,7 +321,7 @@ def planned_difference(run: Run, scoring: Scoring, units: list[Unit]) -> str | N
         return None
     planned = planned_fingerprint(run, scoring, units)
     previous = read_json(run.fingerprint_file)
-    return _first_difference({key: previous.get(key) for key in planned}, planned) or None
+    return first_difference({key: previous.get(key) for key in planned}, planned) or None
 
 
 def reusable_result(run: Run, scoring: Scoring, units: list[Unit]) -> dict | None:
@@ -548,7 +551,7 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         result["not_bare_label"] = sum(r["parsed"] and r["generated"] not in scoring.labels
                                        for recs in records_by_unit.values() for r in recs)
     if workers.is_main:
-        atomic_write_json(run.result_file, result)
+        write_result(run.result_file, result)
     workers.wait()
     return result
 
@@ -561,18 +564,6 @@ def result_config(backend, run: Run, scoring: Scoring, units: list[Unit], sha: s
     if scoring.infer_mode == "logits":
         config["answer_token_ids"] = backend.answer_token_ids(scoring.labels)
     return config
-
-
-def _first_difference(old: dict, new: dict, path: str = "") -> str:
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            found = _first_difference(a, b, f"{path}{key}.")
-            if found:
-                return found
-        elif a != b:
-            return f"{path}{key}: {a!r} on disk, {b!r} now"
-    return ""
 
 
 def _jsonable(obj):

@@ -46,7 +46,7 @@ def test_results_layout_and_contents(bpe_model_dir, tmp_path):
     result = json.loads((prefix / "result_full_fr.json").read_text())
     assert result == results["full_fr"]
     validate_result(result)
-    assert result["schema_version"] == 1 and result["task"] == "mmlu" and result["records"] == "full_fr"
+    assert result["schema_version"] == 2 and result["task"] == "mmlu" and result["records"] == "full_fr"
     assert result["n"] == 8 and set(result["subject"]) == set(SUBJECTS)
     assert result["category"].keys() == {"humanities", "other"}
     low, high = result["ci95"]

@@ -191,7 +191,7 @@ def test_an_output_folder_refuses_another_models_lines(tmp_path, flores):
     data, made = flores
     out = tmp_path / "out"
     flores_translate.main(flores_args(data, out, "--system_name", "sys", "--num_beams", "1"))
-    with pytest.raises(CrossknowError, match=r"sys: written by another system \(model 'flaky' there, 'other' now\)"):
+    with pytest.raises(CrossknowError, match=r"sys/settings.json: written by another system \(model: 'flaky' on disk, 'other' now\)"):
         flores_translate.main([*flores_args(data, out, "--system_name", "sys"), "--model", "other",
                                "--languages", "fr", "--direction", "x2en"])
     with pytest.raises(CrossknowError, match=r"test-en-fr: 3 lines, but this run translates 2"):
@@ -528,3 +528,46 @@ def test_the_hp_summary_keeps_the_languages_of_earlier_runs(tmp_path):
     hp_evaluate.merge_summary(path, {"de": result("de", 0.75)})
     assert json.loads(path.read_text()) == {"en": {"accuracy": 0.5}, "it": {"accuracy": 0.25},
                                             "de": {"accuracy": 0.75, "n": 4, **unpaired}}
+
+
+class Killed(Flaky):
+    """Upper-cases, and is killed (KeyboardInterrupt) at its ``die_at``-th batch."""
+
+    def __init__(self, die_at: int | None = None, model: str = "v1"):
+        super().__init__()
+        self.die_at, self.model = die_at, model
+
+    def translate_batch(self, texts, src, tgt):
+        if self.die_at is not None and len(self.batches) == self.die_at:
+            raise KeyboardInterrupt
+        return super().translate_batch(texts, src, tgt)
+
+
+def test_a_killed_translation_resumes_from_its_journal_without_a_cache(tmp_path, monkeypatch):
+    """The lines finished before a kill are not translated again; the direction ends as an
+    uninterrupted run's, and its journal is removed; a journal of another model is refused."""
+    data = tmp_path / "flores"
+    data.mkdir()
+    (data / "en.devtest").write_text("".join(f"line {i}\n" for i in range(7)), encoding="utf-8")
+    translators = []
+
+    def run(out, die_at=None, model="flaky"):
+        monkeypatch.setattr(flores_translate, "make_translator",
+                            lambda *a, **k: translators.append(Killed(die_at)) or translators[-1])
+        args = ["--model", model, "--languages", "fr", "--direction", "en2x", "--input_dir", str(data),
+                "--output_dir", str(out), "--system_name", "sys", "--batch_size", "2"]
+        return flores_translate.main(args)
+
+    run(tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "killed", die_at=2)
+    partial = tmp_path / "killed" / "sys" / ".partial-test-en-fr"
+    assert [r["source"] for r in read_jsonl(partial / "records.jsonl")] == ["line 0", "line 1", "line 2", "line 3"]
+    with pytest.raises(CrossknowError, match=r".partial-test-en-fr/settings.json: made with other settings "
+                                             r"\(model: 'flaky' on disk, 'other' now\)"):
+        run(tmp_path / "killed", model="other")
+    run(tmp_path / "killed")
+    assert translators[-1].batches == [["line 4", "line 5"], ["line 6"]]
+    assert (tmp_path / "killed" / "sys" / "test-en-fr").read_text() == \
+        (tmp_path / "whole" / "sys" / "test-en-fr").read_text() == "".join(f"LINE {i}\n" for i in range(7))
+    assert not partial.exists()

@@ -231,16 +231,20 @@ def test_a_rerun_never_serves_a_result_whose_numbers_contradict_its_records(tmp_
     assert json.loads(run.result_file.read_text())["weighted_accuracy"] == 0.6
     assert (f"note: {run.result_file}: not served (weighted_accuracy: 0.99 on disk, 0.6 from the records): "
             "recomputed from its records") in capsys.readouterr().out
-    edit_json(run.result_file, schema_version=2)
-    assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 1
-    assert "not served (schema version 2 is unknown; this crossknow reads schema 1" in capsys.readouterr().out
+    edit_json(run.result_file, schema_version=3)
+    assert run_units(LengthBackend(), run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 2
+    assert "not served (schema version 3 is unknown; this crossknow reads schema 1 and 2" in capsys.readouterr().out
+    edit_json(run.result_file, schema_version=1)  # a result of schema 1 is still read and served, as it is
+    backend = LengthBackend()
+    assert run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)["schema_version"] == 1
+    assert backend.scored == []
 
 
 @pytest.mark.parametrize(("fields", "note"), [
     ({"weighted_accuracy": 0.99}, "not its records' own result (weighted_accuracy: 0.99 on disk, "),
     ({"subject_n": {"management": 3, "virology": 3}}, "(subject_n.virology: 3 on disk, 2 from the records)"),
-    ({"schema_version": 2}, "schema version 2 is unknown; this crossknow reads schema 1"),
-    ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1"),
+    ({"schema_version": 3}, "schema version 3 is unknown; this crossknow reads schema 1 and 2"),
+    ({"schema_version": "1"}, "schema_version '1' is not an integer; this crossknow reads schema 1 and 2"),
     ({}, "(its records {prefix}/en/virology.jsonl are missing)"),
     ({"config": {"name": "en"}}, "an incomplete mmlu result: no config.test_variant"),
 ])
@@ -441,3 +445,30 @@ def test_truncate_demos_measures_and_keeps_the_chat_template(tmp_path):
     assert all(r["prompt"].startswith("<user>The following are") and r["prompt"].endswith("</user><assistant>")
                for r in records)
     assert result["config"]["apply_chat_template"] is True and result["config"]["truncate_demos"] is True
+
+
+def test_a_result_that_breaks_the_schema_is_refused_when_written_and_its_records_are_kept(tmp_path):
+    """The runner writes its result through write_result: a number outside the schema is refused
+    in one line naming the file and the field, no result is written, and a rerun with the task's
+    summary fixed resumes from the records (nothing is scored again)."""
+    from test_runner import LengthBackend
+
+    from crossknow.core.model_spec import ModelSpec
+    from crossknow.core.results import ResultValidationError
+    from crossknow.evaluate import Settings, config_fields, make_config, summarize_mmlu
+    from crossknow.runner import Run, Scoring, run_units
+
+    prefix = tmp_path / "model_0shot"
+    run = Run("mmlu", ModelSpec.parse("smollm2"), config_fields(make_config("", name="en"), Settings()), "demo",
+              prefix / "result_en.json", prefix / "en", unit_field="subject")
+
+    def broken(records_by_unit):
+        return {**summarize_mmlu(records_by_unit), "weighted_accuracy": 1.5}
+
+    with pytest.raises(ResultValidationError) as refused:
+        run_units(LengthBackend(), run, scored_units(), Scoring(), broken)
+    assert str(refused.value) == f"{run.result_file}: weighted_accuracy: 1.5 is greater than the maximum of 1"
+    assert not run.result_file.exists() and sorted(p.name for p in run.records_dir.glob("*.jsonl"))
+    backend = LengthBackend()
+    assert run_units(backend, run, scored_units(), Scoring(), summarize_mmlu)["weighted_accuracy"] == 0.6
+    assert backend.scored == []

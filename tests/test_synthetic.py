@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT, load_script
 from crossknow.core.errors import CrossknowError
+from crossknow.core.resume import ResumeError
 from crossknow.data.flores import FLORES_DIR
 
 sys.path.insert(0, str(ROOT / "Synthetic"))
@@ -205,13 +206,14 @@ def test_refuses_missing_matplotlib_and_other_settings_before_loading_a_model(tm
     with pytest.raises(SystemExit, match="the figure needs matplotlib .* or pass --no_plot"):
         experiment.main(["--model", "smollm2", "--output_dir", str(tmp_path)])
     (tmp_path / "results.json").write_text(json.dumps({"config": {"model": "other"}}))
-    with pytest.raises(SystemExit, match="results.json: made under other settings; use --overwrite"):
+    with pytest.raises(ResumeError, match=r"results.json: made under other settings \(\w+: .* on disk, .* now\); "
+                                          r"use --overwrite"):
         experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
     (tmp_path / "results.json").unlink()
     quiz = tmp_path / "quiz" / "seed1" / "facts_all" / "settings.json"
     quiz.parent.mkdir(parents=True)
     quiz.write_text(json.dumps({"config": {"settings": {"model": "other"}}}))
-    with pytest.raises(SystemExit, match=r"seed1/facts_all/settings.json: a quiz made under other settings"):
+    with pytest.raises(ResumeError, match=r"seed1/facts_all/settings.json: a quiz made under other settings \(\w+: .* on disk"):
         experiment.main(["--no_plot", "--model", "smollm2", "--output_dir", str(tmp_path)])
     experiment.check_before_work(experiment.parse_args(["--no_plot", "--output_dir", str(tmp_path), "--overwrite"]))
     settings = {"model": "m", "seeds": [0], "work_dir": "a", "output_dir": "x"}
@@ -347,13 +349,13 @@ def test_a_killed_run_resumes_without_retraining_finished_arms_and_ends_as_an_un
     # Other training text or other questions under the same settings: refused before any training.
     fixed_training = experiment.FIXED_TRAINING
     monkeypatch.setattr(experiment, "FIXED_TRAINING", [*fixed_training[:3], "0.5"])
-    with pytest.raises(SystemExit, match=r"seed0/facts_en/settings.json: a quiz made under other settings, training "
+    with pytest.raises(ResumeError, match=r"seed0/facts_en/settings.json: a quiz made under other settings, training "
                                          r"text or questions \(config.training_sha256: '[0-9a-f]{64}' on disk"):
         experiment.main(resumed_argv)
     monkeypatch.setattr(experiment, "FIXED_TRAINING", fixed_training)
     statements = experiment.option_statements
     monkeypatch.setattr(experiment, "option_statements", lambda *a: [s + " " for s in statements(*a)])
-    with pytest.raises(SystemExit, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
+    with pytest.raises(ResumeError, match=r"seed0/base/settings.json: .* \(inputs_sha256: "):
         experiment.main(resumed_argv)
     assert trained == []
 

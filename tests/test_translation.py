@@ -54,6 +54,30 @@ def test_cache_makes_a_second_run_call_nothing(tmp_path):
     assert other.batches == [["one", "two", "three"]]
 
 
+class BeamTranslator(FakeTranslator):
+    """A translator whose output depends on its generation settings, as HF MT and LLMs' does."""
+
+    def __init__(self, num_beams: int, max_new_tokens: int = 256):
+        super().__init__()
+        self.num_beams, self.max_new_tokens = num_beams, max_new_tokens
+
+    def translate_batch(self, texts, src, tgt):
+        return [f"{t} /{self.num_beams}" for t in super().translate_batch(texts, src, tgt)]
+
+
+def test_the_cache_never_serves_translations_made_with_other_generation_settings(tmp_path):
+    cache = TranslationCache(tmp_path / "c.sqlite")
+    four = translate(BeamTranslator(4), ["one"], "en", "fr", cache)
+    assert [t.text for t in four] == ["[fr] ONE /4"]
+    one = BeamTranslator(1)
+    assert [t.text for t in translate(one, ["one"], "en", "fr", cache)] == ["[fr] ONE /1"] and one.batches
+    shorter = BeamTranslator(4, max_new_tokens=64)
+    translate(shorter, ["one"], "en", "fr", cache)
+    assert shorter.batches == [["one"]]
+    again = BeamTranslator(4)
+    assert translate(again, ["one"], "en", "fr", cache) == four and again.batches == []
+
+
 def test_killed_run_resumes_and_ends_identical(tmp_path):
     texts = [f"text {i}" for i in range(7)]
     reference = translate(FakeTranslator(), texts, "en", "es", None, batch_size=2)

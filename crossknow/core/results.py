@@ -4,12 +4,16 @@ MMLU summary of per-question records, and the environment block (library version
 Every result file is an object with ``schema_version``, ``task`` (mmlu, hp, translation, synthetic,
 synthetic_quiz, global_mmlu, or a registered plugin task), ``config`` (the settings as structured fields), ``environment``, and the task's
 numbers; the runner's results (MMLU, HP, Synthetic quizzes) also name the folder of their
-per-question records (``records``).
+per-question records (``records``). The other JSON documents the suite writes (HP's summary.json,
+MMLU's run_summary.json, fine-tuning's run and summary files, the embedding analysis) have a
+definition of their own in the same schema (``DOCUMENTS``). ``write_result`` validates every one
+of them before it writes it, atomically: a document that breaks the schema is never written.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import platform
@@ -20,11 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from crossknow.core.errors import CrossknowError
-from crossknow.core.io import read_json, read_jsonl
+from crossknow.core.io import atomic_write_json, read_json, read_jsonl
 from crossknow.core.subjects import CATEGORIES
 
 TRACKED_PACKAGES = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "crossknow")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 2 added the documents that are not task results; results read alike
 SCHEMA_FILE = Path(__file__).with_name("results_schema.json")
 TASKS = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz", "global_mmlu")  # the built-in tasks
 # Tasks whose results hold MMLU's summary (per subject and category), recomputed from their records.
@@ -122,16 +127,43 @@ def result_document(task: str, config: dict, **numbers) -> dict:
             **numbers}
 
 
-def validate_result(result: dict, where: str = "result") -> None:
-    """Raise ``ValueError`` naming the first field that breaks the schema (needs jsonschema)."""
+# The documents that are not task results, by their definition in the schema (``$defs``).
+DOCUMENTS = ("embedding_analysis", "finetuning_run", "finetuning_summary", "hp_summary", "mmlu_run_summary")
+
+
+class ResultValidationError(CrossknowError, ValueError):
+    """A document that breaks the results schema: refused before it is written."""
+
+
+@functools.cache
+def _validator(document: str | None):
     import jsonschema
 
     schema = json.loads(SCHEMA_FILE.read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(result), key=lambda e: list(e.path))
+    if document is not None:
+        if document not in DOCUMENTS:
+            raise ValueError(f"unknown document {document!r}; known: {', '.join(DOCUMENTS)}")
+        schema = {"$schema": schema["$schema"], "$ref": f"#/$defs/{document}", "$defs": schema["$defs"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_result(result: dict, where: str = "result", document: str | None = None) -> None:
+    """Raise ``ResultValidationError`` (a ``ValueError``), one line naming ``where`` and the first
+    field that breaks the schema: the whole schema for a task result, or the definition named
+    ``document`` (one of ``DOCUMENTS``)."""
+    errors = sorted(_validator(document).iter_errors(result), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         first = errors[0]
         field = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise ValueError(f"{where}: {field}: {first.message}")
+        message = " ".join(first.message.split())
+        raise ResultValidationError(f"{where}: {field}: {message[:300]}")
+
+
+def write_result(path: str | Path, result: dict, document: str | None = None) -> None:
+    """Validate ``result`` (see ``validate_result``) and write it atomically; a document that breaks
+    the schema is refused, naming the file and the first failing field, and nothing is written."""
+    validate_result(result, str(path), document)
+    atomic_write_json(path, result)
 
 
 # --- reading a result to serve it: the one place that decides whether a result on disk is served ---
@@ -152,10 +184,10 @@ def check_schema(result: dict, where: str) -> None:
     version = result.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ResultError(f"{where}: schema_version {version!r} is not an integer; this crossknow reads "
-                          f"schema {SCHEMA_VERSION}")
-    if version != SCHEMA_VERSION:
+                          f"schema {' and '.join(map(str, READABLE_VERSIONS))}")
+    if version not in READABLE_VERSIONS:
         raise ResultError(f"{where}: schema version {version} is unknown; this crossknow reads schema "
-                          f"{SCHEMA_VERSION} (written by another version of crossknow?)")
+                          f"{' and '.join(map(str, READABLE_VERSIONS))} (written by another version of crossknow?)")
     if result.get("task") not in known_tasks():
         raise ResultError(f"{where}: unknown task {result.get('task')!r}; known: {', '.join(known_tasks())}")
     if not isinstance(result.get("config", {}), dict):

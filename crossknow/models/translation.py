@@ -35,6 +35,7 @@ from crossknow.core.embedded import cache_dir
 from crossknow.core.errors import CrossknowError, StopRun
 from crossknow.core.languages import get_language
 from crossknow.core.model_spec import DEFAULT_TRANSLATION_MODELS, ModelSpec, api_spec, require_spec
+from crossknow.core.resume import settings_sha256
 from crossknow.models.openai_backend import OpenAIChatBackend
 
 
@@ -72,6 +73,20 @@ class Translation:
 
 def _checksum(source: str, text: str) -> str:
     return hashlib.sha256(f"{source}\0{text}".encode()).hexdigest()
+
+
+# The generation settings a translator's output depends on besides its model (HF MT and LLM
+# translators); the OpenAI preset is already in the translator's name.
+CACHED_SETTINGS = ("num_beams", "max_new_tokens")
+
+
+def cache_model(translator) -> str:
+    """The cache's model column: the model, with the fingerprint of its generation settings where
+    it has some (``crossknow.core.resume.settings_sha256``), so that translations made with other
+    beams or another length limit are never served to this run. The cache is keyed per sentence,
+    not per folder, so the fingerprint is part of every row's key instead of a settings file."""
+    settings = {key: getattr(translator, key) for key in CACHED_SETTINGS if hasattr(translator, key)}
+    return f"{translator.model} settings:{settings_sha256(settings)[:16]}" if settings else translator.model
 
 
 class TranslationCache:
@@ -113,7 +128,7 @@ class TranslationCache:
             for text in texts:
                 row = self.db.execute("SELECT source, text, checksum FROM translations WHERE backend=? AND model=? "
                                       "AND src=? AND tgt=? AND hash=?",
-                                      (translator.name, translator.model, src, tgt, self.key(text))).fetchone()
+                                      (translator.name, cache_model(translator), src, tgt, self.key(text))).fetchone()
                 if row is None:
                     continue
                 source, translated, checksum = row
@@ -129,10 +144,33 @@ class TranslationCache:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO translations (backend, model, src, tgt, hash, source, "
                                     "text, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                    [(translator.name, translator.model, src, tgt, self.key(s), s, t, _checksum(s, t))
+                                    [(translator.name, cache_model(translator), src, tgt, self.key(s), s, t, _checksum(s, t))
                                      for s, t in pairs])
         except sqlite3.DatabaseError as error:
             raise self.corrupt(f"{error}") from None
+
+
+class JournalCache:
+    """The translations a run has finished, appended to its resume journal
+    (``crossknow.core.resume.Journal``) as each batch ends, so a killed run resumes without a
+    ``TranslationCache``; read first, before ``fallback`` (the user's cache, if any), and written to
+    both. The journal's fingerprint decides the translator; rows are keyed by the source text."""
+
+    def __init__(self, journal, finished: list[dict], fallback: TranslationCache | None = None):
+        self.journal, self.fallback = journal, fallback
+        self.found = {r["source"]: r["text"] for r in finished}
+
+    def get_many(self, translator, src: str, tgt: str, texts: list[str]) -> dict[str, str]:
+        found = {text: self.found[text] for text in texts if text in self.found}
+        if self.fallback is not None:
+            found.update(self.fallback.get_many(translator, src, tgt, [t for t in texts if t not in found]))
+        return found
+
+    def put_many(self, translator, src: str, tgt: str, pairs: list[tuple[str, str]]) -> None:
+        self.journal.append([{"source": source, "text": text} for source, text in pairs])
+        self.found.update(pairs)
+        if self.fallback is not None:
+            self.fallback.put_many(translator, src, tgt, pairs)
 
 
 class RetryBudget:

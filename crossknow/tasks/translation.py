@@ -8,12 +8,15 @@ runner, so it runs itself (``run``): Translation/translate.py and ``python -m cr
 translation`` both reach it through ``get_task("translation")``. A failed line is left empty and
 listed in ``settings.json`` (a rerun retries it); a folder written with another model or other
 settings is refused.
+A direction's lines are journaled as each batch finishes (``.partial-test-{src}-{tgt}/``, removed
+once the direction is written), so a killed run resumes where it stopped, without a ``--cache``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,10 +35,12 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import atomic_write_json, atomic_write_text, check_plain_name, folder_lock, read_json, read_text
 from crossknow.core.languages import PAPER_LANGUAGES, flores_file
 from crossknow.core.model_spec import DEFAULT_MODEL, ModelSpec
+from crossknow.core.resume import Journal, SettingsFile
 from crossknow.data.flores import FLORES_DIR as FLORES
 from crossknow.models.translation import (
     OPENAI_PRESETS,
     TRANSLATORS,
+    JournalCache,
     RetryBudget,
     TranslationCache,
     check_languages,
@@ -43,6 +48,8 @@ from crossknow.models.translation import (
     translate,
 )
 from crossknow.tasks.base import register_task
+
+OTHER_SYSTEM_REMEDY = "its lines are not mixed with this run's: use another --system_name or remove the folder"
 
 
 def directions(direction: str, languages: list[str]) -> list[tuple[str, str]]:
@@ -79,11 +86,9 @@ def read_settings(out_dir: Path, args: argparse.Namespace) -> dict:
                                  "model that wrote them; use another --system_name or remove the folder")
         return {"failed": {}, "lines": {}}
     settings = read_json(settings_file)
-    recorded = {key: settings.get(key) for key in identity(args)}
-    if written and recorded != identity(args):
-        diff = ", ".join(f"{k} {recorded[k]!r} there, {v!r} now" for k, v in identity(args).items() if recorded[k] != v)
-        raise CrossknowError(f"{out_dir}: written by another system ({diff}); its lines are not mixed with this "
-                             "run's: use another --system_name or remove the folder")
+    if written:
+        SettingsFile(settings_file).check(identity(args), OTHER_SYSTEM_REMEDY, "written by another system",
+                                          keys=identity(args))
     settings.setdefault("failed", {})
     settings.setdefault("lines", {})
     return settings
@@ -120,6 +125,11 @@ def translate_direction(translator, cache, budget, out_dir: Path, src: str, tgt:
         lines[i] = (r.text or "").replace("\n", " ") if r.ok else ""
     atomic_write_text(path, "\n".join(lines) + "\n")
     return [i + 1 for i, r in zip(indices, results) if not r.ok]
+
+
+def partial_folder(out_dir: Path, src: str, tgt: str) -> Path:
+    """The resume journal of a direction being translated (hidden: no reader takes it for output)."""
+    return out_dir / f".partial-test-{src}-{tgt}"
 
 
 def default_system_name(model: str, openai_preset: str) -> str:
@@ -183,8 +193,10 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
         settings.update({**identity(args), "system_name": system, "translator": f"{translator.name}:{translator.model}",
                          "num_examples": args.limit, "batch_size": args.batch_size})
         for (src, tgt), indices in todo.items():
-            failed = translate_direction(translator, cache, budget, out_dir, src, tgt, sources[src], indices,
-                                         args.batch_size, system, translate)
+            journal = Journal(partial_folder(out_dir, src, tgt))
+            finished = journal.open({**identity(args), "direction": f"{src}-{tgt}"}, OTHER_SYSTEM_REMEDY, args.overwrite)
+            failed = translate_direction(translator, JournalCache(journal, finished, cache), budget, out_dir, src,
+                                         tgt, sources[src], indices, args.batch_size, system, translate)
             settings["failed"][f"{src}-{tgt}"] = failed
             settings["lines"][f"{src}-{tgt}"] = len(sources[src])
             if failed:
@@ -192,9 +204,11 @@ def translate_system(args: argparse.Namespace, out_dir: Path, pairs: list[tuple[
                       "(a re-run retries them)", file=sys.stderr)
             settings["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
             atomic_write_json(out_dir / "settings.json", settings)  # after each direction: a kill keeps the record
+            shutil.rmtree(journal.folder)  # the direction is written: its journal is done
     for src, tgt in pairs:
         if (src, tgt) not in todo:
             print(f"{out_dir / f'test-{src}-{tgt}'} exists: skipped (use --overwrite to redo it)")
+            shutil.rmtree(partial_folder(out_dir, src, tgt), ignore_errors=True)  # left by a kill after the write
     return settings
 
 

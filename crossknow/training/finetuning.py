@@ -27,8 +27,10 @@ from pathlib import Path
 
 import yaml
 
-from crossknow.core.io import atomic_write_json, atomic_write_text
+from crossknow.core.io import atomic_write_text
 from crossknow.core.model_spec import ModelSpec, is_gguf_name
+from crossknow.core.results import SCHEMA_VERSION, write_result
+from crossknow.core.resume import ResumeError, check_same
 from crossknow.data.tofu_examples import tofu_examples
 from crossknow.training.settings import (  # noqa: F401 - ConfigError, load_config, flatten: this module's API
     ConfigError,
@@ -214,24 +216,22 @@ def fingerprint(config: dict, checksums: dict[str, str]) -> dict:
     return {"config": compared, "corpus_sha256": checksums}
 
 
-def differences(saved: dict, current: dict) -> list[str]:
-    out = []
-    old, new = saved.get("config", {}), current["config"]
-    for key in sorted(set(old) | set(new)):
-        if old.get(key, "<unset>") != new.get(key, "<unset>"):
-            out.append(f"{key}: {old.get(key, '<unset>')!r} there, {new.get(key, '<unset>')!r} now")
-    if saved.get("corpus_sha256") != current["corpus_sha256"]:
-        out.append("train_file contents differ (SHA-256)")
-    if saved.get("optim_used", current.get("optim_used")) != current.get("optim_used"):  # optimizer states differ
-        out.append(f"optimizer used: {saved['optim_used']!r} there, {current['optim_used']!r} now")
-    return out
+def compared_run(run: dict, reference: dict | None = None) -> dict:
+    """The parts of a run file that decide its weights. A run file from before the optimizer was
+    recorded is taken to have used ``reference``'s."""
+    optim = run.get("optim_used", (reference or {}).get("optim_used"))
+    return {"config": run.get("config", {}), "corpus_sha256": run.get("corpus_sha256"), "optim_used": optim}
 
 
 def refuse_if_changed(where: Path, saved: dict, current: dict) -> None:
-    diff = differences(saved, current)
-    if diff:
-        raise ConfigError(f"{where}: saved under another configuration ({'; '.join(diff)}); rerun with the same "
-                          "settings, or pass --restart to start over (deletes its checkpoints)")
+    """A folder saved under other settings, another corpus or another optimizer is refused, naming
+    the first difference (``crossknow.core.resume``)."""
+    try:
+        check_same(where, compared_run(saved, current), compared_run(current),
+                   "rerun with the same settings, or pass --restart to start over (deletes its checkpoints)",
+                   "saved under another configuration")
+    except ResumeError as error:
+        raise ConfigError(str(error)) from None
 
 
 def checkpoints(output_dir: Path) -> list[Path]:
@@ -324,7 +324,7 @@ def start_output_dir(output_dir: Path, config: dict, run: dict, restart: bool) -
         for checkpoint in checkpoints(output_dir):
             shutil.rmtree(checkpoint)
     atomic_write_text(output_dir / "ft_config.resolved.yaml", yaml.safe_dump(config, sort_keys=False))
-    atomic_write_json(output_dir / RUN_FILE, run)
+    write_result(output_dir / RUN_FILE, run, "finetuning_run")
 
 
 def model_spec(config: dict) -> ModelSpec:
@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     check_trainer_names(config)
     docs, checksums = read_corpus(config["train_file"])
     optim, optim_note = choose_optimizer(config["optim"])
-    run = {**fingerprint(config, checksums), "optim_used": optim, "optim_note": optim_note}
+    run = {"schema_version": SCHEMA_VERSION, **fingerprint(config, checksums), "optim_used": optim,
+           "optim_note": optim_note}
     output_dir = Path(config["output_dir"])
     run["precision_used"] = precision_used(config["precision"])
     resume = None if args.restart else find_resume_point(output_dir, run)
@@ -431,7 +432,7 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
             if trainer_state.is_world_process_zero:
                 folder = output_dir / f"checkpoint-{trainer_state.global_step}"
                 atomic_write_text(folder / "ft_config.resolved.yaml", yaml.safe_dump(config, sort_keys=False))
-                atomic_write_json(folder / CHECKPOINT_MARK, run)
+                write_result(folder / CHECKPOINT_MARK, run, "finetuning_run")
 
     class Throughput(TrainerCallback):
         def on_train_begin(self, _args, trainer_state, control, **kwargs):
@@ -452,7 +453,8 @@ def train(config: dict, restart: bool, resume: Path | None, run: dict, tokenizer
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - start
     tokens = trainer.state.num_input_tokens_seen
-    summary = {"train_loss": result.training_loss, "global_step": result.global_step, "examples": len(dataset),
+    summary = {"schema_version": SCHEMA_VERSION, "train_loss": result.training_loss,
+               "global_step": result.global_step, "examples": len(dataset),
                "train_tokens": tokens, "train_tokens_this_run": tokens - tokens_before,
                "seconds": round(seconds, 2),
                "tokens_per_second": round((tokens - tokens_before) / seconds, 1) if seconds else math.nan,
@@ -477,4 +479,4 @@ def save(trainer, model, tokenizer, config: dict, output_dir: Path, summary: dic
         if config["LoRA"]["merge"]:
             model.merge_and_unload().save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
-    atomic_write_json(output_dir / SUMMARY_FILE, summary)
+    write_result(output_dir / SUMMARY_FILE, summary, "finetuning_summary")
