@@ -47,7 +47,7 @@ DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 
 def build_prompts(args):
     from crossknow.data.mmlu import open_source
-    from crossknow.evaluate import Settings, load_config_data, make_config, subject_prompts
+    from crossknow.tasks.mmlu import Settings, load_config_data, make_config, subject_prompts
 
     source = open_source(args.data_dir)
     subjects = args.subjects or source.subjects("test")
