@@ -136,6 +136,23 @@ def test_global_mmlu_task_keeps_sample_ids_and_culture_and_predicts_as_mmlu(bpe_
     assert [(r["prompt"], r["prediction"]) for r in same] == [(r["prompt"], r["prediction"]) for r in records]
 
 
+def test_the_report_tabulates_global_mmlu_by_culture_tag(bpe_model_dir, tmp_path, capsys):
+    from crossknow.analysis.report import main as report
+
+    copy = global_mmlu_copy(tmp_path / "gm")
+    result = tasks_main(["--task", "global_mmlu", "--data_dir", str(copy), "--language", "fr", "--output_dir",
+                         str(tmp_path / "g"), "--model", str(bpe_model_dir), "--device", "cpu", "--limit", "3"])["fr"]
+    capsys.readouterr()
+    report([str(tmp_path / "g")])
+    out = capsys.readouterr().out
+    low, high = result["ci95"]
+    culture = {tag: f"{100 * result['culture'][tag]:.1f} (n=2)" for tag in ("CS", "CA", "none")}
+    row = (f"fr  {100 * result['weighted_accuracy']:.1f} [{100 * low:.1f}, {100 * high:.1f}]  6  "
+           f"{culture['CS']}  {culture['CA']}  {culture['none']}")
+    assert "(Global-MMLU accuracy %, by culture tag)" in out
+    assert [line.split() for line in out.splitlines() if line.split()[:1] == ["fr"]] == [row.split()]
+
+
 def test_global_mmlu_rows_out_of_place_are_refused(tmp_path):
     copy = global_mmlu_copy(tmp_path / "gm", sample_id=lambda subject, row: f"{subject}/test/{row + 1}")
     task = get_task("global_mmlu")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crossknow.core.results import ResultError, folder_conflicts, verified_result
 
-TABULATED = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz")
+TABULATED = ("mmlu", "hp", "translation", "synthetic", "synthetic_quiz", "global_mmlu")
 
 
 def read_result(path: Path) -> dict | None:

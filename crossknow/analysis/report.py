@@ -236,6 +236,24 @@ def format_translation_table(results: list[dict], title: str = "", markdown: boo
     return "\n".join(lines)
 
 
+def _accuracy_cell(result: dict) -> str:
+    low, high = result["ci95"]
+    return f"{_pct(result['weighted_accuracy'])} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def format_global_mmlu_table(results: list[dict], title: str = "", markdown: bool = False) -> str:
+    """Global-MMLU per language: weighted accuracy with its n and 95% interval, and the accuracy on
+    the culturally sensitive (CS) and culturally agnostic (CA) questions, each with its n."""
+    rows = []
+    for r in sorted(results, key=lambda r: r["config"].get("language", "")):
+        culture, counts = r.get("culture", {}), r.get("culture_n", {})
+        tags = [f"{_pct(culture.get(t))} (n={counts.get(t, 0)})" for t in ("CS", "CA", "none")]
+        rows.append([str(r["config"].get("language", "?")), _accuracy_cell(r),
+                     str(r["n"]), *tags])
+    return "\n".join(([title] if title else []) + _render(["language", "accuracy [95% CI]", "n", "CS", "CA", "untagged"],
+                                                          rows, markdown))
+
+
 def build_pairs(folders: dict[Path, dict[str, list[dict]]], *, allow_partial: bool, n_resamples: int = 2000,
                 seed: int = 0) -> dict[Path, dict[str, list[Pair]]]:
     """Every paired cell of every folder, by folder and task, with Holm p-values per table."""
@@ -279,6 +297,10 @@ def print_folder(folder: Path, by_task: dict[str, list[dict]], pairs: dict[str, 
         table = format_synthetic_table(result, title=f"{result['_path']} (Synthetic accuracy %, 95% interval)",
                                        markdown=args.markdown)
         print(table or f"Note: {result['_path']}: a synthetic result without arms: nothing to tabulate")
+        print()
+    if "global_mmlu" in by_task:
+        print(format_global_mmlu_table(by_task["global_mmlu"], title=f"{folder} (Global-MMLU accuracy %, by culture tag)",
+                                       markdown=args.markdown))
         print()
     if "translation" in by_task:
         print(format_translation_table(by_task["translation"], title=f"{folder} (Translation BLEU/chrF; corpus "
