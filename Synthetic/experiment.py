@@ -88,6 +88,7 @@ COMPARISONS = {"paper_order": ("facts_then_mixed", "facts_then_english"),
                "upper_bound": ("facts_all", "facts_en")}
 QUIZ = get_task("synthetic_quiz")  # the quiz's units, scoring and summary (crossknow/tasks/synthetic_quiz.py)
 QUIZ_SCORING = QUIZ.scoring_rule
+QUIZ_SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
 # Fine-tuning settings every stage shares (the others come from the command line).
 FIXED_TRAINING = ["--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05", "--logging_steps", "10",
                   "--save_steps", "100000", "--precision", "fp32"]
@@ -168,7 +169,8 @@ def quiz_units(question_sets: dict, variants: list[str], template: int, seed: in
     """One runner unit per fact set and variant: each question's four options as whole statements
     (held-out ``template``), scored with no prompt before them (crossknow/tasks/synthetic_quiz.py)."""
     return QUIZ.quiz_units(question_sets, variants,
-                           lambda question, variant, row: option_statements(question, variant, template, seed, row))
+                           lambda question, variant, row: option_statements(question, variant, template, seed, row),
+                           QUIZ_SOURCE)
 
 
 def quiz_run(args: argparse.Namespace, seed: int, arm: str, model: str, training: str | None) -> Run:
@@ -177,7 +179,7 @@ def quiz_run(args: argparse.Namespace, seed: int, arm: str, model: str, training
     folder = args.output_dir / "quiz" / f"seed{seed}"
     config = {"arm": arm, "experiment_seed": seed, "settings": number_settings(config_of(args)),
               "training_sha256": training}
-    return Run(task=QUIZ.name, spec=ModelSpec.parse(model), config=config, data_source=QUIZ.source,
+    return Run(task=QUIZ.name, spec=ModelSpec.parse(model), config=config, data_source=QUIZ_SOURCE,
                result_file=folder / f"{arm}.json", records_dir=folder / arm)
 
 

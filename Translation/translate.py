@@ -18,6 +18,7 @@ that wrote the folder: a run with another model or other settings is refused the
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from crossknow.core.cli import run
 from crossknow.models.translation import make_translator, translate
@@ -29,7 +30,7 @@ default_system_name = TRANSLATION.default_system_name
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    TRANSLATION.add_arguments(p)
+    TRANSLATION.add_arguments(p, output_dir=Path("Translation/outputs"))
     args = p.parse_args(argv)
     TRANSLATION.check_arguments(p, args)
     return TRANSLATION.run(args, make_translator=make_translator, translate=translate)

@@ -169,7 +169,8 @@ def task_args(task, argv):
 
 def test_the_hp_task_through_the_cli_predicts_as_hp_evaluate(bpe_model_dir, tmp_path):
     model = ["--model", str(bpe_model_dir), "--device", "cpu", "--batch_size", "4", "--limit", "4"]
-    through_cli = tasks_main(["--task", "hp", "--languages", "en", "fr", "--output_dir", str(tmp_path / "cli"), *model])
+    through_cli = tasks_main(["--task", "hp", "--data_dir", str(ROOT / "HP" / "data" / "demo-quiz"), "--languages", "en",
+                              "fr", "--output_dir", str(tmp_path / "cli"), *model])
     script = load_script("HP/evaluate.py").main(["--languages", "en", "fr", "--output_dir", str(tmp_path / "hp"), *model])
     for lang in ("en", "fr"):
         assert through_cli[lang]["accuracy"] == script[lang]["accuracy"]
@@ -205,10 +206,11 @@ def test_the_synthetic_quiz_task_requizzes_an_earlier_quiz_with_the_same_predict
     facts = [SimpleNamespace(fact=SimpleNamespace(person=f"P{i}", relation="pet"), answer=i % 4) for i in range(3)]
     pets = ["cat", "dog", "owl", "fox"]
     units = quiz.quiz_units({"trained": facts}, ["en", "fr"],
-                            lambda q, variant, row: [f"{q.fact.person} ({variant}) has a {pet}." for pet in pets])
+                            lambda q, variant, row: [f"{q.fact.person} ({variant}) has a {pet}." for pet in pets],
+                            "tests/pets")
     first = Run(task="synthetic_quiz", spec=ModelSpec.parse(str(bpe_model_dir)),
                 config={"arm": "base", "experiment_seed": 0, "settings": {"model": "m", "seeds": 1},
-                        "training_sha256": None}, data_source=quiz.source,
+                        "training_sha256": None}, data_source="tests/pets",
                 result_file=tmp_path / "quiz" / "base.json", records_dir=tmp_path / "quiz" / "base")
     backend = HFBackend(*load_model(ModelSpec.parse(str(bpe_model_dir)), dtype="fp32", device="cpu"), batch_size=4)
     earlier = run_units(backend, first, units, quiz.scoring_rule, quiz.summarize)
@@ -218,7 +220,8 @@ def test_the_synthetic_quiz_task_requizzes_an_earlier_quiz_with_the_same_predict
                         "--model", str(bpe_model_dir), "--device", "cpu", "--output_dir", str(tmp_path / "cli")])["base"]
     validate_result(again)
     assert again["sets"] == earlier["sets"]  # every prediction and accuracy, per set and variant
-    assert again["config"]["data"]["inputs_sha256"] == earlier["config"]["data"]["inputs_sha256"]
+    assert again["config"]["data"] == earlier["config"]["data"] == {"source": "tests/pets",
+                                                                   "inputs_sha256": earlier["config"]["data"]["inputs_sha256"]}
 
 
 def test_the_translation_task_through_the_cli_writes_what_translate_py_writes(bpe_model_dir, tmp_path):

@@ -9,10 +9,9 @@ drives it through ``get_task("hp")`` (and adds the summary table and pairing wit
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from crossknow.core.answers import LABELS
-from crossknow.core.cli import add_data_argument, add_languages_argument
+from crossknow.core.cli import add_languages_argument, data_location
 from crossknow.core.results import bootstrap_interval
 from crossknow.data.hp import QUIZ_LANGUAGES, VARIANTS, load_quiz, variant_prompts
 from crossknow.data.question_ids import hp_question_id
@@ -21,7 +20,6 @@ from crossknow.runner import Scoring, Unit
 from crossknow.tasks.base import Configuration, register_task
 
 # The bundled demo quiz lives with the HP task scripts (HP/data/demo-quiz, see HP/README.md).
-DEMO_QUIZ = Path(__file__).resolve().parents[2] / "HP" / "data" / "demo-quiz"
 
 
 def summarize(records_by_unit: dict[str, list[dict]]) -> dict:
@@ -80,7 +78,8 @@ class HarryPotterQuiz:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_languages_argument(parser, None, "languages, or 'all' (default: all)", words=("all",))
-        add_data_argument(parser, str(DEMO_QUIZ), "hub dataset name or local folder")
+        parser.add_argument("--data_dir", "--data", dest="data_dir", required=True, type=data_location,
+                            help="hub dataset name or local folder (HP/data/demo-quiz is the bundled demo quiz)")
         parser.add_argument("--variant", default="none", choices=VARIANTS)
 
     def configurations(self, args: argparse.Namespace) -> list[Configuration]:

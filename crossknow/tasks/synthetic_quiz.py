@@ -24,19 +24,20 @@ from crossknow.tasks.base import Configuration, register_task
 
 # The option whose statement (after no prompt at all) has the highest summed log-probability.
 SCORING = Scoring(infer_mode="loglikelihood")
-SOURCE = "Synthetic/facts.py"  # the questions are generated; data.inputs_sha256 is their identity
 COLUMNS = ("question", "option A", "option B", "option C", "option D")
 
 
-def quiz_units(question_sets: dict, variants: list[str], statements: Callable[[object, str, int], list[str]]) -> list[Unit]:
+def quiz_units(question_sets: dict, variants: list[str], statements: Callable[[object, str, int], list[str]],
+               source: str) -> list[Unit]:
     """One unit per fact set and variant; ``statements(question, variant, row)`` writes a question's
-    options as statements (a question has ``fact.person``, ``fact.relation`` and ``answer``)."""
+    options as statements (a question has ``fact.person``, ``fact.relation`` and ``answer``); ``source``
+    names the generator of the questions (the task script's; messages and the result's data source)."""
     units = []
     for set_name, questions in question_sets.items():
         for variant in variants:
             items = [checked_item(dict(zip(COLUMNS, [f"{q.fact.person}: {q.fact.relation}",
                                                     *statements(q, variant, row)])),
-                                  q.answer, f"{SOURCE} ({set_name}_{variant})", row + 1)
+                                  q.answer, f"{source} ({set_name}_{variant})", row + 1)
                      for row, q in enumerate(questions)]
             extras = [{"set": set_name, "variant": variant, "person": q.fact.person, "relation": q.fact.relation}
                       for q in questions]
@@ -77,7 +78,6 @@ def units_from_records(folder: Path, limit: int | None = None) -> list[Unit]:
 class SyntheticQuiz:
     unit_field = "unit"
     scoring_rule = SCORING
-    source = SOURCE
     quiz_units = staticmethod(quiz_units)
     summarize = staticmethod(summarize)
 
@@ -88,7 +88,8 @@ class SyntheticQuiz:
     def configurations(self, args: argparse.Namespace) -> list[Configuration]:
         units = units_from_records(args.quiz_records, args.limit)
         config = {"quiz_records": str(args.quiz_records), "limit": args.limit}
-        return [Configuration(args.quiz_records.name, config, SOURCE, units, self.unit_field)]
+        source = read_json(args.quiz_records / "settings.json")["data_source"]  # the earlier quiz's generator
+        return [Configuration(args.quiz_records.name, config, source, units, self.unit_field)]
 
     def scoring(self, args: argparse.Namespace) -> Scoring:
         return SCORING

@@ -139,8 +139,9 @@ def default_system_name(model: str, openai_preset: str) -> str:
     return f"{spec.tag}-{openai_preset}" if spec.is_api else spec.tag
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of Translation/translate.py (and of ``python -m crossknow.tasks --task translation``)."""
+def add_arguments(p: argparse.ArgumentParser, output_dir: Path = Path("results/translation")) -> None:
+    """The flags of Translation/translate.py (and of ``python -m crossknow.tasks --task translation``);
+    ``output_dir`` is the default folder of the systems' outputs (the task script passes its own)."""
     add_model_argument(p, DEFAULT_MODEL, "causal LM, seq2seq MT model, openai/<name>, apertium, google")
     p.add_argument("--system_name", default=None,
                    help="output folder name (default: the model's tag, as in every task's results; OpenAI models "
@@ -149,7 +150,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--direction", default="both", choices=["en2x", "x2en", "both"])
     add_languages_argument(p, PAPER_LANGUAGES, "language codes (crossknow/core/languages.tsv)")
     p.add_argument("--input_dir", type=existing_path, default=FLORES)
-    add_output_argument(p, Path("Translation/outputs"), "one folder per system", type=Path)
+    add_output_argument(p, output_dir, "one folder per system", type=Path)
     add_limit_argument(p, "first N sentences (default: all 100)")
     add_batch_size_argument(p, 8)
     p.add_argument("--num_beams", type=positive_int, default=1)
