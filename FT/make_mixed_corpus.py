@@ -108,9 +108,9 @@ def reusable_corpus(out_dir: Path, settings: dict) -> dict | None:
     recorded = stats.get("settings")
     if recorded is None:
         raise CrossknowError(f"{out_dir}: a corpus built before its settings were recorded (translator "
-                             f"{stats.get('translator')}): delete the folder to rebuild it, or use another --out_dir")
+                             f"{stats.get('translator')}): delete the folder to rebuild it, or use another --output_dir")
     check_same(stats_file, {key: recorded.get(key) for key in settings}, settings,
-               "delete the folder to rebuild it, or use another --out_dir", "built with other settings")
+               "delete the folder to rebuild it, or use another --output_dir", "built with other settings")
     return stats
 
 

@@ -47,6 +47,7 @@ from crossknow.core.results import (
     check_schema,
     environment,
     records_difference,
+    validate_result,
     write_result,
 )
 from crossknow.core.resume import ResumeError, SettingsFile, check_same, first_difference, settings_sha256
@@ -268,12 +269,12 @@ def check_fingerprint(run: Run, current: dict, overwrite: bool, workers: Workers
     what = "a finished result" if run.result_file.exists() else "partial results"
     previous = SettingsFile(run.fingerprint_file).read()
     if previous is not None:
-        check_same(run.records_dir, previous, current, "use --overwrite or another --save_dir",
+        check_same(run.records_dir, previous, current, "use --overwrite or another --output_dir",
                    f"holds {what} made with other settings")
     if run.result_file.exists():
         if previous is None:
             raise ResumeError(f"{run.result_file} exists without {run.fingerprint_file}, so how it was made "
-                              "is unknown; use --overwrite or another --save_dir")
+                              "is unknown; use --overwrite or another --output_dir")
         finished = read_json(run.result_file)
         own = finished.get("config", {}).get("fingerprint_sha256") == fingerprint_sha256(current)
         if own and _verified(run, finished, workers):
@@ -550,6 +551,7 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         # comparison of the raw reply with the label, as the paper's GPT code made, scores them wrong.
         result["not_bare_label"] = sum(r["parsed"] and r["generated"] not in scoring.labels
                                        for recs in records_by_unit.values() for r in recs)
+    validate_result(result, str(run.result_file))  # on every process: a refusal must not leave the others waiting
     if workers.is_main:
         write_result(run.result_file, result)
     workers.wait()

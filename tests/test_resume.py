@@ -42,15 +42,21 @@ def test_the_first_difference_names_the_nested_setting():
     assert first_difference([1], [2]) == "settings: [1] on disk, [2] now"
 
 
+def test_a_setting_missing_on_one_side_differs_from_one_set_to_none():
+    assert first_difference({"a": 1, "b": None}, {"a": 1}) == "b: None on disk, <unset> now"
+    assert first_difference({"a": 1}, {"a": 1, "b": None}) == "b: <unset> on disk, None now"
+    assert first_difference({"a": 1, "b": None}, {"a": 1, "b": None}) == ""
+
+
 def test_a_mismatch_is_refused_in_one_line_naming_the_file_and_the_setting(tmp_path):
     settings = SettingsFile(tmp_path / "run" / "settings.json")
     assert settings.check({"seed": 0}, "use --overwrite") is None  # nothing on disk yet
     settings.write({"seed": 0, "model": "m"})
     assert settings.check({"seed": 0, "model": "m"}, "use --overwrite") == {"seed": 0, "model": "m"}
     with pytest.raises(ResumeError) as refused:
-        settings.check({"seed": 1, "model": "m"}, "use --overwrite or another --save_dir")
+        settings.check({"seed": 1, "model": "m"}, "use --overwrite or another --output_dir")
     assert str(refused.value) == (f"{tmp_path}/run/settings.json: made with other settings (seed: 0 on disk, 1 now); "
-                                  "use --overwrite or another --save_dir")
+                                  "use --overwrite or another --output_dir")
     assert "\n" not in str(refused.value) and isinstance(refused.value, CrossknowError)
     with pytest.raises(ResumeError, match=r"^f: built otherwise \(x: 1 on disk, 2 now\); fix it$"):
         check_same("f", {"x": 1}, {"x": 2}, "fix it", "built otherwise")

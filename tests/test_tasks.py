@@ -128,6 +128,8 @@ def test_global_mmlu_task_keeps_sample_ids_and_culture_and_predicts_as_mmlu(bpe_
     assert [r["source_id"] for r in records] == [f"global-mmlu:management/test/{i}" for i in range(3)]
     assert [r["culture"] for r in records] == ["CS", "CA", None]
     assert result["culture_n"] == {"CA": 2, "CS": 2, "none": 2} and result["n"] == 6
+    with pytest.raises(ValueError, match=r"^r\.json: culture_n: 'unknown' "):  # the schema checks the task's own fields
+        validate_result({**result, "culture_n": {"unknown": 1}}, "r.json")
 
     mmlu = tasks_main(["--task", "mmlu", "--data_dir", str(DEMO_DATA), "--variants", "full_fr", "--subjects", "management", "world_religions",
                        "--output_dir", str(tmp_path / "m"), *model])["full_fr"]

@@ -82,7 +82,7 @@ def collect(roots: list[Path]) -> tuple[dict[Path, dict[str, list[dict]]], list[
                 continue
             if result is None:
                 if path.name.startswith("result_"):
-                    notes.append(f"{path}: not a crossknow result of schema 1 (written by an older version?): skipped")
+                    notes.append(f"{path}: not a crossknow result (no schema_version or task; written by an older version?): skipped")
                 continue
             if result["task"] not in TABULATED:
                 notes.append(f"{path}: a {result['task']} result, not tabulated here")

@@ -21,9 +21,6 @@ from crossknow.core.errors import CrossknowError
 from crossknow.core.io import read_jsonl
 from crossknow.data.question_ids import record_id
 
-EXPORT_KEYS = ("model", "task", "config", "language", "n", "accuracy", "accuracy_en", "gap", "gap_ci95",
-               "gap_ci95_clustered", "mcnemar_p", "overall", "transfer", "consistency")
-
 
 @dataclass
 class Side:

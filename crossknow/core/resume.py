@@ -37,12 +37,23 @@ def settings_sha256(settings: Any) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
+class _Unset:
+    """A setting one side does not have (distinct from a setting that is None)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
 def first_difference(recorded: Any, current: Any, path: str = "") -> str:
     """The first setting that differs, as ``config.limit: 3 on disk, 5 now``; '' when they agree.
-    Nested objects are compared key by key (keys in sorted order), so the message names a leaf."""
+    Nested objects are compared key by key (keys in sorted order), so the message names a leaf; a
+    key missing on one side differs from the same key set to None (shown as ``<unset>``)."""
     if isinstance(recorded, dict) and isinstance(current, dict):
         for key in sorted(set(recorded) | set(current)):
-            found = first_difference(recorded.get(key), current.get(key), f"{path}{key}.")
+            found = first_difference(recorded.get(key, UNSET), current.get(key, UNSET), f"{path}{key}.")
             if found:
                 return found
         return ""

@@ -1,6 +1,6 @@
 """Run any registered task through the runner: ``python -m crossknow.tasks --task NAME [options]``.
 
-    python -m crossknow.tasks --task hp --limit 5
+    python -m crossknow.tasks --task hp --data_dir HP/data/demo-quiz --limit 5
     python -m crossknow.tasks --task global_mmlu --data_dir GLOBAL_MMLU_COPY --language fr
     python -m crossknow.tasks --task tests.ten_options_task:TenOptions --model tiny-model
 

@@ -107,7 +107,7 @@ def plan(out_dir: Path, pairs: list[tuple[str, str]], sources: dict[str, list[st
         lines = read_text(path).splitlines()
         if len(lines) != n:
             raise CrossknowError(f"{path}: {len(lines)} lines, but this run translates {n} (another "
-                                 "--num_examples?); use --overwrite to redo it")
+                                 "--limit?); use --overwrite to redo it")
         failed = [i - 1 for i in settings["failed"].get(key, [])]
         if failed:
             todo[src, tgt] = failed
