@@ -442,7 +442,8 @@ def write_results(results: dict, output_dir: Path) -> None:
 
 
 def pct(x: float | None) -> str:
-    return "-" if x is None or math.isnan(x) else f"{100 * x:.1f}"
+    # + 0.0 turns a negated zero (a difference of -0.0) into 0.0, so the table never shows "-0.0"
+    return "-" if x is None or math.isnan(x) else f"{100 * x + 0.0:.1f}"
 
 
 def interval(ci: list[float] | None, what: str = "95% interval") -> str:

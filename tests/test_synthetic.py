@@ -440,3 +440,8 @@ def test_the_committed_pilot_recomputes_from_its_per_question_records():
     for key, value in summary.items():
         assert value == pilot[key], key
     assert pilot["transfer"]["facts_en"]["dependent"]["others"]["accuracy_reference"] == 0.55
+
+
+def test_the_tables_print_a_zero_difference_as_0_0_never_minus_0_0():
+    experiment = load_script("Synthetic/experiment.py")
+    assert [experiment.pct(x) for x in (-0.0, 0.0, -0.125, None)] == ["0.0", "0.0", "-12.5", "-"]
