@@ -78,7 +78,7 @@ def test_model_args_are_recorded_and_a_result_is_not_served_without_them(bpe_mod
               "--subjects", "management", "--limit", "2", "--variants", "en", "--model_tag", "tiny"]
     plain = mmlu_eval.main(common)["en"]
     assert "model_args" not in plain["config"] and "apply_chat_template" not in plain["config"]
-    with pytest.raises(Exception, match=r"config\.model_args: None on disk, \{'attn_implementation': 'eager'\} now"):
+    with pytest.raises(Exception, match=r"config\.model_args: <unset> on disk, \{'attn_implementation': 'eager'\} now"):
         mmlu_eval.main([*common, "--model_args", "attn_implementation=eager"])
     again = mmlu_eval.main([*common, "--model_args", "attn_implementation=eager", "--overwrite"])["en"]
     assert again["config"]["model_args"] == {"attn_implementation": "eager"}
@@ -134,7 +134,7 @@ def test_hp_records_model_args_and_serves_no_result_made_without_them(bpe_model_
     hp = load_script("HP/evaluate.py")
     common = ["--model_name", str(bpe_model_dir), "--save_dir", str(tmp_path), "--lang", "de", "--limit", "3"]
     assert "model_args" not in hp.main(common)["de"]["config"]
-    with pytest.raises(Exception, match=r"config\.model_args: None on disk, \{'revision': 'main'\} now"):
+    with pytest.raises(Exception, match=r"config\.model_args: <unset> on disk, \{'revision': 'main'\} now"):
         hp.main([*common, "--model_args", "revision=main"])
     assert hp.main([*common, "--model_args", "revision=main", "--overwrite"])["de"]["config"]["model_args"] == {
         "revision": "main"}

@@ -52,5 +52,5 @@ def test_hp_chat_template_prompt_on_the_embedded_instruct_model(tmp_path):
     assert_scored_after_the_assistant_prefix(result, record)
 
     # A result made with the template is not served to a run without it.
-    with pytest.raises(Exception, match=r"config\.apply_chat_template: True on disk, None now"):
+    with pytest.raises(Exception, match=r"config\.apply_chat_template: True on disk, <unset> now"):
         hp.main(common)

@@ -62,7 +62,7 @@ def test_cli_reads_every_kind_of_result_and_never_crashes_on_a_sibling(tmp_path,
     assert "| variant | it |" in out and "| question | 50.0 (-10.0) |" in out
     assert "| fr | 25.0 (-25.0) | 30 |" in out and "| en | 50.0 | 30 |" in out
     assert "results.json: a synthetic result without arms: nothing to tabulate" in out
-    assert "old/result_en.json: not a crossknow result of schema 1" in out
+    assert "old/result_en.json: not a crossknow result (no schema_version or task" in out
 
 
 def test_cli_on_a_folder_without_results_says_so(tmp_path):
