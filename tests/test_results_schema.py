@@ -56,7 +56,7 @@ def test_the_readme_documents_the_schema_version_the_code_writes():
     assert f"`schema_version` ({SCHEMA_VERSION})" in readme and "crossknow/core/results_schema.json" in readme
 
 
-@pytest.mark.parametrize("run", ["first_design", "pilot"])
+@pytest.mark.parametrize("run", ["first_design", "pilot", "second_design"])
 def test_the_committed_synthetic_results_and_their_quizzes_validate(run):
     import json
 
@@ -70,7 +70,7 @@ def test_the_committed_synthetic_results_and_their_quizzes_validate(run):
     assert tasks == {"synthetic", "synthetic_quiz"}
 
 
-@pytest.mark.parametrize("run", ["first_design", "pilot"])
+@pytest.mark.parametrize("run", ["first_design", "pilot", "second_design"])
 def test_the_committed_synthetic_quizzes_are_the_ones_its_results_pool(run):
     import json
 

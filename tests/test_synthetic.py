@@ -432,14 +432,43 @@ def test_the_readme_plan_is_what_the_committed_pilot_gives(tmp_path):
     assert f"deviation of {100 * power['sd_per_fact']:.1f} points" in readme
 
 
-def test_the_committed_pilot_recomputes_from_its_per_question_records():
+@pytest.mark.parametrize("run", ["pilot", "second_design"])
+def test_a_committed_run_recomputes_from_its_per_question_records_and_its_table_from_its_results(run):
     experiment = load_script("Synthetic/experiment.py")
-    pilot = json.loads((ROOT / "Synthetic" / "measured" / "pilot" / "results.json").read_text())
-    summary = json.loads(json.dumps(experiment.summarize(pilot["seeds"], pilot["config"]["variants"])))
+    folder = ROOT / "Synthetic" / "measured" / run
+    results = json.loads((folder / "results.json").read_text())
+    summary = json.loads(json.dumps(experiment.summarize(results["seeds"], results["config"]["variants"])))
     assert summary.keys() == {"arms", "transfer", "comparisons"}
     for key, value in summary.items():
-        assert value == pilot[key], key
-    assert pilot["transfer"]["facts_en"]["dependent"]["others"]["accuracy_reference"] == 0.55
+        assert value == results[key], key
+    assert (folder / "table.md").read_text() == experiment.format_table(results) + "\n"
+    reference = {"pilot": 0.55, "second_design": 0.5375}[run]  # facts_en, dependent facts, right in English
+    assert results["transfer"]["facts_en"]["dependent"]["others"]["accuracy_reference"] == reference
+
+
+def test_the_measured_run_is_the_readme_command_and_the_readme_reports_its_numbers():
+    experiment = load_script("Synthetic/experiment.py")
+    results = json.loads((ROOT / "Synthetic" / "measured" / "second_design" / "results.json").read_text())
+    assert results["complete"] is True and sorted(results["seeds"]) == ["0", "1", "2", "3", "4"]
+    measured = [argv for argv in readme_commands() if "--power_from" in argv and "--plan_only" not in argv]
+    assert len(measured) == 1
+    readme_config = experiment.config_of(experiment.parse_args(measured[0]))
+    where = {"output_dir", "work_dir"}  # the committed run wrote into Synthetic/measured, not results/
+    assert {k: v for k, v in readme_config.items() if k not in where} == {
+        k: v for k, v in results["config"].items() if k not in where}
+
+    readme = " ".join((ROOT / "Synthetic" / "README.md").read_text().split())
+    paper = results["comparisons"]["paper_order"]["dependent"]["others"]
+    low, high = paper["transfer_seed_level"]["ci95"]
+    assert f"transfer -3.4 points, 95% interval [{100 * low:.1f}, {100 * high:.1f}]" in readme
+    assert f"{100 * paper['transfer_difference']:.1f}** [{100 * low:.1f}, {100 * high:.1f}]" in readme
+    low, high = paper["ci95_clustered"]
+    assert f"**{100 * paper['accuracy_difference']:.1f}** [{100 * low:.1f}, {100 * high:.1f}]" in readme
+    upper = results["comparisons"]["upper_bound"]["dependent"]["others"]
+    assert f"**+{100 * upper['accuracy_difference']:.1f}** [{100 * upper['ci95_clustered'][0]:.1f}," in readme
+    facts_en = results["transfer"]["facts_en"]["dependent"]["others"]
+    assert f"**{100 * facts_en['transfer']:.1f}** ({100 * facts_en['transfer_chance']:.1f})" in readme
+    assert f"Wall time **{results['minutes']} minutes**" in readme
 
 
 def test_the_tables_print_a_zero_difference_as_0_0_never_minus_0_0():
