@@ -551,9 +551,10 @@ def _score_and_write(backend, run: Run, units: list[Unit], scoring: Scoring, sum
         # comparison of the raw reply with the label, as the paper's GPT code made, scores them wrong.
         result["not_bare_label"] = sum(r["parsed"] and r["generated"] not in scoring.labels
                                        for recs in records_by_unit.values() for r in recs)
-    validate_result(result, str(run.result_file))  # on every process: a refusal must not leave the others waiting
     if workers.is_main:
-        write_result(run.result_file, result)
+        write_result(run.result_file, result)  # validates, then writes
+    else:
+        validate_result(result, str(run.result_file))  # so a refusal stops every process, none left waiting
     workers.wait()
     return result
 
