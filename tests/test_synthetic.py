@@ -460,7 +460,7 @@ def test_the_measured_run_is_the_readme_command_and_the_readme_reports_its_numbe
     readme = " ".join((ROOT / "Synthetic" / "README.md").read_text().split())
     paper = results["comparisons"]["paper_order"]["dependent"]["others"]
     low, high = paper["transfer_seed_level"]["ci95"]
-    assert f"transfer -3.4 points, 95% interval [{100 * low:.1f}, {100 * high:.1f}]" in readme
+    assert f"transfer {100 * paper['transfer_difference']:.1f} points, 95% interval [{100 * low:.1f}, {100 * high:.1f}]" in readme
     assert f"{100 * paper['transfer_difference']:.1f}** [{100 * low:.1f}, {100 * high:.1f}]" in readme
     low, high = paper["ci95_clustered"]
     assert f"**{100 * paper['accuracy_difference']:.1f}** [{100 * low:.1f}, {100 * high:.1f}]" in readme
